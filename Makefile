@@ -1,0 +1,43 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+# Both create .venv themselves and install only from this repo's files.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo lint typecheck importlint unit bench constraints clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+test: lint typecheck importlint unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check secretsync tests bench
+	$(BIN)/ruff format --check secretsync tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy secretsync
+
+importlint: $(STAMP)
+	$(BIN)/lint-imports
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+demo: $(STAMP)
+	$(BIN)/python -m examples.demo
+
+bench: $(STAMP)
+	$(BIN)/python bench/seal.py
+
+constraints: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable > constraints.new
+	@echo "review constraints.new, then move it over constraints.txt"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,84 @@
+"""Operator settings: parsed once from flags and ``SECRETSYNC_*`` variables, then frozen.
+
+The CLI builds a :class:`Settings`; everything downstream reads it and never
+looks at ``os.environ`` again, so a running operator cannot change behaviour
+because some library touched the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from secretsync.errors import UsageError
+
+DEFAULT_NAMESPACE = "secretsync-system"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(text: str, *, what: str = "duration") -> float:
+    """Parse a Go-style duration (``720h``, ``1h30m``, ``90s``, ``0``) into seconds.
+
+    Users bring these strings from Bitnami's flags and ESO's ``refreshInterval``;
+    a bare number means seconds.
+    """
+    value = text.strip()
+    if not value:
+        raise UsageError(f"{what}: empty duration")
+    if re.fullmatch(r"\d+(?:\.\d+)?", value):
+        return float(value)
+    pos = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(value):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    if pos != len(value) or pos == 0:
+        raise UsageError(f"{what}: {text!r} is not a duration (use e.g. 90s, 15m, 720h, 1h30m)")
+    return total
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything the operator process is told at start."""
+
+    namespace: str = DEFAULT_NAMESPACE
+    watch_namespaces: tuple[str, ...] = ()
+    http_port: int = 8080
+    metrics_port: int = 8081
+    bind_address: str = "0.0.0.0"  # noqa: S104 - a pod serves its probes on all interfaces
+    leader_elect: bool = False
+    log_level: str = "info"
+    log_format: str = "text"
+    kubeconfig: str | None = None
+    context: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.log_level not in LOG_LEVELS:
+            raise UsageError(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
+        if self.log_format not in LOG_FORMATS:
+            raise UsageError(f"--log-format must be one of {', '.join(LOG_FORMATS)}")
+        for port in (self.http_port, self.metrics_port):
+            if not 0 <= port <= 65535:
+                raise UsageError(f"port {port} is out of range 0-65535")
+        if self.http_port and self.http_port == self.metrics_port:
+            raise UsageError("--http-port and --metrics-port must differ")
+
+    @property
+    def clusterwide(self) -> bool:
+        return not self.watch_namespaces
+
+
+def split_namespaces(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Accept ``--watch-namespace a --watch-namespace b`` and ``SECRETSYNC_WATCH_NAMESPACE="a,b"``."""
+    out: list[str] = []
+    for value in values:
+        for part in re.split(r"[,\s]+", value):
+            if part and part not in out:
+                out.append(part)
+    return tuple(out)

@@ -1,0 +1,88 @@
+"""The whole error taxonomy of secretsync.
+
+Every failure the operator can meet is one of these classes. Each class carries
+the ``Ready`` condition reason it reports and whether retrying can help, so the
+operator maps an error to status, event and retry policy in one place.
+
+Messages are written for the person reading ``kubectl describe``: what is wrong
+and how to fix it. They never contain a secret value: callers pass names, keys
+and paths, never payloads.
+"""
+
+from __future__ import annotations
+
+
+class SecretSyncError(Exception):
+    """Base class. ``reason`` feeds the Ready condition; ``retryable`` the backoff."""
+
+    reason: str = "Error"
+    retryable: bool = False
+
+
+class UsageError(SecretSyncError):
+    """The command line was wrong (exit code 2 in the CLI)."""
+
+    reason = "UsageError"
+
+
+class InputError(SecretSyncError):
+    """A manifest, certificate or key file given to the CLI is unusable (exit code 1)."""
+
+    reason = "InvalidInput"
+
+
+class SpecError(SecretSyncError):
+    """A custom resource's spec is malformed; permanent until the spec changes."""
+
+    reason = "InvalidSpec"
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}" if path else problem)
+
+
+class UnsealError(SecretSyncError):
+    """A sealed value cannot be decrypted: wrong key, wrong scope or corrupt data."""
+
+    reason = "UnsealFailed"
+
+
+class OwnershipConflict(SecretSyncError):
+    """The target Secret exists and belongs to someone else."""
+
+    reason = "SecretNotOwned"
+
+
+class TemplateError(SecretSyncError):
+    """A template failed to render (unknown variable, bad filter, sandbox violation)."""
+
+    reason = "TemplateFailed"
+
+
+class ProviderError(SecretSyncError):
+    """A secret backend failed. Subclasses say how."""
+
+    reason = "SecretSyncedError"
+    retryable = True
+
+
+class SecretNotFound(ProviderError):
+    """The backend says the remote secret does not exist; drives deletionPolicy."""
+
+    reason = "SecretMissing"
+    retryable = True
+
+
+class ProviderAuthError(ProviderError):
+    """The backend rejected our credentials; retried, with a long delay."""
+
+    reason = "ProviderAuthFailed"
+    retryable = True
+
+
+class ProviderUnavailable(ProviderError):
+    """The backend is unreachable or throttling; retried with backoff."""
+
+    reason = "ProviderUnavailable"
+    retryable = True

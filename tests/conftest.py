@@ -1,0 +1,6 @@
+"""Shared fixtures. Each component's fixtures live in its own plugin module under tests/support/."""
+
+pytest_plugins = [
+    "tests.support.fixtures_providers",
+    "tests.support.fixtures_kube",
+]
