@@ -71,14 +71,427 @@ def _not_yet(name: str, issue: str) -> click.Command:
 
 
 for _name, _issue in (
-    ("seal", "sealing core"),
-    ("unseal", "sealing core"),
-    ("keys", "sealing core"),
     ("fetch-cert", "SealedSecret operator"),
     ("validate", "SealedSecret operator"),
     ("reencrypt", "SealedSecret operator"),
 ):
     main.add_command(_not_yet(_name, _issue))
+
+
+# --------------------------------------------------------------------------- seal / unseal / keys
+# Their imports (crypto, sealing, manifests: cryptography and PyYAML) happen inside the
+# commands, so `secretsync --help` and the operator never pay for them, and `seal` never
+# pays for kopf, kubernetes, aiohttp or a provider SDK (tests/test_cli_seal.py checks it).
+
+_SCOPES = ("strict", "namespace-wide", "cluster-wide")
+_FORMATS = ("yaml", "json")
+
+
+@main.command("seal")
+@click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    metavar="PATH",
+    help="Secret manifests: YAML or JSON, multi-document or a v1 List. Repeatable; default or '-': stdin.",
+)
+@click.option("-w", "--output", metavar="PATH", help="Write here, not stdout (atomically, only on success).")
+@click.option(
+    "-o",
+    "--format",
+    "fmt",
+    type=click.Choice(_FORMATS),
+    help="Output format. Default: yaml, or what the -w file's extension says.",
+)
+@click.option(
+    "--cert",
+    envvar=env("cert"),
+    metavar="PATH|URL",
+    help="The cluster's public certificate: a file, file://, http:// or https:// URL. Env: SECRETSYNC_CERT.",
+)
+@click.option(
+    "--scope",
+    type=click.Choice(_SCOPES),
+    help="Default: the Secret's scope annotations (Bitnami's or secretsync.io/scope), else strict.",
+)
+@click.option(
+    "-n",
+    "--namespace",
+    help="Namespace of Secrets that have none (default: the kubeconfig context's). Must match any they have.",
+)
+@click.option("--name", help="With --raw: the Secret's name (needed for the strict scope).")
+@click.option("--raw", is_flag=True, help="Seal one value (--from-file or stdin); print its bare base64.")
+@click.option("--from-file", metavar="PATH", help="With --raw: the file holding the value.")
+@click.option(
+    "--merge-into",
+    metavar="PATH",
+    help="Seal for this SealedSecret file (its name, namespace, scope) and merge the keys into it in place.",
+)
+@click.option("--allow-empty-data", is_flag=True, help="Allow a Secret with no data.")
+@friendly_errors
+def seal_command(
+    files: tuple[str, ...],
+    output: str | None,
+    fmt: str | None,
+    cert: str | None,
+    scope: str | None,
+    namespace: str | None,
+    name: str | None,
+    raw: bool,
+    from_file: str | None,
+    merge_into: str | None,
+    allow_empty_data: bool,
+) -> None:
+    """Seal Secret manifests with the cluster's public certificate, offline.
+
+    \b
+    secretsync seal --cert keys/prod.crt -f secret.yaml -w sealed.yaml
+    secretsync seal --raw --name db --namespace team-a --from-file password.txt
+    secretsync seal --merge-into sealed.yaml < more-keys.yaml
+    """
+    _check_seal_usage(files, output, fmt, name, raw, from_file, merge_into)
+    if not cert:
+        raise UsageError("no certificate: pass --cert PATH|URL or set SECRETSYNC_CERT")
+
+    sealer = _load_sealer(cert)
+    if raw:
+        _seal_raw(sealer, scope, namespace, name, from_file, output)
+    elif merge_into:
+        _seal_merge(sealer, files, merge_into, scope, namespace, allow_empty_data)
+    else:
+        _seal_documents(
+            sealer, files, output, _output_format(fmt, output), scope, namespace, allow_empty_data
+        )
+
+
+def _check_seal_usage(
+    files: tuple[str, ...],
+    output: str | None,
+    fmt: str | None,
+    name: str | None,
+    raw: bool,
+    from_file: str | None,
+    merge_into: str | None,
+) -> None:
+    """Reject option combinations that cannot mean anything (exit 2) before reading any input."""
+    if raw and merge_into:
+        raise UsageError("--raw and --merge-into cannot be combined")
+    if raw and files:
+        raise UsageError("--raw reads the value from --from-file or stdin, not -f")
+    if not raw and (name or from_file):
+        raise UsageError("--name and --from-file only apply to --raw")
+    if merge_into and (output or fmt):
+        raise UsageError("--merge-into updates the file in place, in its own format: drop -w/-o")
+    if raw and fmt:
+        raise UsageError("--raw prints a bare base64 value: drop -o")
+
+
+def _read_certificate(location: str) -> tuple[bytes, Any]:
+    """(raw bytes, crypto.Certificate) from a path or URL; errors name the location."""
+    from secretsync import crypto, manifests
+    from secretsync.errors import InputError
+
+    data = manifests.read_location(location, "certificate")
+    try:
+        return data, crypto.load_certificate(data)
+    except InputError as exc:
+        raise InputError(f"certificate {location}: {exc}") from None
+
+
+def _load_sealer(location: str) -> Any:
+    """The Sealer for a certificate, refusing an expired, not-yet-valid or non-RSA one."""
+    from secretsync.errors import InputError
+
+    _, certificate = _read_certificate(location)
+    problem = certificate.validity_problem()
+    if problem:
+        raise InputError(f"certificate {location} {problem}: fetch the current one (secretsync fetch-cert)")
+    return certificate.sealer()
+
+
+def _read_inputs(files: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """All objects of all inputs, each with a description like ``secret.yaml document 2``."""
+    from secretsync import manifests
+
+    objects: list[tuple[str, Any]] = []
+    for location in files or (manifests.STDIN,):
+        source = "stdin" if location == manifests.STDIN else location
+        found, _ = manifests.load_objects(manifests.read_bytes(location), source)
+        objects.extend(found)
+    return objects
+
+
+def _output_format(fmt: str | None, output: str | None) -> Any:
+    """-o wins; else the -w file's extension; else YAML."""
+    from secretsync import manifests
+
+    return fmt or (manifests.format_for_path(output) if output else None) or "yaml"
+
+
+def _emit(text: str, output: str | None, mode: int | None = None) -> None:
+    """Print, or write the file atomically: only ever called once everything succeeded."""
+    if output and output != "-":
+        from secretsync import manifests
+
+        manifests.write_atomic(output, text.encode("utf-8"), mode)
+    else:
+        click.echo(text, nl=False)
+
+
+def _seal_documents(
+    sealer: Any,
+    files: tuple[str, ...],
+    output: str | None,
+    fmt: str,
+    scope: str | None,
+    namespace: str | None,
+    allow_empty_data: bool,
+) -> None:
+    from secretsync import manifests, sealing
+    from secretsync.errors import InputError
+
+    objects = _read_inputs(files)
+    if not objects:
+        raise InputError(f"no Secret manifests in {', '.join(files) if files else 'stdin'}")
+    needs_fallback = not namespace and any(_lacks_namespace(obj) for _, obj in objects)
+    fallback = manifests.kubeconfig_namespace() if needs_fallback else None
+    sealed = [
+        sealing.seal_secret(
+            obj,
+            sealer,
+            scope=scope,  # type: ignore[arg-type]
+            namespace=namespace,
+            fallback_namespace=fallback,
+            allow_empty_data=allow_empty_data,
+            where=where,
+        )
+        for where, obj in objects
+    ]
+    _emit(manifests.dump_documents(sealed, fmt), output)  # type: ignore[arg-type]
+
+
+def _lacks_namespace(obj: Any) -> bool:
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    return not (isinstance(metadata, dict) and metadata.get("namespace"))
+
+
+def _seal_raw(
+    sealer: Any,
+    scope: str | None,
+    namespace: str | None,
+    name: str | None,
+    from_file: str | None,
+    output: str | None,
+) -> None:
+    from secretsync import manifests, sealing
+
+    scope = scope or "strict"
+    if scope == "strict" and not name:
+        raise UsageError("--raw with the strict scope needs --name (or pick another --scope)")
+    if scope != "cluster-wide":
+        namespace = namespace or manifests.kubeconfig_namespace()
+        if not namespace:
+            raise UsageError(f"--raw with the {scope} scope needs --namespace (or a kubeconfig namespace)")
+    value = manifests.read_bytes(from_file or manifests.STDIN, "value file")
+    _emit(sealing.seal_value(value, sealer, scope, namespace, name), output)  # type: ignore[arg-type]
+
+
+def _seal_merge(
+    sealer: Any,
+    files: tuple[str, ...],
+    merge_into: str,
+    scope: str | None,
+    namespace: str | None,
+    allow_empty_data: bool,
+) -> None:
+    from secretsync import manifests, sealing
+    from secretsync.errors import InputError
+
+    docs, fmt = manifests.parse_documents(manifests.read_bytes(merge_into, "SealedSecret file"), merge_into)
+    if len(docs) != 1:
+        raise InputError(f"{merge_into}: --merge-into needs one SealedSecret, found {len(docs)} documents")
+    identity = sealing.sealed_identity(docs[0], where=merge_into)
+    if scope and scope != identity.scope:
+        raise UsageError(f"--scope {scope} conflicts with {merge_into}, which is {identity.scope}")
+    if namespace and identity.namespace and namespace != identity.namespace:
+        raise UsageError(f"--namespace {namespace} conflicts with {merge_into} (in {identity.namespace})")
+    merged = sealing.merge_into(
+        docs[0], _read_inputs(files), sealer, allow_empty_data=allow_empty_data, where=merge_into
+    )
+    manifests.write_atomic(merge_into, manifests.dump_documents([merged], fmt).encode("utf-8"))
+
+
+@main.command("unseal")
+@click.option(
+    "-k",
+    "--private-key",
+    "key_files",
+    multiple=True,
+    required=True,
+    envvar=env("private-key"),
+    metavar="FILE",
+    help="PEM RSA private key (PKCS#1 or PKCS#8), or a Secret / List of Secrets with tls.key. Repeatable.",
+)
+@click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    metavar="PATH",
+    help="SealedSecret manifests; default or '-': stdin.",
+)
+@click.option("-w", "--output", metavar="PATH", help="Write here (mode 0600, atomically) instead of stdout.")
+@click.option("-o", "--format", "fmt", type=click.Choice(_FORMATS), help="Output format (default: yaml).")
+@click.option("-n", "--namespace", help="Namespace of SealedSecrets that have none.")
+@friendly_errors
+def unseal_command(
+    key_files: tuple[str, ...],
+    files: tuple[str, ...],
+    output: str | None,
+    fmt: str | None,
+    namespace: str | None,
+) -> None:
+    """Decrypt SealedSecrets (ours or bitnami.com/v1alpha1) offline with private keys; print the Secrets.
+
+    For recovery: the output holds plaintext. Every key is tried for every value.
+    """
+    from secretsync import manifests, sealing
+    from secretsync.errors import InputError
+
+    keyring = _load_keyring(key_files)
+    objects = _read_inputs(files)
+    if not objects:
+        raise InputError(f"no SealedSecret manifests in {', '.join(files) if files else 'stdin'}")
+    secrets = []
+    for where, obj in objects:
+        result = sealing.unseal(obj, keyring, namespace=namespace, where=where)
+        result.raise_for_failures()
+        templated = sorted(k for k, v in result.template_data.items() if "{{" in v)
+        if templated:
+            click.echo(
+                f"note: SealedSecret {result.identity.ref}: template data {', '.join(templated)} "
+                "copied unrendered (the operator renders templates)",
+                err=True,
+            )
+        literal = {key: value.encode("utf-8") for key, value in result.template_data.items()}
+        secrets.append(sealing.build_secret(obj, result, rendered_template_data=literal))
+    _emit(manifests.dump_documents(secrets, _output_format(fmt, output)), output, mode=0o600)
+
+
+def _load_keyring(paths: tuple[str, ...]) -> Any:
+    """Every private key in the files: PEM keys, or Secrets (or a List of them) holding tls.key."""
+    from secretsync import crypto, manifests
+    from secretsync.errors import InputError
+
+    ring = crypto.KeyRing()
+    for path in paths:
+        data = manifests.read_bytes(path, "private key file")
+        try:
+            if b"-----BEGIN" in data and b"PRIVATE KEY-----" in data:
+                entries = [crypto.KeyEntry.from_key(key) for key in crypto.load_private_keys(data)]
+            else:
+                entries = _keys_from_backup(data, path)
+        except InputError as exc:
+            raise InputError(f"private key file {path}: {exc}") from None
+        for entry in entries:
+            ring.add(entry)
+    return ring
+
+
+def _keys_from_backup(data: bytes, path: str) -> list[Any]:
+    """Keys from a Secret backup (``kubectl get secret -o yaml``): every Secret holding a tls.key."""
+    from secretsync import manifests, sealing
+    from secretsync.errors import InputError
+
+    entries = []
+    for where, obj in manifests.load_objects(data, path)[0]:
+        if not (
+            isinstance(obj, dict) and obj.get("kind") == "Secret" and "tls.key" in (obj.get("data") or {})
+        ):
+            continue
+        try:
+            entries.append(sealing.key_entry_from_secret(obj, validate=True))
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
+    if not entries:
+        raise InputError("no private key in it (expected PEM, or Secrets with data.tls.key)")
+    return entries
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Sealing keys: generate a key pair and inspect certificates, offline."""
+
+
+@keys_group.command("generate")
+@click.option(
+    "--out-dir", required=True, type=click.Path(file_okay=False), help="Directory for tls.key and tls.crt."
+)
+@click.option("--bits", type=click.Choice(["2048", "3072", "4096"]), default="4096", show_default=True)
+@click.option("--validity-days", type=click.IntRange(min=1), default=3650, show_default=True)
+@click.option("--common-name", default="secretsync", show_default=True, help="Certificate subject CN.")
+@click.option("--force", is_flag=True, help="Overwrite an existing tls.key / tls.crt.")
+@friendly_errors
+def keys_generate_command(out_dir: str, bits: str, validity_days: int, common_name: str, force: bool) -> None:
+    """Write a new RSA key (tls.key, mode 0600) and self-signed certificate (tls.crt).
+
+    For bring-your-own-key and offline bootstrap. Commit only tls.crt (e.g. in keys/);
+    back tls.key up somewhere safe and never commit it.
+    """
+    from datetime import timedelta
+    from pathlib import Path
+
+    from secretsync import crypto, manifests
+    from secretsync.errors import InputError
+
+    directory = Path(out_dir)
+    key_path, cert_path = directory / "tls.key", directory / "tls.crt"
+    existing = [str(p) for p in (key_path, cert_path) if p.exists()]
+    if existing and not force:
+        raise InputError(f"{', '.join(existing)} already exists: pass --force to replace it")
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise InputError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
+    key = crypto.generate_private_key(int(bits))
+    cert_pem = crypto.self_signed_certificate(
+        key, common_name=common_name, validity=timedelta(days=validity_days)
+    )
+    manifests.write_atomic(str(key_path), crypto.dump_private_key(key), mode=0o600)
+    manifests.write_atomic(str(cert_path), cert_pem, mode=0o644)
+    click.echo(f"wrote {key_path} (mode 0600: back it up, never commit it)")
+    click.echo(f"wrote {cert_path} (public: commit it to seal offline)")
+    click.echo(f"fingerprint: {crypto.public_key_fingerprint(key.public_key())}")
+
+
+@keys_group.command("info")
+@click.argument("cert", metavar="CERT")
+@friendly_errors
+def keys_info_command(cert: str) -> None:
+    """Print a certificate's fingerprint, validity and key size. CERT: a path or URL."""
+    from datetime import UTC, datetime
+
+    from secretsync import crypto
+    from secretsync.errors import InputError
+
+    data, certificate = _read_certificate(cert)
+    try:
+        subject = crypto.load_x509(data).subject.rfc4514_string()  # never .extensions (Bitnami)
+    except (InputError, ValueError):
+        subject = "?"
+    now = datetime.now(UTC)
+    problem = certificate.validity_problem(now)
+    status = problem or f"valid, {(certificate.not_after - now).days} days left"
+    for label, value in (
+        ("fingerprint", certificate.fingerprint),
+        ("subject", subject),
+        ("not before", certificate.not_before.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("not after", certificate.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("key", f"RSA {certificate.key_size} bits"),
+        ("status", status),
+    ):
+        click.echo(f"{label + ':':<13}{value}")
 
 
 @main.command("operator")

@@ -1,0 +1,246 @@
+"""Reading and writing Kubernetes manifests for the CLI: YAML or JSON, multi-document, atomically.
+
+Error messages here quote positions and problems, never file content: a
+parser's context snippet could hold a secret value, so it is dropped and any
+quoted fragment of the parser's message is masked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import yaml
+
+from secretsync.errors import InputError
+
+Format = Literal["yaml", "json"]
+Manifest = dict[str, Any]
+
+STDIN: Final = "-"
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_bytes(location: str, what: str = "input") -> bytes:
+    """The bytes of a file path, or of stdin for ``-``; InputError naming the path if unreadable."""
+    if location == STDIN:
+        return sys.stdin.buffer.read()
+    try:
+        return Path(location).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {location}: {exc.strerror or exc}") from None
+
+
+def read_location(location: str, what: str = "certificate", timeout: float = 15.0) -> bytes:
+    """A path, ``file://`` URL or ``http(s)://`` URL. urllib is imported only for URLs."""
+    if location.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return read_bytes(unquote(urlparse(location).path), what)
+    if location.startswith(("http://", "https://")):
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(location, timeout=timeout) as response:  # noqa: S310 (scheme checked)
+                body: bytes = response.read()
+                return body
+        except urllib.error.HTTPError as exc:
+            raise InputError(f"cannot fetch {what} {location}: HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise InputError(f"cannot fetch {what} {location}: {reason}") from None
+    if "://" in location:
+        raise InputError(f"cannot read {what} {location}: only file://, http:// and https:// URLs")
+    return read_bytes(location, what)
+
+
+def detect_format(text: str) -> Format:
+    """JSON if the first non-blank character opens a JSON object or array, else YAML."""
+    stripped = text.lstrip()
+    return "json" if stripped[:1] in ("{", "[") else "yaml"
+
+
+def parse_documents(data: bytes | str, source: str) -> tuple[list[Any], Format]:
+    """Every document in ``data`` (empty YAML documents dropped) and the format they were in.
+
+    JSON may be one value or several concatenated (kubeseal's JSON output).
+    """
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not UTF-8 text") from None
+    fmt = detect_format(text)
+    if fmt == "json":
+        return _parse_json(text, source), fmt
+    try:
+        docs = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+    except yaml.MarkedYAMLError as exc:
+        raise InputError(f"{source}: not valid YAML: {_yaml_problem(exc)}") from None
+    except yaml.YAMLError:
+        raise InputError(f"{source}: not valid YAML") from None
+    return docs, fmt
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "somewhere"
+    problem = _QUOTED.sub("'…'", exc.problem or "syntax error")
+    return f"{where}: {problem}"
+
+
+def _parse_json(text: str, source: str) -> list[Any]:
+    import json  # lazily, like every import the YAML-only seal path does not need
+
+    decoder = json.JSONDecoder()
+    docs: list[Any] = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return docs
+        try:
+            doc, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{source}: not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from None
+        docs.append(doc)
+
+
+def flatten_lists(docs: Iterable[Any], source: str) -> list[tuple[str, Any]]:
+    """Documents with ``v1`` ``List`` items spliced in, each with a position for messages."""
+    out: list[tuple[str, Any]] = []
+    for index, doc in enumerate(docs, 1):
+        if isinstance(doc, list):  # a bare JSON array of objects
+            out.extend((f"{source} document {index} item {i}", item) for i, item in enumerate(doc, 1))
+        elif isinstance(doc, Mapping) and doc.get("kind") == "List":
+            items = doc.get("items") or []
+            if not isinstance(items, list):
+                raise InputError(f"{source} document {index}: List items must be a list")
+            out.extend((f"{source} document {index} item {i}", item) for i, item in enumerate(items, 1))
+        else:
+            out.append((f"{source} document {index}", doc))
+    return out
+
+
+def load_objects(data: bytes | str, source: str) -> tuple[list[tuple[str, Any]], Format]:
+    """Parse and flatten: the usual way the CLI reads its input."""
+    docs, fmt = parse_documents(data, source)
+    return flatten_lists(docs, source), fmt
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def format_for_path(path: str) -> Format | None:
+    """The format a file name asks for: ``.json`` -> JSON, ``.yaml``/``.yml`` -> YAML, else None."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        return "json"
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    return None
+
+
+def dump_documents(docs: list[Manifest], fmt: Format) -> str:
+    """YAML: documents separated by ``---``. JSON: one object, or a ``v1`` ``List`` of several."""
+    if fmt == "json":
+        import json
+
+        if len(docs) == 1:
+            value: Any = docs[0]
+        else:
+            value = {"apiVersion": "v1", "kind": "List", "items": docs}
+        return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    if not docs:
+        return ""
+    out: str = yaml.dump_all(
+        docs,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1 << 30,  # never fold long values (base64 stays on one line)
+    )
+    return out
+
+
+def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` all at once: a reader sees the old file or the new one.
+
+    ``mode`` None keeps an existing file's mode (or the umask default for a new
+    file); pass 0o600 for anything holding plaintext or a private key.
+    """
+    target = Path(path)
+    if mode is None:
+        try:
+            mode = target.stat().st_mode & 0o7777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+    import tempfile  # lazily: ~4 ms of imports that stdout output never needs
+
+    directory = target.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        _unlink_quietly(tmp)
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+# --------------------------------------------------------------------------- kubeconfig
+
+
+def kubeconfig_namespace(environ: Mapping[str, str] | None = None) -> str | None:
+    """The namespace of the kubeconfig's current context, read as plain YAML, or None.
+
+    $KUBECONFIG (its first file) or ~/.kube/config. We parse it ourselves so
+    sealing never imports the Kubernetes client; any problem means "no
+    namespace", and the caller asks for ``--namespace``.
+    """
+    environ = os.environ if environ is None else environ
+    paths = [p for p in environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    path = Path(paths[0]) if paths else Path(environ.get("HOME", "~")).expanduser() / ".kube" / "config"
+    try:
+        config = yaml.load(path.read_text("utf-8"), Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if not isinstance(config, Mapping):
+        return None
+    current = config.get("current-context")
+    for entry in config.get("contexts") or []:
+        if isinstance(entry, Mapping) and entry.get("name") == current:
+            context = entry.get("context")
+            namespace = context.get("namespace") if isinstance(context, Mapping) else None
+            return namespace if isinstance(namespace, str) and namespace else None
+    return None
