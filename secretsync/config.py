@@ -8,6 +8,7 @@ because some library touched the environment.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 
 from secretsync.errors import UsageError
@@ -57,6 +58,9 @@ class Settings:
     log_format: str = "text"
     kubeconfig: str | None = None
     context: str | None = None
+    key_renew_period: float = 720 * 3600.0  # seconds; 0 = never add keys on a schedule
+    key_cutoff_time: dt.datetime | None = None  # a newest key older than this is replaced at start
+    bitnami_keys: bool = False
 
     def __post_init__(self) -> None:
         if self.log_level not in LOG_LEVELS:
@@ -68,6 +72,8 @@ class Settings:
                 raise UsageError(f"port {port} is out of range 0-65535")
         if self.http_port and self.http_port == self.metrics_port:
             raise UsageError("--http-port and --metrics-port must differ")
+        if self.key_renew_period < 0:
+            raise UsageError("--key-renew-period must not be negative")
 
     @property
     def clusterwide(self) -> bool:
@@ -82,3 +88,13 @@ def split_namespaces(values: tuple[str, ...]) -> tuple[str, ...]:
             if part and part not in out:
                 out.append(part)
     return tuple(out)
+
+
+def parse_time(text: str, *, what: str = "time") -> dt.datetime:
+    """An RFC 3339 timestamp (``2026-01-31T00:00:00Z``) or a date (``2026-01-31``), as UTC."""
+    value = text.strip()
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{what}: {text!r} is not an RFC 3339 time (e.g. 2026-01-31T00:00:00Z)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

@@ -31,6 +31,12 @@ class InputError(SecretSyncError):
     reason = "InvalidInput"
 
 
+class LeadershipLost(SecretSyncError):
+    """This replica could not renew the leader Lease in time and must stop reconciling."""
+
+    reason = "LeadershipLost"
+
+
 class SpecError(SecretSyncError):
     """A custom resource's spec is malformed; permanent until the spec changes."""
 

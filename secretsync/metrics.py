@@ -1,28 +1,83 @@
 """Prometheus instruments, one :class:`Metrics` per operator process.
 
 A registry per instance (not prometheus_client's global one) lets tests run
-several operators in one process. Label values are object names, reasons and
-provider operations: never secret material.
+several operators in one process. Label values are kinds, object names,
+reasons and provider operations: never secret material.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
+import contextlib
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
+class _KeyCollector(Collector):
+    """Key ring figures read at scrape time from callables (no state to keep in sync)."""
+
+    def __init__(self) -> None:
+        self.active_keys: Callable[[], int] = lambda: 0
+        self.newest_key_age: Callable[[], float | None] = lambda: None
+        self.rsa_attempts: Callable[[], int] = lambda: 0
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        yield GaugeMetricFamily(
+            "secretsync_sealing_keys_active", "Active sealing keys in the key ring.", value=self.active_keys()
+        )
+        age = self.newest_key_age()
+        if age is not None:
+            yield GaugeMetricFamily(
+                "secretsync_sealing_key_newest_age_seconds", "Age of the newest sealing key.", value=age
+            )
+        yield CounterMetricFamily(
+            "secretsync_rsa_decrypt_attempts",
+            "RSA private-key operations spent opening sealed values (1 per value when hints work).",
+            value=self.rsa_attempts(),
+        )
+
+
 class Metrics:
-    """The operator's instruments. Later features add theirs here."""
+    """The operator's instruments."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.up = Gauge(
             "secretsync_operator_up",
-            "1 while the operator is running and connected to the Kubernetes API.",
+            "1 while this replica is reconciling (the leader, with --leader-elect).",
             registry=self.registry,
         )
+        self.ready = Gauge(
+            "secretsync_ready",
+            "1 if the object's Ready condition is True, else 0.",
+            ["kind", "namespace", "name"],
+            registry=self.registry,
+        )
+        self.unseal_requests = Counter(
+            "secretsync_unseal_attempts",
+            "SealedSecret reconciles that tried to unseal.",
+            registry=self.registry,
+        )
+        self.unseal_errors = Counter(
+            "secretsync_unseal_errors",
+            "Failed SealedSecret reconciles by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.keys = _KeyCollector()
+        self.registry.register(self.keys)
+
+    def set_ready(self, kind: str, namespace: str, name: str, ready: bool) -> None:
+        self.ready.labels(kind=kind, namespace=namespace, name=name).set(1 if ready else 0)
+
+    def forget_object(self, kind: str, namespace: str, name: str) -> None:
+        with contextlib.suppress(KeyError):
+            self.ready.remove(kind, namespace, name)
 
     def render(self) -> bytes:
         """The text exposition format, as served on ``/metrics``."""

@@ -10,14 +10,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
 
-from secretsync import http, kube
+from secretsync import http, keys, kube, sealing
 from secretsync.config import Settings
+from secretsync.errors import LeadershipLost, UnsealError
+from secretsync.keys import KeyManager
+from secretsync.leader import LeaderElector
 from secretsync.metrics import Metrics
+from secretsync.scheduler import Scheduler
+from secretsync.sealed import SealedController
 
 logger = logging.getLogger("secretsync.operator")
 
@@ -34,13 +41,104 @@ class Runtime:
 
     settings: Settings
     metrics: Metrics
+    api: kube.KubeApi
+    keys: KeyManager
+    sealed: SealedController
+    scheduler: Scheduler
+    executor: ThreadPoolExecutor
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
+    reported_bad_keys: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+
+    def watches(self, namespace: str | None) -> bool:
+        """Is ``namespace`` one this operator reconciles objects in?"""
+        return self.settings.clusterwide or namespace in self.settings.watch_namespaces
+
+    # ---------------------------------------------------------------- key ring upkeep
+
+    async def refresh_keys(self, *, at_start: bool = False) -> None:
+        """Reload the ring, add a key when none is active or one is due, report bad key Secrets."""
+        changed = await self.keys.reload()
+        if self.keys.needs_key(at_start=at_start):
+            await self.keys.generate()
+            changed = True
+        for bad in self.keys.bad:
+            meta = bad.secret.get("metadata") or {}
+            ident = (str(meta.get("uid")), str(meta.get("resourceVersion")))
+            if ident in self.reported_bad_keys:
+                continue
+            self.reported_bad_keys.add(ident)
+            message = (
+                f"sealing key Secret {kube.ref_of(bad.secret)} is unusable and was skipped: {bad.problem}"
+            )
+            logger.warning("%s", message)
+            await kube.post_event(
+                self.api, bad.secret, type_="Warning", reason="InvalidSealingKey", message=message
+            )
+        self._schedule_renewal()
+        if changed and not at_start:
+            await self.sealed.on_keys_changed()
+
+    def request_key_reload(self) -> None:
+        """Debounced: a burst of key Secret events costs one reload."""
+        self.scheduler.schedule("keys-reload", 0.2, self.refresh_keys)
+
+    def _schedule_renewal(self) -> None:
+        due = self.keys.renewal_due_in()
+        if due is None:
+            self.scheduler.cancel("key-renewal")
+        else:
+            self.scheduler.schedule("key-renewal", due + 0.5, self.refresh_keys)
+
+    # ---------------------------------------------------------------- HTTP API hooks
+
+    def cert_pem(self) -> bytes | None:
+        if not len(self.keys.ring) or self.keys.ring.newest.certificate is None:
+            return None
+        return self.keys.ring.newest.certificate.pem()
+
+    async def verify(self, body: dict[str, Any]) -> None:
+        result = await asyncio.get_running_loop().run_in_executor(
+            self.executor, sealing.unseal, body, self.keys.ring
+        )
+        result.raise_for_failures()
+
+    async def rotate(self, body: dict[str, Any]) -> dict[str, Any]:
+        newest = self.keys.ring.newest if len(self.keys.ring) else None
+        if newest is None or newest.certificate is None:
+            raise UnsealError("the operator has no sealing certificate yet")
+        sealer = newest.certificate.sealer()
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, sealing.reencrypt, body, self.keys.ring, sealer
+        )
 
 
 def _runtime(memo: kopf.Memo) -> Runtime:
     runtime = memo.get("runtime")
     assert isinstance(runtime, Runtime)
     return runtime
+
+
+@kopf.on.event("secretsync.io", "v1alpha1", "sealedsecrets", registry=REGISTRY)
+async def sealed_secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    """Every SealedSecret event; the controller drops the ones that need no work."""
+    runtime = _runtime(memo)
+    body: dict[str, Any] = dict(event["object"])
+    if runtime.watches((body.get("metadata") or {}).get("namespace")):
+        await runtime.sealed.on_sealed_event(event.get("type"), body)
+
+
+@kopf.on.event("v1", "secrets", registry=REGISTRY)
+async def secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    """Secrets matter twice: key Secrets feed the key ring; produced Secrets are healed."""
+    runtime = _runtime(memo)
+    body: dict[str, Any] = dict(event["object"])
+    namespace = (body.get("metadata") or {}).get("namespace")
+    if namespace == runtime.settings.namespace and keys.is_key_secret(
+        body, bitnami=runtime.settings.bitnami_keys
+    ):
+        runtime.request_key_reload()
+    if runtime.watches(namespace):
+        await runtime.sealed.on_secret_event(event.get("type"), body)
 
 
 @kopf.on.login(registry=REGISTRY)
@@ -84,54 +182,143 @@ def kopf_settings() -> kopf.OperatorSettings:
     return settings
 
 
+async def _wait_flag(flag: Flag) -> None:
+    if isinstance(flag, asyncio.Event):
+        await flag.wait()
+    elif isinstance(flag, threading.Event):
+        while not flag.is_set():
+            await asyncio.sleep(0.1)
+    else:
+        await flag
+
+
 async def run(
     settings: Settings,
     *,
     stop_flag: Flag | None = None,
     ready_flag: threading.Event | None = None,
 ) -> None:
-    """Run the operator until ``stop_flag`` is set or SIGINT/SIGTERM arrives (main thread)."""
+    """Run until ``stop_flag`` is set or SIGINT/SIGTERM arrives (when in the main thread).
+
+    With ``--leader-elect`` the process first waits as a standby for the Lease;
+    losing the Lease later stops reconciling and raises :class:`LeadershipLost`
+    so the process exits non-zero and restarts as a standby.
+    """
+    stop = asyncio.Event()
+
+    def handle_signals() -> None:
+        # kopf installs its own SIGINT/SIGTERM handlers at start-up, and on a signal
+        # leaves its stop-flag waiter hanging for 5 s. Ours set the stop flag that
+        # kopf watches, so shutdown is prompt; re-installed once kopf is up.
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+
+    handle_signals()
+    watchers: list[asyncio.Task[Any]] = []
+    if stop_flag is not None:
+        watchers.append(asyncio.create_task(_wait_flag(stop_flag)))
+        watchers[-1].add_done_callback(lambda _: stop.set())
+
     metrics = Metrics()
-    runtime = Runtime(settings=settings, metrics=metrics)
-    api = await http.serve(
-        http.api_app(http.ApiHooks(is_healthy=runtime.ready.is_set)),
-        settings.bind_address,
-        settings.http_port,
+    api = kube.KubeApi(kube.load_connection(settings.kubeconfig, settings.context))
+    scheduler = Scheduler()
+    # RSA (unseal, key generation) runs here: `cryptography` releases the GIL, so 2 threads use 2 cores.
+    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="secretsync-crypto")
+    key_manager = KeyManager(
+        api,
+        settings.namespace,
+        bitnami=settings.bitnami_keys,
+        renew_period=settings.key_renew_period,
+        cutoff=settings.key_cutoff_time,
     )
+    sealed = SealedController(api, key_manager, metrics, executor, scheduler=scheduler)
+    runtime = Runtime(
+        settings=settings,
+        metrics=metrics,
+        api=api,
+        keys=key_manager,
+        sealed=sealed,
+        scheduler=scheduler,
+        executor=executor,
+    )
+    metrics.keys.active_keys = lambda: len(key_manager.ring)
+    metrics.keys.newest_key_age = key_manager.newest_age
+    metrics.keys.rsa_attempts = lambda: key_manager.rsa_attempts
+    hooks = http.ApiHooks(
+        is_ready=runtime.ready.is_set, cert_pem=runtime.cert_pem, verify=runtime.verify, rotate=runtime.rotate
+    )
+    api_runner = await http.serve(http.api_app(hooks), settings.bind_address, settings.http_port)
     metrics_runner = await http.serve(http.metrics_app(metrics), settings.bind_address, settings.metrics_port)
     logger.info(
-        "secretsync operator starting: namespace=%s watching=%s http=%s metrics=%s",
+        "secretsync operator starting: namespace=%s watching=%s http=%s metrics=%s leader-elect=%s",
         settings.namespace,
         ",".join(settings.watch_namespaces) or "all namespaces",
         settings.http_port,
         settings.metrics_port,
+        settings.leader_elect,
     )
-    kopf_ready = asyncio.Event()
-
-    async def mark_ready() -> None:
-        await kopf_ready.wait()
-        runtime.ready.set()
-        metrics.up.set(1)
-        if ready_flag is not None:
-            ready_flag.set()
-        logger.info("secretsync operator is ready")
-
-    marker = asyncio.create_task(mark_ready())
+    elector = LeaderElector(api, settings.namespace) if settings.leader_elect else None
+    lost = False
     try:
-        await kopf.operator(
-            registry=REGISTRY,
-            settings=kopf_settings(),
-            memo=kopf.Memo(runtime=runtime),
-            clusterwide=settings.clusterwide,
-            namespaces=settings.watch_namespaces,
-            standalone=True,
-            stop_flag=stop_flag,
-            ready_flag=kopf_ready,
-        )
+        if elector is not None:
+            acquiring = asyncio.create_task(elector.acquire())
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({acquiring, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not acquiring.done():
+                acquiring.cancel()
+                return
+
+            def on_lost(task: asyncio.Task[None]) -> None:
+                nonlocal lost
+                if task.cancelled():  # a normal shutdown cancels the renewal loop
+                    return
+                lost = not stop.is_set()
+                stop.set()
+
+            holder = asyncio.create_task(elector.hold())
+            holder.add_done_callback(on_lost)
+            watchers.append(holder)
+
+        if not stop.is_set():
+            await runtime.refresh_keys(at_start=True)
+        kopf_ready = asyncio.Event()
+
+        async def mark_ready() -> None:
+            await kopf_ready.wait()
+            handle_signals()
+            runtime.ready.set()
+            metrics.up.set(1)
+            if ready_flag is not None:
+                ready_flag.set()
+            logger.info("secretsync operator is ready")
+
+        watchers.append(asyncio.create_task(mark_ready()))
+        if not stop.is_set():
+            await kopf.operator(
+                registry=REGISTRY,
+                settings=kopf_settings(),
+                memo=kopf.Memo(runtime=runtime),
+                clusterwide=settings.clusterwide,
+                # The operator's own namespace is watched too: the key Secrets live there.
+                namespaces=() if settings.clusterwide else (*settings.watch_namespaces, settings.namespace),
+                standalone=True,
+                stop_flag=stop,
+                ready_flag=kopf_ready,
+            )
     finally:
-        marker.cancel()
+        for task in watchers:
+            task.cancel()
         runtime.ready.clear()
         metrics.up.set(0)
-        await api.cleanup()
+        await scheduler.close()
+        executor.shutdown(wait=False, cancel_futures=True)
+        if elector is not None and not lost:
+            await elector.release()
+        await api.close()
+        await api_runner.cleanup()
         await metrics_runner.cleanup()
         logger.info("secretsync operator stopped")
+    if lost:
+        raise LeadershipLost("lost the leader Lease; exiting so this replica restarts as a standby")

@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.support.fixtures_providers",
     "tests.support.fixtures_kube",
+    "tests.support.fixtures_operator",
 ]

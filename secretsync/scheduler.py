@@ -1,0 +1,94 @@
+"""Per-object timers and backoff for retries and scheduled refreshes.
+
+kopf's timers run at one fixed interval per handler; secretsync needs a delay
+per object (backoff after a failure, each ExternalSecret's own
+``refreshInterval`` plus jitter), and a later request for the same object must
+replace the earlier one. This small asyncio scheduler does exactly that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Hashable
+
+logger = logging.getLogger("secretsync.scheduler")
+
+Job = Callable[[], Awaitable[None]]
+
+
+class Backoff:
+    """Exponential backoff per key: ``base * 2**failures``, capped, with up to 10% jitter."""
+
+    def __init__(self, base: float = 1.0, cap: float = 300.0, jitter: float = 0.1) -> None:
+        self.base = base
+        self.cap = cap
+        self.jitter = jitter
+        self._failures: dict[Hashable, int] = {}
+
+    def next_delay(self, key: Hashable) -> float:
+        """Record one more failure for ``key`` and return how long to wait before retrying."""
+        failures = self._failures.get(key, 0)
+        self._failures[key] = failures + 1
+        delay: float = min(self.cap, self.base * 2.0**failures)
+        return delay * (1 + random.uniform(0, self.jitter))
+
+    def reset(self, key: Hashable) -> None:
+        self._failures.pop(key, None)
+
+    def failures(self, key: Hashable) -> int:
+        return self._failures.get(key, 0)
+
+
+class Scheduler:
+    """At most one pending job per key; scheduling a key again replaces its pending job."""
+
+    def __init__(self) -> None:
+        self._timers: dict[Hashable, asyncio.TimerHandle] = {}
+        self._due: dict[Hashable, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    def schedule(self, key: Hashable, delay: float, job: Job) -> None:
+        if self._closed:
+            return
+        self.cancel(key)
+        loop = asyncio.get_running_loop()
+        self._due[key] = loop.time() + max(0.0, delay)
+        self._timers[key] = loop.call_later(max(0.0, delay), self._fire, key, job)
+
+    def due_in(self, key: Hashable) -> float | None:
+        """Seconds until ``key``'s job runs, or None when nothing is pending."""
+        due = self._due.get(key)
+        return None if due is None else max(0.0, due - asyncio.get_running_loop().time())
+
+    def cancel(self, key: Hashable) -> None:
+        timer = self._timers.pop(key, None)
+        self._due.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _fire(self, key: Hashable, job: Job) -> None:
+        self._timers.pop(key, None)
+        self._due.pop(key, None)
+        task = asyncio.create_task(self._run(key, job))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, key: Hashable, job: Job) -> None:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a job must never kill the scheduler
+            logger.exception("scheduled job for %s failed", key)
+
+    async def close(self) -> None:
+        self._closed = True
+        for key in list(self._timers):
+            self.cancel(key)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

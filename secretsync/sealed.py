@@ -1,0 +1,323 @@
+"""Reconcile SealedSecrets into Secrets (no kopf here: the operator module feeds events in).
+
+Flow per object: unseal every value with the key ring (the hinted key first,
+RSA on a thread pool) -> render the template -> check ownership -> create or
+replace the Secret only if it differs -> write status once, only if changed ->
+post an event on a flip. A failure never touches an existing Secret.
+
+Events that would cause no work are dropped cheaply: the controller remembers,
+per SealedSecret uid, what it last reconciled (generation, labels and
+annotations, key ring generation) and the resourceVersion of the Secret it last
+wrote or checked, so its own status and Secret writes do not trigger new RSA work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from typing import Any
+
+from secretsync import kube, sealing, status, templating
+from secretsync.errors import SpecError, TemplateError
+from secretsync.keys import KeyManager
+from secretsync.metrics import Metrics
+from secretsync.scheduler import Backoff, Scheduler
+
+logger = logging.getLogger("secretsync.sealed")
+
+GROUP_VERSION = sealing.API_VERSION
+PLURAL = "sealedsecrets"
+MANAGED_ANNOTATION = "secretsync.io/managed"
+BITNAMI_MANAGED_ANNOTATION = "sealedsecrets.bitnami.com/managed"
+
+Body = dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """The result of one reconcile: what status to show and whether to retry."""
+
+    ready: bool
+    reason: str
+    message: str
+    retry: bool = False  # retry with backoff (transient API trouble)
+    waits_for_key: bool = False  # retried when the key ring changes
+    action: str | None = None  # "created" / "updated" / None
+
+
+def _meta(body: Mapping[str, Any]) -> dict[str, Any]:
+    meta = body.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _ref(body: Mapping[str, Any]) -> str:
+    meta = _meta(body)
+    return f"{meta.get('namespace')}/{meta.get('name')}"
+
+
+def _is_managed(secret: Mapping[str, Any]) -> bool:
+    annotations = _meta(secret).get("annotations") or {}
+    return (
+        annotations.get(MANAGED_ANNOTATION) == "true" or annotations.get(BITNAMI_MANAGED_ANNOTATION) == "true"
+    )
+
+
+def merge_secret(existing: Body, desired: Body, owner_ref: Body) -> Body:
+    """The Secret to write over ``existing``: desired data, type and immutability; labels and
+    annotations merged (ours win); our controller reference added if missing."""
+    out: Body = json.loads(json.dumps(existing))
+    meta = out.setdefault("metadata", {})
+    for section in ("labels", "annotations"):
+        merged = dict(meta.get(section) or {})
+        merged.update(_meta(desired).get(section) or {})
+        if merged:
+            meta[section] = merged
+    refs = [r for r in meta.get("ownerReferences") or [] if isinstance(r, dict)]
+    if not any(r.get("uid") == owner_ref["uid"] for r in refs):
+        refs = [r for r in refs if not r.get("controller")] + [owner_ref]
+    meta["ownerReferences"] = refs
+    out["data"] = desired.get("data") or {}
+    out.pop("stringData", None)
+    out["type"] = existing.get("type") or desired.get("type")
+    if "immutable" in desired:
+        out["immutable"] = desired["immutable"]
+    return out
+
+
+def _same(existing: Body, merged: Body) -> bool:
+    keys = ("data", "type", "immutable")
+    if any(existing.get(k) != merged.get(k) for k in keys):
+        return False
+    a, b = _meta(existing), _meta(merged)
+    return all((a.get(k) or None) == (b.get(k) or None) for k in ("labels", "annotations", "ownerReferences"))
+
+
+class SealedController:
+    """Turns SealedSecret and Secret events into reconciles, one at a time per object."""
+
+    def __init__(
+        self,
+        api: kube.KubeApi,
+        keys: KeyManager,
+        metrics: Metrics,
+        executor: Executor,
+        *,
+        scheduler: Scheduler | None = None,
+        backoff: Backoff | None = None,
+        now: Callable[[], Any] | None = None,
+    ) -> None:
+        self.api = api
+        self.keys = keys
+        self.metrics = metrics
+        self.executor = executor
+        self.scheduler = scheduler or Scheduler()
+        self.backoff = backoff or Backoff(base=1.0, cap=300.0)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._done: dict[str, tuple[Any, ...]] = {}  # uid -> fingerprint of the last finished reconcile
+        self._secret_rv: dict[str, str] = {}  # uid -> resourceVersion of the Secret as we last left it
+        self._by_name: dict[tuple[str, str], str] = {}  # (namespace, name) -> uid
+        self._waiting_for_key: set[tuple[str, str]] = set()
+
+    # ------------------------------------------------------------------ events in
+
+    async def on_sealed_event(self, event_type: str | None, body: Body) -> None:
+        meta = _meta(body)
+        uid, ns, name = str(meta.get("uid")), str(meta.get("namespace")), str(meta.get("name"))
+        if event_type == "DELETED":
+            self.forget(uid, ns, name)
+            return
+        if meta.get("deletionTimestamp"):
+            return
+        self._by_name[(ns, name)] = uid
+        if self._done.get(uid) == self._fingerprint(body):
+            return
+        await self.reconcile(body)
+
+    async def on_secret_event(self, event_type: str | None, secret: Body) -> None:
+        """A Secret changed: if a SealedSecret of the same name produces it, check it still matches."""
+        meta = _meta(secret)
+        key = (str(meta.get("namespace")), str(meta.get("name")))
+        uid = self._by_name.get(key)
+        if uid is None:
+            return
+        if event_type != "DELETED" and self._secret_rv.get(uid) == meta.get("resourceVersion"):
+            return  # our own write, or a state we already checked
+        self._done.pop(uid, None)
+        await self.reconcile_by_name(*key)
+
+    async def on_keys_changed(self) -> None:
+        """Objects that failed for lack of a key get another chance with the new ring."""
+        waiting, self._waiting_for_key = self._waiting_for_key, set()
+        for ns, name in waiting:
+            uid = self._by_name.get((ns, name))
+            if uid:
+                self._done.pop(uid, None)
+            await self.reconcile_by_name(ns, name)
+
+    def forget(self, uid: str, ns: str, name: str) -> None:
+        self._done.pop(uid, None)
+        self._secret_rv.pop(uid, None)
+        self._locks.pop(uid, None)
+        self._waiting_for_key.discard((ns, name))
+        if self._by_name.get((ns, name)) == uid:
+            del self._by_name[(ns, name)]
+        self.scheduler.cancel(("sealed", uid))
+        self.backoff.reset(uid)
+        self.metrics.forget_object("SealedSecret", ns, name)
+
+    async def reconcile_by_name(self, namespace: str, name: str) -> None:
+        """Fetch the current SealedSecret (events may be stale) and reconcile it."""
+        path = kube.path_for(GROUP_VERSION, PLURAL, namespace, name)
+        try:
+            body = await self.api.get(path)
+        except kube.ApiError as exc:
+            logger.warning("cannot read SealedSecret %s/%s: %s", namespace, name, exc)
+            return
+        if body is not None and not _meta(body).get("deletionTimestamp"):
+            await self.reconcile(body)
+
+    # ------------------------------------------------------------------ reconcile
+
+    def _fingerprint(self, body: Mapping[str, Any]) -> tuple[Any, ...]:
+        meta = _meta(body)
+        digest = hashlib.sha256(
+            json.dumps(
+                [meta.get("labels"), meta.get("annotations"), body.get("spec")], sort_keys=True
+            ).encode()
+        ).hexdigest()
+        return (meta.get("generation"), digest, self.keys.generation)
+
+    async def reconcile(self, body: Body) -> Outcome:
+        uid = str(_meta(body).get("uid"))
+        lock = self._locks.setdefault(uid, asyncio.Lock())
+        async with lock:
+            fingerprint = self._fingerprint(body)
+            outcome = await self._reconcile(body)
+            await self._report(body, outcome)
+            key = (str(_meta(body).get("namespace")), str(_meta(body).get("name")))
+            if outcome.waits_for_key:
+                self._waiting_for_key.add(key)
+            else:
+                self._waiting_for_key.discard(key)
+            if outcome.retry:
+                self._done.pop(uid, None)
+                delay = self.backoff.next_delay(uid)
+                ns, name = key
+                self.scheduler.schedule(("sealed", uid), delay, lambda: self.reconcile_by_name(ns, name))
+            else:
+                self.backoff.reset(uid)
+                self._done[uid] = fingerprint
+            return outcome
+
+    async def _reconcile(self, body: Body) -> Outcome:
+        loop = asyncio.get_running_loop()
+        self.metrics.unseal_requests.inc()
+        try:
+            result = await loop.run_in_executor(self.executor, sealing.unseal, body, self.keys.ring)
+        except SpecError as exc:
+            return Outcome(False, "InvalidSpec", f"{exc}; fix the SealedSecret manifest and re-apply it")
+        if not result.ok:
+            hint = (
+                "re-seal it with the current certificate (secretsync fetch-cert | secretsync seal --cert -), "
+                "and check that name, namespace and scope match what it was sealed for"
+            )
+            if not len(self.keys.ring):
+                hint = "the operator has no active sealing key yet"
+            return Outcome(False, "UnsealFailed", f"{result.message}. Fix: {hint}", waits_for_key=True)
+        try:
+            rendered = templating.render(result.template_data, result.values)
+            desired = sealing.build_secret(body, result, rendered_template_data=rendered)
+        except TemplateError as exc:
+            return Outcome(False, "TemplateFailed", f"spec.template.data: {exc}")
+        except SpecError as exc:
+            return Outcome(False, "InvalidSpec", str(exc))
+        owner_ref = kube.controller_reference(body)
+        desired["metadata"]["ownerReferences"] = [owner_ref]
+        try:
+            return await self._write(body, desired, owner_ref, len(result.values) + len(rendered))
+        except kube.ApiError as exc:
+            return Outcome(False, "ApiError", f"writing Secret {_ref(desired)} failed: {exc}", retry=True)
+
+    async def _write(self, sealed: Body, desired: Body, owner_ref: Body, count: int) -> Outcome:
+        uid = str(_meta(sealed).get("uid"))
+        ns, name = _meta(desired).get("namespace"), _meta(desired)["name"]
+        path = kube.path_for("v1", "secrets", ns, name)
+        existing = await self.api.get(path)
+        done = f"unsealed {count} keys into Secret {ns}/{name}"
+        if existing is None:
+            try:
+                created = await self.api.create(kube.path_for("v1", "secrets", ns), desired)
+            except kube.Conflict:
+                return Outcome(
+                    False, "ApiError", f"Secret {ns}/{name} appeared while creating it", retry=True
+                )
+            self._secret_rv[uid] = _meta(created).get("resourceVersion", "")
+            return Outcome(True, "Unsealed", done, action="created")
+        if not (kube.is_controlled_by(existing, sealed) or _is_managed(existing)):
+            self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
+            return Outcome(
+                False,
+                "SecretNotOwned",
+                f"Secret {ns}/{name} exists and is not managed by this SealedSecret; left untouched. "
+                f"Fix: delete that Secret, or annotate it {MANAGED_ANNOTATION}=true "
+                "to let secretsync take it over",
+            )
+        merged = merge_secret(existing, desired, owner_ref)
+        if _same(existing, merged):
+            self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
+            return Outcome(True, "Unsealed", done)
+        if existing.get("immutable") and (
+            existing.get("data") != merged.get("data") or existing.get("type") != merged.get("type")
+        ):
+            self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
+            return Outcome(
+                False,
+                "ImmutableSecretChanged",
+                f"Secret {ns}/{name} is immutable and its data would change; left untouched. "
+                "Fix: delete the Secret so it is re-created with the new data",
+            )
+        try:
+            replaced = await self.api.replace(path, merged)
+        except kube.Conflict:
+            return Outcome(False, "ApiError", f"Secret {ns}/{name} changed while updating it", retry=True)
+        self._secret_rv[uid] = _meta(replaced).get("resourceVersion", "")
+        return Outcome(True, "Unsealed", done, action="updated")
+
+    # ------------------------------------------------------------------ status, events, metrics
+
+    async def _report(self, body: Body, outcome: Outcome) -> None:
+        meta = _meta(body)
+        previous = body.get("status") if isinstance(body.get("status"), dict) else None
+        new = status.build(
+            previous,
+            ready=outcome.ready,
+            reason=outcome.reason,
+            message=outcome.message,
+            generation=meta.get("generation"),
+        )
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        self.metrics.set_ready("SealedSecret", ns, name, outcome.ready)
+        if not outcome.ready:
+            self.metrics.unseal_errors.labels(reason=outcome.reason).inc()
+            logger.warning("SealedSecret %s/%s: %s: %s", ns, name, outcome.reason, outcome.message)
+        elif outcome.action:
+            logger.info("SealedSecret %s/%s: Secret %s", ns, name, outcome.action)
+        changed = new != previous
+        if changed:
+            try:
+                await self.api.merge_patch(
+                    kube.path_for(GROUP_VERSION, PLURAL, ns, name, "status"), {"status": new}
+                )
+            except kube.ApiError as exc:
+                logger.warning("cannot write status of SealedSecret %s/%s: %s", ns, name, exc)
+        if outcome.ready and (status.flipped(previous, new) or outcome.action):
+            await kube.post_event(self.api, body, type_="Normal", reason="Unsealed", message=outcome.message)
+        elif not outcome.ready and (changed or outcome.retry):
+            await kube.post_event(
+                self.api, body, type_="Warning", reason=outcome.reason, message=outcome.message
+            )

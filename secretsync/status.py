@@ -1,0 +1,69 @@
+"""Pure builders for the status of our custom resources.
+
+One ``Ready`` condition carries the outcome; ``lastTransitionTime`` moves only
+when the condition's status flips (so `kubectl get` ages stay meaningful and
+GitOps health checks do not flap), and the operator writes status only when
+:func:`build` returns something different from what is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+READY = "Ready"
+
+
+def now_iso(now: dt.datetime | None = None) -> str:
+    return (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ready_of(status: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The stored Ready condition, if any."""
+    for cond in (status or {}).get("conditions") or []:
+        if isinstance(cond, dict) and cond.get("type") == READY:
+            return cond
+    return None
+
+
+def build(
+    previous: Mapping[str, Any] | None,
+    *,
+    ready: bool,
+    reason: str,
+    message: str,
+    generation: int | None,
+    now: dt.datetime | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The new status: previous fields kept, Ready replaced, ``extra`` merged on top."""
+    old = ready_of(previous)
+    flag = "True" if ready else "False"
+    transition = old.get("lastTransitionTime") if old and old.get("status") == flag else None
+    condition = {
+        "type": READY,
+        "status": flag,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": transition or now_iso(now),
+    }
+    if generation is not None:
+        condition["observedGeneration"] = generation
+    others = [
+        c for c in (previous or {}).get("conditions") or [] if isinstance(c, dict) and c.get("type") != READY
+    ]
+    status: dict[str, Any] = {k: v for k, v in (previous or {}).items() if k != "conditions"}
+    status["conditions"] = [condition, *others]
+    if generation is not None:
+        status["observedGeneration"] = generation
+    status.update(extra or {})
+    return status
+
+
+def flipped(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    """True when the Ready status changed (or was absent): events fire on flips only."""
+    old, cur = ready_of(previous), ready_of(new)
+    return (old or {}).get("status") != (cur or {}).get("status") or (old or {}).get("reason") != (
+        cur or {}
+    ).get("reason")

@@ -1,0 +1,66 @@
+"""The real `secretsync operator` process against the API emulator: start, serve, stop."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from tests.support.kube_emulator import wait_for
+from tests.support.operator_proc import OperatorProcess
+
+OPERATOR_NS = "secretsync-system"
+
+
+def test_operator_starts_serves_and_stops_on_sigterm(kube_emulator: Any, operator_factory: Any) -> None:
+    kube_emulator.ensure_namespace(OPERATOR_NS)
+    proc: OperatorProcess = operator_factory()
+    proc.wait_ready()
+    assert proc.get("/healthz") == (200, "ok\n")
+    assert proc.get("/readyz")[0] == 200
+    assert "secretsync_operator_up 1.0" in proc.metrics()
+    assert proc.stop(signal.SIGTERM) == 0
+    logs = proc.logs()
+    assert "secretsync operator stopped" in logs
+    assert "Traceback" not in logs
+    assert proc.get("/healthz")[0] == 0  # the servers are gone with the process
+
+
+def test_operator_stops_on_sigint(kube_emulator: Any, operator_factory: Any) -> None:
+    kube_emulator.ensure_namespace(OPERATOR_NS)
+    proc: OperatorProcess = operator_factory()
+    proc.wait_ready()
+    assert proc.stop(signal.SIGINT) == 0
+
+
+def test_operator_json_logs(kube_emulator: Any, operator_factory: Any) -> None:
+    import json
+
+    kube_emulator.ensure_namespace(OPERATOR_NS)
+    proc: OperatorProcess = operator_factory(extra_args=["--log-format", "json"])
+    proc.wait_ready()
+    proc.stop()
+    lines = [line for line in proc.logs().splitlines() if line.strip()]
+    parsed = [json.loads(line) for line in lines]
+    assert any(p["message"] == "secretsync operator is ready" for p in parsed)
+    assert all({"time", "level", "logger", "message"} <= p.keys() for p in parsed)
+
+
+def test_leader_election_one_active_one_standby_and_failover(
+    kube_emulator: Any, operator_factory: Any
+) -> None:
+    kube_emulator.ensure_namespace(OPERATOR_NS)
+    first: OperatorProcess = operator_factory(extra_args=["--leader-elect"])
+    first.wait_ready()
+    second: OperatorProcess = operator_factory(extra_args=["--leader-elect"])
+    second.wait_ready(path="/healthz")
+    lease = kube_emulator.get("coordination.k8s.io/v1", "Lease", "secretsync-operator", OPERATOR_NS)
+    assert lease is not None and lease["spec"]["holderIdentity"]
+    assert second.get("/readyz")[0] == 503  # standing by
+    assert first.stop() == 0  # releases the lease
+    second.wait_ready(timeout=30)
+    holder = wait_for(
+        lambda: kube_emulator.get("coordination.k8s.io/v1", "Lease", "secretsync-operator", OPERATOR_NS)[
+            "spec"
+        ]["holderIdentity"]
+    )
+    assert holder != lease["spec"]["holderIdentity"]
