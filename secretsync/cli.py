@@ -58,26 +58,6 @@ def main() -> None:
     """
 
 
-def _not_yet(name: str, issue: str) -> click.Command:
-    """A command group that later work fills; it says so instead of pretending to work."""
-
-    @click.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    def command() -> None:
-        click.echo(f"error: `secretsync {name}` is not available in this build yet ({issue}).", err=True)
-        sys.exit(2)
-
-    command.help = f"(not available yet: {issue})"
-    return command
-
-
-for _name, _issue in (
-    ("fetch-cert", "SealedSecret operator"),
-    ("validate", "SealedSecret operator"),
-    ("reencrypt", "SealedSecret operator"),
-):
-    main.add_command(_not_yet(_name, _issue))
-
-
 # --------------------------------------------------------------------------- seal / unseal / keys
 # Their imports (crypto, sealing, manifests: cryptography and PyYAML) happen inside the
 # commands, so `secretsync --help` and the operator never pay for them, and `seal` never
@@ -421,7 +401,7 @@ def _keys_from_backup(data: bytes, path: str) -> list[Any]:
 
 @main.group("keys")
 def keys_group() -> None:
-    """Sealing keys: generate a key pair and inspect certificates, offline."""
+    """Sealing keys: generate and inspect offline; list, rotate and back up in the cluster."""
 
 
 @keys_group.command("generate")
@@ -494,6 +474,340 @@ def keys_info_command(cert: str) -> None:
         click.echo(f"{label + ':':<13}{value}")
 
 
+# --------------------------------------------------------------------------- online commands
+# They talk to a running operator (through the Kubernetes API service proxy, or a URL) or to
+# the Kubernetes API; aiohttp and the kubernetes client are imported only when they run.
+
+
+def _kube_options(func: F) -> F:
+    func = click.option("--context", envvar=env("context"), help="Kubeconfig context (default: current).")(
+        func
+    )
+    func = click.option(
+        "--kubeconfig",
+        envvar=env("kubeconfig"),
+        type=click.Path(dir_okay=False),
+        help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config).",
+    )(func)
+    return func
+
+
+def _controller_options(func: F) -> F:
+    func = click.option(
+        "--controller-url",
+        envvar=env("controller-url"),
+        help="The operator's HTTP API URL, bypassing the Kubernetes API proxy (e.g. http://localhost:8080).",
+    )(func)
+    func = click.option(
+        "--controller-name",
+        envvar=env("controller-name"),
+        default="secretsync",
+        show_default=True,
+        help="Name of the operator's Service.",
+    )(func)
+    func = click.option(
+        "--controller-namespace",
+        envvar=env("controller-namespace"),
+        default="secretsync-system",
+        show_default=True,
+        help="Namespace of the operator's Service.",
+    )(func)
+    return _kube_options(func)
+
+
+def _target(opts: dict[str, Any]) -> Any:
+    from secretsync.remote import Target
+
+    return Target(
+        url=opts.get("controller_url"),
+        namespace=opts["controller_namespace"],
+        name=opts["controller_name"],
+        kubeconfig=opts.get("kubeconfig"),
+        context=opts.get("context"),
+    )
+
+
+def _run(coro: Any) -> Any:
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+@main.command("fetch-cert")
+@_controller_options
+@click.option("-w", "--output", type=click.Path(dir_okay=False), help="Write the PEM here (atomically).")
+@friendly_errors
+def fetch_cert_command(output: str | None, **opts: Any) -> None:
+    """Print the operator's current sealing certificate (PEM), for offline sealing."""
+    from secretsync import crypto
+    from secretsync.errors import InputError
+    from secretsync.remote import Controller
+
+    target = _target(opts)
+
+    async def fetch() -> tuple[int, bytes]:
+        async with Controller(target) as ctl:
+            result: tuple[int, bytes] = await ctl.request("GET", "/v1/cert.pem")
+            return result
+
+    status, body = _run(fetch())
+    if status != 200:
+        detail = body.decode("utf-8", "replace").strip().splitlines()[:1]
+        raise InputError(f"{target.describe()} answered {status}: {detail[0] if detail else 'no detail'}")
+    crypto.load_certificate(body)  # refuse to hand out something that is not a certificate
+    _emit(body.decode("ascii"), output)
+
+
+def _sealed_documents(paths: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
+    from secretsync import manifests, sealing
+
+    found: list[tuple[str, dict[str, Any]]] = []
+    for path in paths or (manifests.STDIN,):
+        source = "stdin" if path == manifests.STDIN else path
+        objects, _ = manifests.load_objects(manifests.read_bytes(path), source)
+        for where, obj in objects:
+            if isinstance(obj, dict) and obj.get("kind") == sealing.KIND:
+                found.append((where, obj))
+    return found
+
+
+@main.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@_controller_options
+@friendly_errors
+def validate_command(files: tuple[str, ...], **opts: Any) -> None:
+    """Check with the operator that every SealedSecret in FILES (or stdin) can be unsealed.
+
+    Exits 1 naming every object that cannot, 0 when all can.
+    """
+    import json
+
+    from secretsync.errors import InputError
+    from secretsync.remote import Controller
+
+    documents = _sealed_documents(files)
+    if not documents:
+        raise InputError("no SealedSecret found in the input")
+
+    async def check() -> list[tuple[str, dict[str, Any], int, str]]:
+        out = []
+        async with Controller(_target(opts)) as ctl:
+            for where, obj in documents:
+                status, body = await ctl.request("POST", "/v1/verify", json.dumps(obj).encode())
+                out.append((where, obj, status, body.decode("utf-8", "replace").strip()))
+        return out
+
+    failed = 0
+    for where, obj, status, text in _run(check()):
+        meta = obj.get("metadata") or {}
+        ref = f"{meta.get('namespace') or '?'}/{meta.get('name') or '?'}"
+        if status == 200:
+            click.echo(f"ok: {ref} ({where})")
+        else:
+            failed += 1
+            click.echo(f"invalid: {ref} ({where}): {text}", err=True)
+    if failed:
+        raise InputError(f"{failed} of {len(documents)} SealedSecrets cannot be unsealed")
+
+
+def _expand(paths: tuple[str, ...]) -> list[str]:
+    import os
+
+    out: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                out.extend(
+                    os.path.join(root, n)
+                    for n in sorted(names)
+                    if n.lower().endswith((".yaml", ".yml", ".json"))
+                )
+        else:
+            out.append(path)
+    return out
+
+
+@main.command("reencrypt")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_controller_options
+@friendly_errors
+def reencrypt_command(paths: tuple[str, ...], **opts: Any) -> None:
+    """Re-encrypt every SealedSecret in PATHS with the operator's newest key, in place.
+
+    Directories are searched recursively for .yaml/.yml/.json files. Other documents in
+    a file and its format are kept; a file is rewritten only if all of its SealedSecrets
+    re-encrypt. YAML comments are not preserved.
+    """
+    import json
+    import sys as _sys
+
+    from secretsync import manifests, sealing
+    from secretsync.errors import InputError
+    from secretsync.remote import Controller
+
+    files = _expand(paths)
+
+    async def rotate_all() -> tuple[int, int, list[str]]:
+        changed, objects, problems = 0, 0, []
+        async with Controller(_target(opts)) as ctl:
+            with click.progressbar(
+                files, label="re-encrypting", file=_sys.stderr, show_pos=True, hidden=not _sys.stderr.isatty()
+            ) as bar:
+                for path in bar:
+                    data = manifests.read_bytes(path)
+                    try:
+                        docs, fmt = manifests.parse_documents(data, path)
+                    except InputError as exc:
+                        problems.append(f"{path}: {exc}")
+                        continue
+                    new_docs, touched, failed = [], 0, False
+                    for index, doc in enumerate(docs, 1):
+                        if not (isinstance(doc, dict) and doc.get("kind") == sealing.KIND):
+                            new_docs.append(doc)
+                            continue
+                        status, body = await ctl.request("POST", "/v1/rotate", json.dumps(doc).encode())
+                        if status != 200:
+                            failed = True
+                            meta = doc.get("metadata") or {}
+                            problems.append(
+                                f"{path} document {index} ({meta.get('namespace')}/{meta.get('name')}): "
+                                f"{body.decode('utf-8', 'replace').strip()}"
+                            )
+                            break
+                        new_docs.append(json.loads(body))
+                        touched += 1
+                    if failed or not touched:
+                        continue
+                    manifests.write_atomic(path, manifests.dump_documents(new_docs, fmt).encode("utf-8"))
+                    changed += 1
+                    objects += touched
+        return changed, objects, problems
+
+    changed, objects, problems = _run(rotate_all())
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    click.echo(f"re-encrypted {objects} SealedSecrets in {changed} files", err=True)
+    if problems:
+        raise InputError(f"{len(problems)} files could not be re-encrypted; they were left unchanged")
+
+
+def _operator_namespace_option(func: F) -> F:
+    func = click.option(
+        "--controller-namespace",
+        envvar=env("controller-namespace"),
+        default="secretsync-system",
+        show_default=True,
+        help="The operator's namespace, where the key Secrets live.",
+    )(func)
+    return _kube_options(func)
+
+
+async def _key_secrets(opts: dict[str, Any]) -> list[dict[str, Any]]:
+    from secretsync import keys, kube
+
+    api = kube.KubeApi(kube.load_connection(opts.get("kubeconfig"), opts.get("context")))
+    try:
+        items = await api.list(kube.path_for("v1", "secrets", opts["controller_namespace"]))
+    except kube.ApiError as exc:
+        from secretsync.errors import InputError
+
+        raise InputError(f"cannot list key Secrets in {opts['controller_namespace']}: {exc}") from None
+    finally:
+        await api.close()
+    return [s for s in items if keys.is_key_secret(s, bitnami=True)]
+
+
+@keys_group.command("list")
+@_operator_namespace_option
+@friendly_errors
+def keys_list_command(**opts: Any) -> None:
+    """List the cluster's sealing keys: newest first, with fingerprint, validity and state."""
+    from secretsync import keys
+    from secretsync.errors import InputError
+
+    rows = []
+    for secret in _run(_key_secrets(opts)):
+        meta = secret.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        state = labels.get(keys.KEY_LABEL) or labels.get(keys.BITNAMI_KEY_LABEL) or "?"
+        try:
+            entry = keys.parse_key_secret(secret)
+            fingerprint, since = entry.fingerprint[:16], entry.not_before.strftime("%Y-%m-%dT%H:%M:%SZ")
+            order = entry.not_before.timestamp()
+        except InputError as exc:
+            fingerprint, since, order, state = "-", "-", 0.0, f"unusable ({exc})"
+        rows.append((order, meta.get("name", "?"), fingerprint, since, state))
+    rows.sort(key=lambda r: r[0], reverse=True)
+    click.echo(f"{'NAME':<40} {'FINGERPRINT':<17} {'NOT-BEFORE':<21} STATE")
+    newest_marked = False
+    for _, name, fingerprint, since, state in rows:
+        mark = ""
+        if state == keys.ACTIVE and not newest_marked:
+            mark, newest_marked = " (newest: seals)", True
+        click.echo(f"{name:<40} {fingerprint:<17} {since:<21} {state}{mark}")
+
+
+@keys_group.command("rotate")
+@_operator_namespace_option
+@click.option("--bits", type=click.Choice(["2048", "3072", "4096"]), default="4096", show_default=True)
+@friendly_errors
+def keys_rotate_command(bits: str, **opts: Any) -> None:
+    """Add a new active key: the operator seals with it from now on and keeps the old ones.
+
+    The key is generated here and stored as a Secret in the operator's namespace; the
+    running operator picks it up within seconds, no restart needed.
+    """
+    from secretsync import crypto, keys, kube
+
+    key_pem, cert_pem = keys.new_key_material(int(bits))
+    namespace = opts["controller_namespace"]
+
+    async def create() -> dict[str, Any]:
+        api = kube.KubeApi(kube.load_connection(opts.get("kubeconfig"), opts.get("context")))
+        try:
+            created: dict[str, Any] = await api.create(
+                kube.path_for("v1", "secrets", namespace), keys.key_secret(key_pem, cert_pem, namespace)
+            )
+            return created
+        except kube.ApiError as exc:
+            from secretsync.errors import InputError
+
+            raise InputError(f"cannot create the key Secret in {namespace}: {exc}") from None
+        finally:
+            await api.close()
+
+    created = _run(create())
+    fingerprint = crypto.load_certificate(cert_pem).fingerprint
+    click.echo(
+        f"created key Secret {namespace}/{created['metadata']['name']} (fingerprint {fingerprint[:16]})"
+    )
+
+
+@keys_group.command("backup")
+@_operator_namespace_option
+@click.option(
+    "-w", "--output", required=True, type=click.Path(dir_okay=False), help="Backup file (mode 0600)."
+)
+@friendly_errors
+def keys_backup_command(output: str, **opts: Any) -> None:
+    """Write every key Secret (active and retired) as a v1 List that `unseal --private-key` reads.
+
+    The file holds private keys: it is written with mode 0600; keep it out of Git.
+    """
+    from secretsync import manifests
+
+    items = []
+    for secret in _run(_key_secrets(opts)):
+        meta = secret.get("metadata") or {}
+        clean_meta = {k: meta[k] for k in ("name", "namespace", "labels", "annotations") if meta.get(k)}
+        items.append({"apiVersion": "v1", "kind": "Secret", "type": secret.get("type", "kubernetes.io/tls"),
+                      "metadata": clean_meta, "data": secret.get("data") or {}})  # fmt: skip
+    backup = {"apiVersion": "v1", "kind": "List", "items": items}
+    manifests.write_atomic(output, manifests.dump_documents([backup], "yaml").encode("utf-8"), 0o600)
+    click.echo(f"wrote {len(items)} key Secrets to {output} (mode 0600)", err=True)
+
+
 @main.command("operator")
 @click.option(
     "--kubeconfig",
@@ -549,6 +863,26 @@ def keys_info_command(cert: str) -> None:
     help="Run as one of several replicas: only the Lease holder reconciles.",
 )
 @click.option(
+    "--key-renew-period",
+    envvar=env("key-renew-period"),
+    default="720h",
+    show_default=True,
+    help="Add a new sealing key this long after the newest one (Go duration; 0 = never).",
+)
+@click.option(
+    "--key-cutoff-time",
+    envvar=env("key-cutoff-time"),
+    default=None,
+    help="At start, add a new key if the newest is older than this RFC 3339 time.",
+)
+@click.option(
+    "--bitnami-keys/--no-bitnami-keys",
+    envvar=env("bitnami-keys"),
+    default=False,
+    show_default=True,
+    help="Also load Bitnami Sealed Secrets keys from the operator namespace (migration).",
+)
+@click.option(
     "--log-level",
     envvar=env("log-level"),
     default="info",
@@ -568,9 +902,13 @@ def operator_command(**opts: Any) -> None:
 
     Every flag can also be set through SECRETSYNC_<FLAG>, e.g. SECRETSYNC_HTTP_PORT=9000.
     """
-    from secretsync.config import Settings, split_namespaces
+    from secretsync.config import Settings, parse_duration, parse_time, split_namespaces
 
+    cutoff = opts["key_cutoff_time"]
     settings = Settings(
+        key_renew_period=parse_duration(opts["key_renew_period"], what="--key-renew-period"),
+        key_cutoff_time=parse_time(cutoff, what="--key-cutoff-time") if cutoff else None,
+        bitnami_keys=opts["bitnami_keys"],
         namespace=opts["namespace"],
         watch_namespaces=split_namespaces(tuple(opts["watch_namespaces"])),
         http_port=opts["http_port"],

@@ -146,11 +146,13 @@ class KeyManager:
                 entries.append(entry)
             before = {e.fingerprint for e in self.ring.entries}
             self._cache = cache
-            self._attempts_before += self.ring.decrypt_attempts
-            self.ring = crypto.KeyRing(entries)
             self.bad = bad
             changed = before != {e.fingerprint for e in entries}
             if changed:
+                # Replace the ring only when the keys changed: reconciles in flight keep
+                # using (and counting RSA attempts on) the ring they started with.
+                self._attempts_before += self.ring.decrypt_attempts
+                self.ring = crypto.KeyRing(entries)
                 self.generation += 1
                 logger.info(
                     "key ring: %d active key(s), newest %s",

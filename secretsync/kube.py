@@ -210,6 +210,18 @@ class KubeApi:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ApiError(0, "Unreachable", f"{type(exc).__name__}: {exc}") from None
 
+    async def raw(
+        self, method: str, path: str, *, data: bytes | None = None, content_type: str = "application/json"
+    ) -> tuple[int, bytes]:
+        """A request whose answer is not JSON (the service proxy): (status, body); never raises on status."""
+        session = await self.session()
+        headers = {"Content-Type": content_type, "Accept": "*/*"} if data is not None else {"Accept": "*/*"}
+        try:
+            async with session.request(method, path.lstrip("/"), data=data, headers=headers) as resp:
+                return resp.status, await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ApiError(0, "Unreachable", f"{type(exc).__name__}: {exc}") from None
+
     async def get(self, path: str) -> Body | None:
         try:
             return await self.request("GET", path)

@@ -310,8 +310,11 @@ class SealedController:
         changed = new != previous
         if changed:
             try:
+                # The uid is a precondition: a late reconcile of a deleted object must not write
+                # its status onto a new object of the same name.
                 await self.api.merge_patch(
-                    kube.path_for(GROUP_VERSION, PLURAL, ns, name, "status"), {"status": new}
+                    kube.path_for(GROUP_VERSION, PLURAL, ns, name, "status"),
+                    {"metadata": {"uid": meta.get("uid")}, "status": new},
                 )
             except kube.ApiError as exc:
                 logger.warning("cannot write status of SealedSecret %s/%s: %s", ns, name, exc)
