@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml constraints.txt
 test: lint typecheck importlint unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check secretsync tests bench
-	$(BIN)/ruff format --check secretsync tests bench
+	$(BIN)/ruff check secretsync tests bench examples
+	$(BIN)/ruff format --check secretsync tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy secretsync
@@ -30,7 +30,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
-	$(BIN)/python -m examples.demo
+	$(BIN)/python examples/demo.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/seal.py

@@ -65,6 +65,31 @@ def test_fetch_cert_by_url_then_seal_offline(
     env.wait_ready("fetched", NS)
 
 
+def test_fetch_cert_and_validate_through_the_api_server_proxy(
+    running: OperatorProcess, env: SealedEnv, tmp_path: Path
+) -> None:
+    """The default path: the kubeconfig's API server proxies to the operator's Service."""
+    service_meta = {"name": "secretsync", "namespace": OPERATOR_NS}
+    ports = [{"name": "http", "port": 8080}]
+    env.emu.create(
+        {"apiVersion": "v1", "kind": "Service", "metadata": service_meta, "spec": {"ports": ports}}
+    )
+    env.emu.register_service_backend(OPERATOR_NS, "secretsync", "http", running.url)
+    kube = ["--kubeconfig", str(env.emu.kubeconfig_path)]
+    result = cli("fetch-cert", *kube)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.encode().strip() == vector_key(4096)[1].strip()
+    sealed_file = tmp_path / "s.yaml"
+    sealed_file.write_text(
+        yaml.safe_dump(seal(result.stdout.encode(), secret("via-proxy", NS, {"k": CANARY})))
+    )
+    result = cli("validate", *kube, str(sealed_file))
+    assert result.returncode == 0, result.stderr
+    wrong_ns = cli("fetch-cert", *kube, "--controller-namespace", "nowhere")
+    assert wrong_ns.returncode == 1
+    assert "service nowhere/secretsync" in wrong_ns.stderr
+
+
 def test_fetch_cert_unreachable_is_one_clear_line() -> None:
     result = cli("fetch-cert", "--controller-url", "http://127.0.0.1:9")
     assert result.returncode == 1

@@ -8,6 +8,8 @@ emulator's Python helpers, so they can also run against kmock as shipped:
 from __future__ import annotations
 
 import base64
+import http.client
+import http.server
 import socket
 import threading
 import time
@@ -757,3 +759,38 @@ def test_kopf_operator_handles_objects_created_while_it_starts(
     assert runner.exit_code == 0
     events = client.CoreV1Api(custom.api_client).list_namespaced_event("default").items
     assert any(event.involved_object.name == "during" for event in events)
+
+
+def test_service_proxy_forwards_to_a_registered_backend(kube_emulator: KubeEmulator) -> None:
+    """``services/NAME:PORT/proxy/...`` reaches the test's stand-in endpoint, body and status intact."""
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            reply = f"{self.path}:{body.decode()}".encode()
+            self.send_response(409 if body == b"conflict" else 200)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=backend.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{backend.server_address[1]}"
+        kube_emulator.register_service_backend("default", "svc", "http", url)
+        status, _ = kube_emulator.request("GET", "/api/v1/namespaces/default/services/other:http/proxy/x")
+        assert status == 503
+        conn = http.client.HTTPConnection(kube_emulator.url.removeprefix("http://"), timeout=5)
+        conn.request(
+            "POST", "/api/v1/namespaces/default/services/http:svc:http/proxy/v1/verify", body=b"conflict"
+        )
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (409, b"/v1/verify:conflict")
+    finally:
+        backend.shutdown()
+        backend.server_close()
+        thread.join(5)

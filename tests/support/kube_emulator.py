@@ -751,6 +751,8 @@ class KubeEmulatorHandler(kmock.KubernetesEmulator):
     _wakeup: asyncio.Event = attrs.field(factory=asyncio.Event, init=False)
     _closing: bool = attrs.field(default=False, init=False)
     _tokens: TokenAuthority = attrs.field(factory=TokenAuthority, init=False)
+    #: (namespace, service, port name) -> URL standing in for the Service's endpoints (proxy).
+    service_backends: dict[tuple[str, str, str], str] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -935,6 +937,9 @@ class KubeEmulatorHandler(kmock.KubernetesEmulator):
             if rdef.namespaced is False and request.namespace is not None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             params = dict(request.params)
+            sub = request.subresource or ""
+            if rdef.group_resource == ("", "services") and (sub == "proxy" or sub.startswith("proxy/")):
+                return await self._proxy_to_service(request, sub.removeprefix("proxy"))
             if request.method == "GET" and params.get("watch") in ("true", "1"):
                 if "watch" not in rdef.verbs:
                     raise ApiError(
@@ -945,6 +950,33 @@ class KubeEmulatorHandler(kmock.KubernetesEmulator):
             return aiohttp.web.json_response(body, status=status)
         except ApiError as exc:
             return aiohttp.web.json_response(exc.as_status(), status=exc.code)
+
+    async def _proxy_to_service(self, request: rendering.Request, path: str) -> aiohttp.web.StreamResponse:
+        """``services/[SCHEME:]NAME[:PORT]/proxy/...``: forward to the backend a test registered.
+
+        A real API server forwards to the Service's endpoints; the emulator has no pods, so a
+        test names the URL that plays the endpoint (``register_service_backend``).
+        """
+        parts = str(request.name or "").split(":")
+        if len(parts) == 3:
+            parts = parts[1:]
+        service, port = parts[0], parts[1] if len(parts) > 1 else ""
+        backend = self.service_backends.get((str(request.namespace), service, port))
+        if backend is None:
+            raise ApiError(503, "ServiceUnavailable", f'no endpoints available for service "{service}"')
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "accept")}
+        query = f"?{request.url.query_string}" if request.url.query_string else ""
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                str(request.method.value), backend.rstrip("/") + (path or "/") + query,
+                data=request.body or None, headers=headers,
+            ) as resp,
+        ):  # fmt: skip
+            body = await resp.read()
+            return aiohttp.web.Response(
+                status=resp.status, body=body, content_type=resp.content_type or "application/octet-stream"
+            )
 
     def _route(
         self, request: rendering.Request, rdef: ResourceDef, params: dict[str, str]
@@ -2130,6 +2162,10 @@ class KubeEmulator:
         rdef = self._rdef(api_version, kind)
         ns = (namespace or "default") if rdef.namespaced else None
         return copy.deepcopy(self.call(lambda: self.layer.delete_object(rdef, ns, name)))
+
+    def register_service_backend(self, namespace: str, service: str, port: str, url: str) -> None:
+        """Make ``services/SERVICE:PORT/proxy/...`` in NAMESPACE forward to ``url``."""
+        self.layer.service_backends[(namespace, service, port)] = url
 
     def ensure_namespace(self, name: str) -> JsonDict:
         """Create a namespace unless it exists (objects can only be created in existing ones)."""
