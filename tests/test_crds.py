@@ -1,0 +1,734 @@
+"""The CRDs in crds/: valid for the API server, structural, default-free, in step with model.py.
+
+Why each check: ``kubernetes-validate --strict`` catches misspelt CRD fields for
+the oldest and newest Kubernetes we support; the structural and no-default
+checks encode rules the API server (or GitOps users) would otherwise enforce
+late; the model comparison guarantees the operator accepts exactly what the
+API server accepts. CEL rules cannot run here without an API server, so a
+small evaluator for the subset we use runs them against the same inputs the
+model is fed, and both must agree.
+"""
+
+from __future__ import annotations
+
+import copy
+import pathlib
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import kubernetes_validate  # type: ignore[import-untyped]
+import pytest
+import yaml
+
+from secretsync import model
+from secretsync.errors import SpecError
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+CRD_DIR = REPO / "crds"
+CRD_FILES = sorted(CRD_DIR.glob("*.yaml"))
+OURS = ("externalsecrets.yaml", "secretstores.yaml", "clustersecretstores.yaml")
+EXAMPLE_FILES = sorted((REPO / "examples").rglob("*.yaml"))
+K8S_VERSIONS = ("1.29.0", "1.37.0")
+
+
+def _load(name: str) -> dict[str, Any]:
+    doc = yaml.safe_load((CRD_DIR / name).read_text(encoding="utf-8"))
+    assert isinstance(doc, dict)
+    return doc
+
+
+CRDS = {name: _load(name) for name in OURS}
+BY_KIND = {crd["spec"]["names"]["kind"]: crd for crd in CRDS.values()}
+
+
+def _schema(crd: dict[str, Any]) -> dict[str, Any]:
+    (version,) = crd["spec"]["versions"]
+    schema = version["schema"]["openAPIV3Schema"]
+    assert isinstance(schema, dict)
+    return schema
+
+
+def _at(schema: dict[str, Any], *path: str) -> dict[str, Any]:
+    """The schema node under ``path`` (``[]`` steps into array items)."""
+    node = schema
+    for step in path:
+        node = node["items"] if step == "[]" else node["properties"][step]
+    return node
+
+
+# --------------------------------------------------------------------------- kubernetes-validate
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+@pytest.mark.parametrize("path", CRD_FILES, ids=lambda p: p.name)
+def test_crd_passes_kubernetes_validate_strict(path: pathlib.Path, version: str) -> None:
+    for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+def test_kubernetes_validate_cli_accepts_every_crd() -> None:
+    """The exact command from the docs, once, for both versions."""
+    exe = pathlib.Path(sys.executable).parent / "kubernetes-validate"
+    for version in K8S_VERSIONS:
+        result = subprocess.run(
+            [str(exe), "--quiet", "--strict", "-k", version, *map(str, CRD_FILES)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------- shape
+
+
+def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{path}[{index}]")
+
+
+def _schema_nodes(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    yield path, node
+    for key, child in (node.get("properties") or {}).items():
+        yield from _schema_nodes(child, f"{path}.{key}")
+    if isinstance(node.get("items"), dict):
+        yield from _schema_nodes(node["items"], f"{path}[]")
+    if isinstance(node.get("additionalProperties"), dict):
+        yield from _schema_nodes(node["additionalProperties"], f"{path}{{}}")
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_no_server_side_defaults(name: str) -> None:
+    """ESO users get GitOps drift from server-side defaults; ours are applied in code."""
+    found = [path for path, node in _walk(CRDS[name]) if isinstance(node, dict) and "default" in node]
+    assert found == []
+
+
+@pytest.mark.parametrize("name", [*OURS, "sealedsecrets.yaml"])
+def test_schema_is_structural(name: str) -> None:
+    """The rules the API server applies to a structural schema, checked before a cluster does."""
+    schema = _schema(CRDS[name] if name in CRDS else _load(name))
+    for path, node in _schema_nodes(schema):
+        where = path or "<root>"
+        preserve = node.get("x-kubernetes-preserve-unknown-fields") is True
+        assert "type" in node or preserve or node.get("x-kubernetes-int-or-string"), f"{where}: no type"
+        assert not ("properties" in node and "additionalProperties" in node), f"{where}: both"
+        if node.get("type") == "array":
+            assert isinstance(node.get("items"), dict), f"{where}: array without items"
+        for banned in ("$ref", "allOf", "oneOf", "anyOf", "not", "definitions", "dependencies"):
+            assert banned not in node, f"{where}: {banned} is not allowed"
+    assert _at(schema, "metadata") == {"type": "object"}
+
+
+def test_names_scope_and_status_subresource() -> None:
+    expected = {
+        "externalsecrets.yaml": ("ExternalSecret", "Namespaced", ["es"]),
+        "secretstores.yaml": ("SecretStore", "Namespaced", ["ss"]),
+        "clustersecretstores.yaml": ("ClusterSecretStore", "Cluster", ["css"]),
+    }
+    for name, (kind, scope, short) in expected.items():
+        spec = CRDS[name]["spec"]
+        assert spec["group"] == "secretsync.io"
+        assert CRDS[name]["metadata"]["name"] == f"{spec['names']['plural']}.secretsync.io"
+        assert (spec["names"]["kind"], spec["scope"], spec["names"]["shortNames"]) == (kind, scope, short)
+        assert spec["names"]["categories"] == ["secretsync"]
+        (version,) = spec["versions"]
+        assert (version["name"], version["served"], version["storage"]) == ("v1alpha1", True, True)
+        assert version["subresources"] == {"status": {}}
+
+
+def _columns(name: str) -> dict[str, tuple[str, str]]:
+    (version,) = CRDS[name]["spec"]["versions"]
+    return {c["name"]: (c["type"], c["jsonPath"]) for c in version["additionalPrinterColumns"]}
+
+
+def test_printer_columns() -> None:
+    ready = ("string", '.status.conditions[?(@.type=="Ready")].status')
+    reason = ("string", '.status.conditions[?(@.type=="Ready")].reason')
+    age = ("date", ".metadata.creationTimestamp")
+    assert _columns("externalsecrets.yaml") == {
+        "Store": ("string", ".spec.secretStoreRef.name"),
+        "Refresh Interval": ("string", ".spec.refreshInterval"),
+        "Ready": ready,
+        "Reason": reason,
+        "Last Sync": ("date", ".status.refreshTime"),
+        "Age": age,
+    }
+    for name in ("secretstores.yaml", "clustersecretstores.yaml"):
+        columns = _columns(name)
+        assert {k: columns[k] for k in ("Ready", "Reason", "Age")} == {
+            "Ready": ready,
+            "Reason": reason,
+            "Age": age,
+        }
+
+
+def test_store_crds_share_the_provider_schema() -> None:
+    """One provider vocabulary: a store moves between SecretStore and ClusterSecretStore unchanged."""
+    ss, css = (_schema(CRDS[n]) for n in ("secretstores.yaml", "clustersecretstores.yaml"))
+    css_spec = copy.deepcopy(_at(css, "spec"))
+    del css_spec["properties"]["conditions"]
+    assert _at(ss, "spec") == css_spec
+    assert _at(ss, "status") == _at(css, "status")
+
+
+# --------------------------------------------------------------------------- model agrees
+
+
+def _compare(node: model.Node, schema: dict[str, Any], path: str) -> Iterator[str]:
+    kind = schema.get("type")
+    if node.type == "any":
+        if not (kind == "object" and schema.get("x-kubernetes-preserve-unknown-fields") is True):
+            yield f"{path}: the model keeps it as is, the CRD does not preserve unknown fields"
+        return
+    if node.type == "map":
+        if kind != "object" or schema.get("additionalProperties") != {"type": "string"}:
+            yield f"{path}: the model has a string map, the CRD {schema}"
+        return
+    if node.type == "object":
+        if kind != "object" or "additionalProperties" in schema:
+            yield f"{path}: type differs"
+            return
+        crd_fields = set(schema.get("properties") or {})
+        if crd_fields != set(node.fields):
+            only_crd, only_model = crd_fields - set(node.fields), set(node.fields) - crd_fields
+            yield f"{path}: fields differ: crd-only {only_crd}, model-only {only_model}"
+        if set(schema.get("required") or []) != set(node.required):
+            yield f"{path}: required differs: crd {schema.get('required')}, model {node.required}"
+        for key in crd_fields & set(node.fields):
+            yield from _compare(node.fields[key], schema["properties"][key], f"{path}.{key}")
+        return
+    if kind != node.type:
+        yield f"{path}: type crd {kind} != model {node.type}"
+        return
+    if node.type == "array":
+        if schema.get("maxItems") != node.max_items:
+            yield f"{path}: maxItems crd {schema.get('maxItems')} != model {node.max_items}"
+        assert node.items is not None
+        yield from _compare(node.items, schema["items"], f"{path}[]")
+        return
+    if node.type == "string":
+        pairs = {
+            "enum": (list(schema.get("enum") or []), list(node.enum)),
+            "pattern": (schema.get("pattern"), node.pattern),
+            "minLength": (schema.get("minLength"), node.min_length),
+            "maxLength": (schema.get("maxLength"), node.max_length),
+            "format": (schema.get("format"), node.format),
+        }
+        for word, (crd_value, model_value) in pairs.items():
+            if crd_value != model_value:
+                yield f"{path}: {word} crd {crd_value!r} != model {model_value!r}"
+
+
+@pytest.mark.parametrize(
+    ("name", "node"),
+    [
+        ("externalsecrets.yaml", model.ES_SPEC_SCHEMA),
+        ("secretstores.yaml", model.STORE_SPEC_SCHEMA),
+        ("clustersecretstores.yaml", model.CLUSTER_STORE_SPEC_SCHEMA),
+    ],
+)
+def test_model_schema_matches_crd(name: str, node: model.Node) -> None:
+    assert list(_compare(node, _at(_schema(CRDS[name]), "spec"), "spec")) == []
+
+
+# --------------------------------------------------------------------------- a CEL subset
+
+
+class CelError(Exception):
+    """What the API server would report as an evaluation error (the rule then fails)."""
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<int>\d+)|'(?P<sq>[^']*)'|\"(?P<dq>[^\"]*)\"|(?P<id>[A-Za-z_]\w*)"
+    r"|(?P<op>&&|\|\||==|!=|<=|>=|[!?:+\-<>()\[\],.]))"
+)
+Expr = Callable[[dict[str, Any]], Any]
+
+
+class Cel:
+    """Just the CEL our CRDs use: literals, lists, ``self`` field selection, ``has()``,
+    ``size()``, ``!``, ``+``, comparisons, ``in``, ``&&``, ``||`` and ``?:``.
+
+    Selecting an absent field is an error, as in Kubernetes, so a rule that
+    forgets a ``has()`` guard fails here the way it would in a cluster.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.tokens: list[tuple[str, Any]] = []
+        pos, source = 0, source.strip()
+        while pos < len(source):
+            match = _TOKEN.match(source, pos)
+            assert match, f"cannot tokenize {source[pos:]!r}"
+            kind = match.lastgroup
+            assert kind is not None
+            value: Any = match.group(kind)
+            if kind in ("sq", "dq"):
+                kind = "str"
+            elif kind == "int":
+                value = int(value)
+            self.tokens.append((kind, value))
+            pos = match.end()
+        self.pos = 0
+        self.expr = self._ternary()
+        assert self.pos == len(self.tokens), f"trailing tokens in {source!r}"
+
+    def __call__(self, value: Any) -> Any:
+        return self.expr({"self": value})
+
+    def _peek(self) -> tuple[str, Any]:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else ("end", None)
+
+    def _take(self, *ops: str) -> str | None:
+        kind, value = self._peek()
+        if (kind == "op" or (kind == "id" and value == "in")) and value in ops:
+            self.pos += 1
+            return str(value)
+        return None
+
+    def _expect(self, op: str) -> None:
+        assert self._take(op), f"expected {op!r} at token {self.pos}"
+
+    def _ternary(self) -> Expr:
+        cond = self._or()
+        if not self._take("?"):
+            return cond
+        yes = self._ternary()
+        self._expect(":")
+        no = self._ternary()
+        return lambda env: yes(env) if _bool(cond(env)) else no(env)
+
+    def _or(self) -> Expr:
+        left = self._and()
+        while self._take("||"):
+            left = (lambda a, b: lambda env: _bool(a(env)) or _bool(b(env)))(left, self._and())
+        return left
+
+    def _and(self) -> Expr:
+        left = self._rel()
+        while self._take("&&"):
+            left = (lambda a, b: lambda env: _bool(a(env)) and _bool(b(env)))(left, self._rel())
+        return left
+
+    def _rel(self) -> Expr:
+        left = self._add()
+        op = self._take("==", "!=", "<", "<=", ">", ">=", "in")
+        if op is None:
+            return left
+        right = self._add()
+        ops: dict[str, Callable[[Any, Any], bool]] = {
+            "==": lambda a, b: a == b,
+            "!=": lambda a, b: a != b,
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+            "in": lambda a, b: a in b,
+        }
+        fn = ops[op]
+        return lambda env: fn(left(env), right(env))
+
+    def _add(self) -> Expr:
+        left = self._unary()
+        while op := self._take("+", "-"):
+            right = self._unary()
+            left = (
+                (lambda a, b: lambda env: a(env) + b(env))(left, right)
+                if op == "+"
+                else (lambda a, b: lambda env: a(env) - b(env))(left, right)
+            )
+        return left
+
+    def _unary(self) -> Expr:
+        if self._take("!"):
+            inner = self._unary()
+            return lambda env: not _bool(inner(env))
+        return self._postfix(self._primary())
+
+    def _postfix(self, expr: Expr) -> Expr:
+        while self._take("."):
+            kind, name = self._peek()
+            assert kind == "id"
+            self.pos += 1
+            if self._take("("):
+                self._expect(")")
+                assert name == "size", f"unsupported method {name}"
+                expr = (lambda e: lambda env: _size(e(env)))(expr)
+            else:
+                expr = (lambda e, n: lambda env: _select(e(env), n))(expr, name)
+        return expr
+
+    def _primary(self) -> Expr:
+        kind, value = self._peek()
+        self.pos += 1
+        if kind in ("int", "str"):
+            return lambda env: value
+        if kind == "op" and value == "(":
+            inner = self._ternary()
+            self._expect(")")
+            return inner
+        if kind == "op" and value == "[":
+            items: list[Expr] = []
+            while not self._take("]"):
+                items.append(self._ternary())
+                self._take(",")
+            return lambda env: [item(env) for item in items]
+        assert kind == "id", f"unexpected token {value!r}"
+        if value in ("true", "false"):
+            return lambda env: value == "true"
+        if value == "has":
+            self._expect("(")
+            target = self._primary_no_select()
+            self._expect(")")
+            return target
+        if value == "size":
+            self._expect("(")
+            inner = self._ternary()
+            self._expect(")")
+            return lambda env: _size(inner(env))
+        return lambda env: env[value]
+
+    def _primary_no_select(self) -> Expr:
+        """``has(a.b.c)``: evaluate ``a.b``, then test for ``c`` without selecting it."""
+        kind, value = self._peek()
+        assert kind == "id"
+        self.pos += 1
+        expr: Expr = lambda env: env[value]  # noqa: E731
+        while self._take("."):
+            _, name = self._peek()
+            self.pos += 1
+            if self._peek() == ("op", "."):
+                expr = (lambda e, n: lambda env: _select(e(env), n))(expr, name)
+            else:
+                return (lambda e, n: lambda env: _has(e(env), n))(expr, name)
+        raise AssertionError("has() needs a field selection")
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise CelError(f"no such overload: {value!r} is not a bool")
+    return value
+
+
+def _select(value: Any, name: str) -> Any:
+    if not isinstance(value, dict) or value.get(name) is None:
+        raise CelError(f"no such key: {name}")
+    return value[name]
+
+
+def _has(value: Any, name: str) -> bool:
+    if not isinstance(value, dict):
+        raise CelError(f"has() on a non-object: {name}")
+    return value.get(name) is not None
+
+
+def _size(value: Any) -> int:
+    if not isinstance(value, (list, dict, str)):
+        raise CelError("size() of a non-collection")
+    return len(value)
+
+
+def cel_failures(schema: dict[str, Any], value: Any, path: str = "") -> list[tuple[str, str]]:
+    """Every (path, message) whose ``x-kubernetes-validations`` rule is false or errors."""
+    failures: list[tuple[str, str]] = []
+    for rule in schema.get("x-kubernetes-validations") or []:
+        try:
+            ok = Cel(rule["rule"])(value)
+        except CelError:
+            ok = False
+        if ok is not True:
+            failures.append((path, rule["message"]))
+    if isinstance(value, dict):
+        for key, child in value.items():
+            sub = (schema.get("properties") or {}).get(key) or schema.get("additionalProperties")
+            if isinstance(sub, dict) and child is not None:
+                failures.extend(cel_failures(sub, child, f"{path}.{key}" if path else key))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, child in enumerate(value):
+            failures.extend(cel_failures(schema["items"], child, f"{path}[{index}]"))
+    return failures
+
+
+def test_cel_evaluator_basics() -> None:
+    assert Cel("(has(self.a) ? 1 : 0) + (has(self.b) ? 1 : 0) == 1")({"a": 1}) is True
+    assert Cel("has(self.a) != has(self.b)")({}) is False
+    assert Cel("self.op in ['In', 'NotIn'] ? size(self.v) > 0 : true")({"op": "In", "v": [1]}) is True
+    assert Cel("!(has(self.x) && self.x == 'y')")({"x": "y"}) is False
+    assert Cel("has(self.a.b)")({"a": {"b": 1}}) is True
+    with pytest.raises(CelError):
+        Cel("has(self.a.b)")({})  # as in Kubernetes: guard with has(self.a) first
+    with pytest.raises(CelError):
+        Cel("self.a == 1")({})
+
+
+# --------------------------------------------------------------------------- CEL rules == model
+
+
+def _cel_rules(schema: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        path: [rule["rule"] for rule in node["x-kubernetes-validations"]]
+        for path, node in _schema_nodes(schema)
+        if node.get("x-kubernetes-validations")
+    }
+
+
+def test_every_cel_rule_is_where_we_expect_it() -> None:
+    """Each rule sits on the node it constrains, carries a message, and parses in our subset."""
+    where = {name: set(_cel_rules(_schema(crd))) for name, crd in CRDS.items()}
+    provider = {
+        ".spec.provider",
+        ".spec.provider.vault.auth",
+        ".spec.provider.vault.auth.appRole",
+        ".spec.provider.vault.auth.kubernetes",
+    }
+    assert where["externalsecrets.yaml"] == {".spec", ".spec.target", ".spec.dataFrom[]"}
+    assert where["secretstores.yaml"] == provider
+    assert where["clustersecretstores.yaml"] == provider | {
+        ".spec.conditions[].namespaceSelector.matchExpressions[]"
+    }
+    for crd in CRDS.values():
+        for _, node in _schema_nodes(_schema(crd)):
+            for rule in node.get("x-kubernetes-validations") or []:
+                assert set(rule) == {"rule", "message"} and rule["message"]
+                Cel(rule["rule"])  # parses
+
+
+def _es(**spec: Any) -> dict[str, Any]:
+    spec.setdefault("secretStoreRef", {"name": "store"})
+    return {
+        "apiVersion": "secretsync.io/v1alpha1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "es", "namespace": "demo"},
+        "spec": spec,
+    }
+
+
+def _store(provider: dict[str, Any], kind: str = "SecretStore", **spec: Any) -> dict[str, Any]:
+    meta = {"name": "store"} | ({"namespace": "demo"} if kind == "SecretStore" else {})
+    return {
+        "apiVersion": "secretsync.io/v1alpha1",
+        "kind": kind,
+        "metadata": meta,
+        "spec": {"provider": provider, **spec},
+    }
+
+
+_DATA = [{"secretKey": "k", "remoteRef": {"key": "r"}}]
+_REF = {"name": "s", "key": "k"}
+_VAULT = {"server": "http://vault:8200"}
+
+
+def _parse(body: dict[str, Any]) -> None:
+    if body["kind"] == "ExternalSecret":
+        model.parse_external_secret(body)
+    else:
+        model.parse_store(body)
+
+
+def _agree(body: dict[str, Any], model_path: str | None) -> None:
+    """CEL (over the whole CRD schema) and the model must both accept, or both reject."""
+    failures = cel_failures(_schema(BY_KIND[body["kind"]]), body)
+    if model_path is None:
+        assert failures == []
+        _parse(body)
+    else:
+        assert failures, "the CRD's CEL rules accept what the model rejects"
+        with pytest.raises(SpecError) as caught:
+            _parse(body)
+        assert caught.value.path == model_path
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        ({"data": _DATA}, None),
+        ({"dataFrom": [{"extract": {"key": "r"}}]}, None),
+        ({"target": {"template": {"data": {"k": "static"}}}}, None),
+        ({}, "spec"),
+        ({"data": [], "dataFrom": []}, "spec"),
+        ({"target": {}}, "spec"),
+        ({"target": {"template": {}}}, "spec"),
+        ({"target": {"template": {"data": {}}}}, "spec"),
+    ],
+)
+def test_cel_data_or_data_from(spec: dict[str, Any], error: str | None) -> None:
+    _agree(_es(**spec), error)
+
+
+@pytest.mark.parametrize("creation", [None, *model.CREATION_POLICIES])
+@pytest.mark.parametrize("deletion", [None, *model.DELETION_POLICIES])
+def test_cel_policy_combinations(creation: str | None, deletion: str | None) -> None:
+    target = {k: v for k, v in (("creationPolicy", creation), ("deletionPolicy", deletion)) if v}
+    rejected = (deletion == "Delete" and creation in ("Merge", "None")) or (
+        deletion == "Merge" and creation == "None"
+    )
+    _agree(_es(data=_DATA, target=target), "spec.target.deletionPolicy" if rejected else None)
+
+
+@pytest.mark.parametrize(
+    ("entry", "ok"),
+    [
+        ({"extract": {"key": "r"}}, True),
+        ({"find": {"name": {"regexp": "^a"}}}, True),
+        ({"extract": {"key": "r"}, "find": {"path": "p"}}, False),
+        ({}, False),
+    ],
+)
+def test_cel_extract_xor_find(entry: dict[str, Any], ok: bool) -> None:
+    _agree(_es(dataFrom=[{"extract": {"key": "x"}}, entry]), None if ok else "spec.dataFrom[1]")
+
+
+_ONE_PROVIDER = {
+    "vault": _VAULT,
+    "aws": {"service": "SecretsManager", "region": "eu-west-1"},
+    "gcpsm": {"projectID": "p"},
+    "fake": {"data": []},
+}
+
+
+@pytest.mark.parametrize("kind", model.STORE_KINDS)
+@pytest.mark.parametrize(
+    "names", [(), ("vault",), ("aws",), ("gcpsm",), ("fake",), ("vault", "aws"), ("gcpsm", "fake", "aws")]
+)
+def test_cel_exactly_one_provider(kind: str, names: tuple[str, ...]) -> None:
+    provider = {name: _ONE_PROVIDER[name] for name in names}
+    _agree(_store(provider, kind), None if len(names) == 1 else "spec.provider")
+
+
+_AUTH = {
+    "tokenSecretRef": _REF,
+    "appRole": {"roleId": "r", "secretRef": _REF},
+    "kubernetes": {"role": "r", "serviceAccountRef": {"name": "sa"}},
+}
+
+
+@pytest.mark.parametrize(
+    "methods",
+    [(), ("tokenSecretRef",), ("appRole",), ("kubernetes",), ("tokenSecretRef", "appRole"), tuple(_AUTH)],
+)
+def test_cel_vault_auth_at_most_one(methods: tuple[str, ...]) -> None:
+    auth = {m: _AUTH[m] for m in methods}
+    _agree(
+        _store({"vault": {**_VAULT, "auth": auth}}), None if len(methods) <= 1 else "spec.provider.vault.auth"
+    )
+
+
+@pytest.mark.parametrize(
+    ("app_role", "ok"),
+    [
+        ({"roleId": "r", "secretRef": _REF}, True),
+        ({"roleRef": _REF, "secretRef": _REF}, True),
+        ({"roleId": "r", "roleRef": _REF, "secretRef": _REF}, True),
+        ({"secretRef": _REF}, False),
+    ],
+)
+def test_cel_app_role_needs_a_role(app_role: dict[str, Any], ok: bool) -> None:
+    body = _store({"vault": {**_VAULT, "auth": {"appRole": app_role}}})
+    _agree(body, None if ok else "spec.provider.vault.auth.appRole")
+
+
+@pytest.mark.parametrize(
+    ("kube", "ok"),
+    [
+        ({"role": "r", "serviceAccountRef": {"name": "sa"}}, True),
+        ({"role": "r", "secretRef": _REF}, True),
+        ({"role": "r"}, False),
+    ],
+)
+def test_cel_kubernetes_auth_needs_a_token_source(kube: dict[str, Any], ok: bool) -> None:
+    body = _store({"vault": {**_VAULT, "auth": {"kubernetes": kube}}})
+    _agree(body, None if ok else "spec.provider.vault.auth.kubernetes")
+
+
+@pytest.mark.parametrize(
+    ("term", "ok"),
+    [
+        ({"key": "team", "operator": "In", "values": ["a"]}, True),
+        ({"key": "team", "operator": "NotIn", "values": ["a", "b"]}, True),
+        ({"key": "team", "operator": "Exists"}, True),
+        ({"key": "team", "operator": "DoesNotExist", "values": []}, True),
+        ({"key": "team", "operator": "In"}, False),
+        ({"key": "team", "operator": "NotIn", "values": []}, False),
+        ({"key": "team", "operator": "Exists", "values": ["a"]}, False),
+    ],
+)
+def test_cel_selector_terms(term: dict[str, Any], ok: bool) -> None:
+    cond = {"namespaceSelector": {"matchExpressions": [term]}}
+    body = _store({"fake": {"data": []}}, "ClusterSecretStore", conditions=[cond])
+    _agree(body, None if ok else "spec.conditions[0].namespaceSelector.matchExpressions[0].values")
+
+
+# --------------------------------------------------------------------------- examples
+
+
+def _strict(schema: Any) -> Any:
+    """The CRD schema as plain JSON Schema, with unknown fields rejected (kubectl's strict mode)."""
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _strict(v) for k, v in schema.items() if not k.startswith("x-kubernetes-")}
+    if schema.get("nullable"):
+        out["type"] = [schema["type"], "null"]
+        del out["nullable"]
+    if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        out["additionalProperties"] = False
+    return out
+
+
+def _example_documents() -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for path in EXAMPLE_FILES:
+        for index, doc in enumerate(yaml.safe_load_all(path.read_text(encoding="utf-8"))):
+            if doc is not None:
+                out.append((f"{path.relative_to(REPO)}#{index}", doc))
+    return out
+
+
+EXAMPLES = _example_documents()
+
+
+def test_examples_exist() -> None:
+    names = {pathlib.Path(where.split("#")[0]).name for where, _ in EXAMPLES}
+    assert {
+        "db-secret.yaml",
+        "vault-secretstore.yaml",
+        "vault-externalsecret.yaml",
+        "fake-secretstore.yaml",
+        "fake-externalsecret.yaml",
+        "clustersecretstore.yaml",
+    } <= names
+    kinds = {doc["kind"] for _, doc in EXAMPLES}
+    assert {"ExternalSecret", "SecretStore", "ClusterSecretStore", "Secret"} <= kinds
+
+
+@pytest.mark.parametrize(("where", "doc"), EXAMPLES, ids=[where for where, _ in EXAMPLES])
+def test_example_is_valid(where: str, doc: dict[str, Any]) -> None:
+    """Built-in kinds through kubernetes-validate; ours through the CRD schema, CEL and the model."""
+    crd = BY_KIND.get(doc["kind"])
+    if crd is None:
+        for version in K8S_VERSIONS:
+            kubernetes_validate.validate(doc, version, strict=True)
+        return
+    assert doc["apiVersion"] == "secretsync.io/v1alpha1"
+    jsonschema.validate(doc, _strict(_schema(crd)))
+    assert cel_failures(_schema(crd), doc) == []
+    _parse(doc)
+    if crd["spec"]["scope"] == "Namespaced":
+        assert doc["metadata"]["namespace"] == "demo"
+
+
+def test_strict_schema_catches_a_typo() -> None:
+    """The example check is only worth something if it rejects unknown fields."""
+    doc = _es(data=_DATA, target={"nmae": "x"})
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, _strict(_schema(BY_KIND["ExternalSecret"])))
