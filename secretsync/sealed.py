@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -184,13 +183,7 @@ class SealedController:
     # ------------------------------------------------------------------ reconcile
 
     def _fingerprint(self, body: Mapping[str, Any]) -> tuple[Any, ...]:
-        meta = _meta(body)
-        digest = hashlib.sha256(
-            json.dumps(
-                [meta.get("labels"), meta.get("annotations"), body.get("spec")], sort_keys=True
-            ).encode()
-        ).hexdigest()
-        return (meta.get("generation"), digest, self.keys.generation)
+        return (_meta(body).get("generation"), status.intent_digest(body), self.keys.generation)
 
     async def reconcile(self, body: Body) -> Outcome:
         uid = str(_meta(body).get("uid"))

@@ -9,6 +9,8 @@ GitOps health checks do not flap), and the operator writes status only when
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +19,17 @@ READY = "Ready"
 
 def now_iso(now: dt.datetime | None = None) -> str:
     return (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def intent_digest(body: Mapping[str, Any]) -> str:
+    """A digest of what the user asked for: spec, labels and annotations (not status).
+
+    Controllers remember it per object to drop the watch events their own status and
+    child writes cause; any label or annotation change (e.g. a force-sync bump) changes it.
+    """
+    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    payload = [meta.get("labels"), meta.get("annotations"), body.get("spec")]  # type: ignore[union-attr]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def ready_of(status: Mapping[str, Any] | None) -> dict[str, Any] | None:
