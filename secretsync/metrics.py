@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
@@ -67,6 +67,33 @@ class Metrics:
             "secretsync_unseal_errors",
             "Failed SealedSecret reconciles by reason.",
             ["reason"],
+            registry=self.registry,
+        )
+        self.syncs = Counter(
+            "secretsync_external_syncs", "ExternalSecret syncs.", ["namespace", "name"], registry=self.registry
+        )
+        self.sync_errors = Counter(
+            "secretsync_external_sync_errors",
+            "Failed ExternalSecret syncs by reason.",
+            ["namespace", "name", "reason"],
+            registry=self.registry,
+        )
+        self.sync_duration = Histogram(
+            "secretsync_external_sync_duration_seconds",
+            "Time of one ExternalSecret sync (fetch, render, write).",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.provider_calls = Counter(
+            "secretsync_provider_calls",
+            "Provider calls by provider, operation (get, get_map, find, check) and result.",
+            ["provider", "operation", "result"],
+            registry=self.registry,
+        )
+        self.provider_events = Counter(
+            "secretsync_provider_events",
+            "Provider client events, e.g. event=login for each Vault login.",
+            ["provider", "event"],
             registry=self.registry,
         )
         self.keys = _KeyCollector()

@@ -20,6 +20,7 @@ import kopf
 from secretsync import http, keys, kube, sealing
 from secretsync.config import Settings
 from secretsync.errors import LeadershipLost, UnsealError
+from secretsync.external import ExternalController
 from secretsync.keys import KeyManager
 from secretsync.leader import LeaderElector
 from secretsync.metrics import Metrics
@@ -44,6 +45,7 @@ class Runtime:
     api: kube.KubeApi
     keys: KeyManager
     sealed: SealedController
+    external: ExternalController
     scheduler: Scheduler
     executor: ThreadPoolExecutor
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
@@ -127,6 +129,29 @@ async def sealed_secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -
         await runtime.sealed.on_sealed_event(event.get("type"), body)
 
 
+@kopf.on.event("secretsync.io", "v1alpha1", "externalsecrets", registry=REGISTRY)
+async def external_secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    runtime = _runtime(memo)
+    body: dict[str, Any] = dict(event["object"])
+    if runtime.watches((body.get("metadata") or {}).get("namespace")):
+        await runtime.external.on_external_event(event.get("type"), body)
+
+
+@kopf.on.event("secretsync.io", "v1alpha1", "secretstores", registry=REGISTRY)
+async def secret_store_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    runtime = _runtime(memo)
+    body: dict[str, Any] = dict(event["object"])
+    if runtime.watches((body.get("metadata") or {}).get("namespace")):
+        await runtime.external.on_store_event(event.get("type"), "SecretStore", body)
+
+
+@kopf.on.event("secretsync.io", "v1alpha1", "clustersecretstores", registry=REGISTRY)
+async def cluster_secret_store_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    await _runtime(memo).external.on_store_event(
+        event.get("type"), "ClusterSecretStore", dict(event["object"])
+    )
+
+
 @kopf.on.event("v1", "secrets", registry=REGISTRY)
 async def secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     """Secrets matter twice: key Secrets feed the key ring; produced Secrets are healed."""
@@ -139,6 +164,7 @@ async def secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
         runtime.request_key_reload()
     if runtime.watches(namespace):
         await runtime.sealed.on_secret_event(event.get("type"), body)
+        await runtime.external.on_secret_event(event.get("type"), body)
 
 
 @kopf.on.login(registry=REGISTRY)
@@ -233,12 +259,18 @@ async def run(
         cutoff=settings.key_cutoff_time,
     )
     sealed = SealedController(api, key_manager, metrics, executor, scheduler=scheduler)
+    # Provider SDK calls block on the network: a larger pool of their own, apart from RSA.
+    io_executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="secretsync-provider")
+    external = ExternalController(
+        api, metrics, io_executor, scheduler=scheduler, operator_namespace=settings.namespace
+    )
     runtime = Runtime(
         settings=settings,
         metrics=metrics,
         api=api,
         keys=key_manager,
         sealed=sealed,
+        external=external,
         scheduler=scheduler,
         executor=executor,
     )
@@ -313,7 +345,9 @@ async def run(
         runtime.ready.clear()
         metrics.up.set(0)
         await scheduler.close()
+        await external.close()
         executor.shutdown(wait=False, cancel_futures=True)
+        io_executor.shutdown(wait=False, cancel_futures=True)
         if elector is not None and not lost:
             await elector.release()
         await api.close()

@@ -1,0 +1,869 @@
+"""Reconcile ExternalSecrets and their stores (no kopf here: the operator module feeds events in).
+
+ExternalSecret flow: parse -> resolve the store (namespace rules, store Ready)
+-> the store's provider from a cache keyed by store identity and generation
+(one login shared by every ExternalSecret) -> fetch, each distinct remote ref
+once, in a thread pool -> dataFrom in order, then data on top -> template ->
+creationPolicy -> write only if different -> status once, only if changed.
+A provider or template error never touches the existing Secret.
+
+Refreshes are scheduled per object at ``refreshInterval`` plus up to 10 %
+jitter, so objects do not refresh in lockstep. After an operator restart an
+object that synced recently (status.refreshTime within its interval, same
+generation, target Secret intact) is not fetched again: its next refresh is
+scheduled for when it is due. This is what avoids ESO's refresh storm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from typing import Any
+
+from secretsync import kube, model, providers, status, templating
+from secretsync.errors import (
+    OwnershipConflict,
+    ProviderAuthError,
+    ProviderError,
+    SecretNotFound,
+    SecretSyncError,
+    SpecError,
+    TemplateError,
+)
+from secretsync.metrics import Metrics
+from secretsync.providers.base import FindSpec, Provider, RemoteRef, SecretKeyRef, StoreContext
+from secretsync.scheduler import Backoff, Scheduler
+
+logger = logging.getLogger("secretsync.external")
+
+GROUP_VERSION = "secretsync.io/v1alpha1"
+ES_PLURAL = "externalsecrets"
+STORE_PLURALS = {"SecretStore": "secretstores", "ClusterSecretStore": "clustersecretstores"}
+DATA_HASH = "secretsync.io/data-hash"
+OWNER_ANNOTATION = "secretsync.io/external-secret"
+MANAGED_ANNOTATION = "secretsync.io/managed"
+JITTER = 0.1
+STORE_WAIT_REASONS = frozenset({"StoreNotReady", "StoreNotFound"})
+
+Body = dict[str, Any]
+StoreKey = tuple[str, str | None, str]  # (kind, namespace or None, name)
+
+
+def _meta(body: Mapping[str, Any]) -> dict[str, Any]:
+    meta = body.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def data_hash(data: Mapping[str, str]) -> str:
+    return hashlib.sha256(json.dumps(dict(data), sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    ready: bool
+    reason: str
+    message: str
+    retry: float | None = None  # seconds until a retry, None = no timed retry
+    action: str | None = None  # Created / Updated / Deleted
+    synced: bool = False  # a fetch succeeded: refreshTime moves, next refresh is scheduled
+
+
+class ReferentCredentials(SpecError):
+    """A ClusterSecretStore credential without a namespace, read while validating the store alone.
+
+    Such credentials are read in each ExternalSecret's own namespace ("referent" auth), so
+    the store cannot be checked on its own; it is checked at every sync instead.
+    """
+
+
+# ---------------------------------------------------------------------------- provider cache
+
+
+class ProviderCache:
+    """One provider per store identity: shared logins, dropped when the store changes."""
+
+    def __init__(self) -> None:
+        self._providers: dict[tuple[Any, ...], Provider] = {}
+
+    async def get(self, key: tuple[Any, ...], build: Callable[[], Provider], executor: Executor) -> Provider:
+        """The cached provider, or a new one built in ``executor``: a constructor may log in, and
+        its credential reads call back into the event loop, so it must never run on the loop."""
+        provider = self._providers.get(key)
+        if provider is None:
+            built = await asyncio.get_running_loop().run_in_executor(executor, build)
+            provider = self._providers.setdefault(key, built)
+            if provider is not built:
+                built.close()
+        return provider
+
+    def drop_store(
+        self, store: StoreKey, keep_uid_generation: tuple[str, int] | None = None
+    ) -> list[Provider]:
+        """Remove providers of ``store`` (all, or all but the current uid+generation); returns them."""
+        gone = []
+        for key in list(self._providers):
+            if key[:3] == store and (keep_uid_generation is None or key[3:5] != keep_uid_generation):
+                gone.append(self._providers.pop(key))
+        return gone
+
+    def all(self) -> list[Provider]:
+        return list(self._providers.values())
+
+
+# ---------------------------------------------------------------------------- controller
+
+
+class ExternalController:
+    """ExternalSecrets and SecretStores/ClusterSecretStores, one reconcile at a time per object."""
+
+    def __init__(
+        self,
+        api: kube.KubeApi,
+        metrics: Metrics,
+        executor: Executor,
+        *,
+        scheduler: Scheduler | None = None,
+        operator_namespace: str = "secretsync-system",
+    ) -> None:
+        self.api = api
+        self.metrics = metrics
+        self.executor = executor
+        self.scheduler = scheduler or Scheduler()
+        self.backoff = Backoff(base=1.0, cap=300.0)
+        self.auth_backoff = Backoff(base=30.0, cap=300.0)
+        self.providers = ProviderCache()
+        self.operator_namespace = operator_namespace
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._done: dict[str, tuple[Any, ...]] = {}
+        self._secret_rv: dict[str, str] = {}
+        self._targets: dict[tuple[str, str], tuple[str, str]] = {}  # (ns, secret name) -> (ns, es name)
+        self._users: dict[StoreKey, set[tuple[str, str]]] = {}  # store -> ExternalSecrets using it
+        self._store_state: dict[StoreKey, tuple[str, int, bool]] = {}  # store -> (uid, generation, ready)
+        self._waiting: set[tuple[str, str]] = set()  # ExternalSecrets waiting for their store
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ------------------------------------------------------------------ events in
+
+    async def on_external_event(self, event_type: str | None, body: Body) -> None:
+        meta = _meta(body)
+        uid, ns, name = str(meta.get("uid")), str(meta.get("namespace")), str(meta.get("name"))
+        if event_type == "DELETED":
+            self._forget(uid, ns, name)
+            return
+        if meta.get("deletionTimestamp"):
+            return
+        if self._done.get(uid) == self._fingerprint(body):
+            return
+        await self.reconcile(body, startup=uid not in self._done)
+
+    async def on_secret_event(self, event_type: str | None, secret: Body) -> None:
+        """A target Secret was deleted or edited: sync its ExternalSecret again (drift repair)."""
+        meta = _meta(secret)
+        owner = self._targets.get((str(meta.get("namespace")), str(meta.get("name"))))
+        if owner is None:
+            return
+        if event_type != "DELETED" and self._secret_rv.get(f"{owner[0]}/{owner[1]}") == meta.get(
+            "resourceVersion"
+        ):
+            return
+        await self.sync_by_name(*owner, reason="target Secret changed")
+
+    async def on_store_event(self, event_type: str | None, kind: str, body: Body) -> None:
+        meta = _meta(body)
+        key: StoreKey = (
+            kind,
+            meta.get("namespace") if kind == "SecretStore" else None,
+            str(meta.get("name")),
+        )
+        if event_type == "DELETED":
+            self._store_state.pop(key, None)
+            for provider in self.providers.drop_store(key):
+                await self._close(provider)
+            await self._wake_users(key)
+            return
+        uid, generation = str(meta.get("uid")), int(meta.get("generation") or 0)
+        state = self._store_state.get(key)
+        if state is not None and state[:2] == (uid, generation):
+            return  # our own status write, or nothing that matters
+        for provider in self.providers.drop_store(key, keep_uid_generation=(uid, generation)):
+            await self._close(provider)
+        await self.check_store(kind, body)
+
+    # ------------------------------------------------------------------ stores
+
+    async def check_store(self, kind: str, body: Body) -> None:
+        meta = _meta(body)
+        key: StoreKey = (
+            kind,
+            meta.get("namespace") if kind == "SecretStore" else None,
+            str(meta.get("name")),
+        )
+        uid, generation = str(meta.get("uid")), int(meta.get("generation") or 0)
+        lock = self._locks.setdefault(f"store:{uid}", asyncio.Lock())
+        async with lock:
+            retry: float | None = None
+            try:
+                spec = model.parse_store(body)
+                provider = await self._provider(spec, uid, generation, es_namespace=meta.get("namespace"))
+                await self._call(spec.provider_name, "check", provider.check)
+                ready, reason, message = True, "Valid", f"{spec.provider_name}: store validated"
+            except ReferentCredentials:
+                ready, reason = True, "Valid"
+                message = "credentials are read in each ExternalSecret's namespace: checked at every sync"
+            except SpecError as exc:
+                ready, reason, message = False, "InvalidProviderConfig", str(exc)
+            except ProviderAuthError as exc:
+                ready, reason, message = False, exc.reason, str(exc)
+                retry = self.auth_backoff.next_delay(f"store:{uid}")
+            except SecretSyncError as exc:
+                ready, reason, message = False, exc.reason, str(exc)
+                retry = self.backoff.next_delay(f"store:{uid}")
+            previous = self._store_state.get(key)
+            self._store_state[key] = (uid, generation, ready)
+            await self._write_status(body, STORE_PLURALS[kind], ready, reason, message, {})
+            self.metrics.set_ready(kind, str(meta.get("namespace") or ""), key[2], ready)
+            if ready:
+                self.backoff.reset(f"store:{uid}")
+                self.auth_backoff.reset(f"store:{uid}")
+                # A changed store re-syncs everything using it; a store seen for the first time
+                # (e.g. at operator start) wakes only the ExternalSecrets that were waiting for it.
+                changed = previous is not None and previous[:2] != (uid, generation)
+                await self._wake_users(key, only_waiting=not changed)
+            elif retry is not None:
+                self.scheduler.schedule(("store", key), retry, lambda: self._recheck_store(kind, key))
+
+    async def _recheck_store(self, kind: str, key: StoreKey) -> None:
+        body = await self.api.get(kube.path_for(GROUP_VERSION, STORE_PLURALS[kind], key[1], key[2]))
+        if body is not None:
+            await self.check_store(kind, body)
+
+    async def _wake_users(self, key: StoreKey, *, only_waiting: bool = False) -> None:
+        for user in sorted(self._users.get(key, set())):
+            if not only_waiting or user in self._waiting:
+                await self.sync_by_name(*user, reason=f"{key[0]} {key[2]} changed")
+
+    async def _provider(
+        self, spec: model.StoreSpec, uid: str, generation: int, es_namespace: str | None
+    ) -> Provider:
+        cred_ns = es_namespace if spec.kind == "ClusterSecretStore" else spec.namespace
+        key = (
+            spec.kind,
+            spec.namespace if spec.kind == "SecretStore" else None,
+            spec.name,
+            uid,
+            generation,
+            cred_ns,
+        )
+
+        def build() -> Provider:
+            context = StoreContext(
+                store_kind=spec.kind,
+                store_name=spec.name,
+                store_namespace=spec.namespace,
+                spec=spec.provider_spec,
+                read_credential=lambda ref: self._read_credential(spec, ref, cred_ns),
+                mint_token=lambda name, ns, aud: self._mint_token(spec, name, ns, aud, cred_ns),
+                on_event=lambda event: self.metrics.provider_events.labels(
+                    provider=spec.provider_name, event=event
+                ).inc(),
+            )
+            return providers.create(spec.provider_name, context)
+
+        self._loop = asyncio.get_running_loop()
+        return await self.providers.get(key, build, self.executor)
+
+    # Called from provider threads: bridge to the event loop's API client.
+    def _on_loop(self, coro: Any, timeout: float = 30.0) -> Any:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    @staticmethod
+    def _namespace_for(spec: model.StoreSpec, ref_ns: str | None, es_ns: str | None) -> str:
+        if spec.kind == "ClusterSecretStore" and not ref_ns and not es_ns:
+            raise ReferentCredentials(
+                "spec.provider", "credentials are read in each ExternalSecret's namespace"
+            )
+        return model.credential_namespace(spec, ref_ns, es_ns)
+
+    def _read_credential(self, spec: model.StoreSpec, ref: SecretKeyRef, es_ns: str | None) -> bytes:
+        namespace = self._namespace_for(spec, ref.namespace, es_ns)
+        try:
+            secret = self._on_loop(self.api.get(kube.path_for("v1", "secrets", namespace, ref.name)))
+        except kube.ApiError as exc:
+            raise ProviderAuthError(f"cannot read credentials Secret {namespace}/{ref.name}: {exc}") from None
+        if secret is None:
+            raise ProviderAuthError(f"credentials Secret {namespace}/{ref.name} not found")
+        value = (secret.get("data") or {}).get(ref.key)
+        if value is None:
+            raise ProviderAuthError(f"credentials Secret {namespace}/{ref.name} has no key {ref.key!r}")
+        return base64.b64decode(value)
+
+    def _mint_token(
+        self, spec: model.StoreSpec, name: str, ns: str | None, audiences: tuple[str, ...], es_ns: str | None
+    ) -> str:
+        namespace = self._namespace_for(spec, ns, es_ns)
+        body = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"audiences": list(audiences), "expirationSeconds": 600},
+        }
+        path = kube.path_for("v1", "serviceaccounts", namespace, name, "token")
+        try:
+            answer = self._on_loop(self.api.create(path, body))
+        except kube.ApiError as exc:
+            raise ProviderAuthError(
+                f"cannot mint a token for ServiceAccount {namespace}/{name}: {exc}"
+            ) from None
+        token = (answer.get("status") or {}).get("token")
+        if not token:
+            raise ProviderAuthError(
+                f"the TokenRequest for ServiceAccount {namespace}/{name} returned no token"
+            )
+        return str(token)
+
+    async def _call(self, provider_name: str, operation: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run one provider call in the thread pool, counting it by provider, operation and result."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            result = await self._loop.run_in_executor(self.executor, fn, *args)
+        except SecretSyncError as exc:
+            result_label = "not_found" if isinstance(exc, SecretNotFound) else type(exc).__name__
+            self.metrics.provider_calls.labels(
+                provider=provider_name, operation=operation, result=result_label
+            ).inc()
+            raise
+        except Exception as exc:  # a provider bug must not kill the reconcile loop, nor leak a value
+            self.metrics.provider_calls.labels(
+                provider=provider_name, operation=operation, result="error"
+            ).inc()
+            logger.error(
+                "provider %s %s failed unexpectedly: %s", provider_name, operation, type(exc).__name__
+            )
+            raise ProviderError(
+                f"{provider_name}: unexpected {type(exc).__name__} during {operation}"
+            ) from None
+        self.metrics.provider_calls.labels(provider=provider_name, operation=operation, result="ok").inc()
+        return result
+
+    async def _close(self, provider: Provider) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.executor, provider.close)
+        except Exception as exc:
+            logger.warning("closing a provider failed: %s", type(exc).__name__)
+
+    async def close(self) -> None:
+        for provider in self.providers.all():
+            await self._close(provider)
+
+    # ------------------------------------------------------------------ ExternalSecrets
+
+    def _forget(self, uid: str, ns: str, name: str) -> None:
+        self._done.pop(uid, None)
+        self._secret_rv.pop(f"{ns}/{name}", None)
+        self._locks.pop(uid, None)
+        for key, owner in list(self._targets.items()):
+            if owner == (ns, name):
+                del self._targets[key]
+        for users in self._users.values():
+            users.discard((ns, name))
+        self._waiting.discard((ns, name))
+        self.scheduler.cancel(("es", ns, name))
+        self.backoff.reset(uid)
+        self.metrics.forget_object("ExternalSecret", ns, name)
+
+    def _fingerprint(self, body: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (_meta(body).get("generation"), status.intent_digest(body))
+
+    async def sync_by_name(self, namespace: str, name: str, *, reason: str = "refresh") -> None:
+        body = await self.api.get(kube.path_for(GROUP_VERSION, ES_PLURAL, namespace, name))
+        if body is not None and not _meta(body).get("deletionTimestamp"):
+            logger.debug("ExternalSecret %s/%s: sync (%s)", namespace, name, reason)
+            await self.reconcile(body)
+
+    async def reconcile(self, body: Body, *, startup: bool = False) -> Outcome | None:
+        meta = _meta(body)
+        uid, ns, name = str(meta.get("uid")), str(meta.get("namespace")), str(meta.get("name"))
+        lock = self._locks.setdefault(uid, asyncio.Lock())
+        async with lock:
+            fingerprint = self._fingerprint(body)
+            if startup and await self._still_fresh(body):
+                self._done[uid] = fingerprint
+                return None
+            started = time.perf_counter()
+            try:
+                outcome = await self._reconcile(body)
+            except SecretSyncError as exc:  # anything unforeseen still becomes a clear status
+                outcome = Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
+            self.metrics.sync_duration.observe(time.perf_counter() - started)
+            self.metrics.syncs.labels(namespace=ns, name=name).inc()
+            await self._report(body, outcome)
+            self._done[uid] = fingerprint
+            if outcome.reason in STORE_WAIT_REASONS:
+                self._waiting.add((ns, name))
+            else:
+                self._waiting.discard((ns, name))
+            if outcome.retry is not None:
+                self.scheduler.schedule(("es", ns, name), outcome.retry, lambda: self.sync_by_name(ns, name))
+            elif outcome.synced:
+                self.backoff.reset(uid)
+                self.auth_backoff.reset(uid)
+                self._schedule_refresh(body)
+            return outcome
+
+    def _schedule_refresh(self, body: Body, due_in: float | None = None) -> None:
+        meta = _meta(body)
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        try:
+            interval = model.parse_external_secret(body).refresh_interval
+        except SpecError:
+            return
+        if interval <= 0:
+            self.scheduler.cancel(("es", ns, name))
+            return
+        delay = (interval if due_in is None else due_in) * (1 + random.uniform(0, JITTER))
+        self.scheduler.schedule(
+            ("es", ns, name), delay, lambda: self.sync_by_name(ns, name, reason="refresh")
+        )
+
+    async def _still_fresh(self, body: Body) -> bool:
+        """At start-up, is the last sync recent and intact? Then only schedule the next refresh."""
+        meta = _meta(body)
+        st = body.get("status") or {}
+        cond = status.ready_of(st)
+        if not cond or cond.get("status") != "True" or st.get("observedGeneration") != meta.get("generation"):
+            return False
+        if st.get("syncedResourceVersion") != self._synced_version(body):
+            return False
+        try:
+            spec = model.parse_external_secret(body)
+        except SpecError:
+            return False
+        refreshed = st.get("refreshTime")
+        if not refreshed or spec.refresh_interval <= 0:
+            return spec.refresh_interval <= 0 and bool(refreshed) and await self._target_intact(body, spec)
+        try:
+            when = dt.datetime.fromisoformat(str(refreshed).replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        age = (dt.datetime.now(dt.UTC) - when).total_seconds()
+        if age >= spec.refresh_interval or not await self._target_intact(body, spec):
+            return False
+        self._register(body, spec)
+        self._schedule_refresh(body, due_in=spec.refresh_interval - age)
+        self.metrics.set_ready("ExternalSecret", str(meta.get("namespace")), str(meta.get("name")), True)
+        return True
+
+    async def _target_intact(self, body: Body, spec: model.ExternalSecretSpec) -> bool:
+        if spec.target.creation_policy == "None":
+            return True
+        ns = str(_meta(body).get("namespace"))
+        secret = await self.api.get(kube.path_for("v1", "secrets", ns, spec.target.name))
+        if secret is None:
+            return False
+        annotations = _meta(secret).get("annotations") or {}
+        if annotations.get(DATA_HASH) != data_hash(secret.get("data") or {}):
+            return False
+        self._secret_rv[f"{ns}/{_meta(body).get('name')}"] = _meta(secret).get("resourceVersion", "")
+        return True
+
+    def _synced_version(self, body: Body) -> str:
+        meta = _meta(body)
+        return f"{meta.get('generation')}-{self._fingerprint(body)[1][:12]}"
+
+    def _register(self, body: Body, spec: model.ExternalSecretSpec) -> None:
+        meta = _meta(body)
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        for key, owner in list(self._targets.items()):
+            if owner == (ns, name) and key != (ns, spec.target.name):
+                del self._targets[key]
+        self._targets[(ns, spec.target.name)] = (ns, name)
+        store_key: StoreKey = (
+            spec.store_kind,
+            ns if spec.store_kind == "SecretStore" else None,
+            spec.store_name,
+        )
+        for users in self._users.values():
+            users.discard((ns, name))
+        self._users.setdefault(store_key, set()).add((ns, name))
+
+    async def _reconcile(self, body: Body) -> Outcome:
+        meta = _meta(body)
+        ns, uid = str(meta.get("namespace")), str(meta.get("uid"))
+        try:
+            spec = model.parse_external_secret(body)
+        except SpecError as exc:
+            return Outcome(False, "InvalidSpec", f"{exc}; fix the ExternalSecret and re-apply it")
+        self._register(body, spec)
+        store, provider, problem = await self._resolve_store(spec, ns)
+        if problem is not None:
+            return problem
+        assert store is not None and provider is not None
+        try:
+            values = await self._fetch(spec, store.provider_name, provider)
+        except SecretNotFound as exc:
+            return Outcome(
+                False,
+                "SecretMissing",
+                f"{exc} (deletionPolicy Retain keeps the Secret as it is)",
+                retry=self.backoff.next_delay(uid),
+            )
+        except ProviderAuthError as exc:
+            return Outcome(False, exc.reason, str(exc), retry=self.auth_backoff.next_delay(uid))
+        except ProviderError as exc:
+            return Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
+        except SpecError as exc:
+            return Outcome(False, "InvalidSpec", str(exc))
+        if values is None:  # every source gone and deletionPolicy Delete
+            return await self._delete_target(body, spec)
+        try:
+            desired = self._render(spec, values)
+        except TemplateError as exc:
+            return Outcome(False, "TemplateFailed", f"spec.target.template: {exc}")
+        try:
+            return await self._write(body, spec, desired)
+        except OwnershipConflict as exc:
+            return Outcome(False, exc.reason, str(exc))
+        except kube.ApiError as exc:
+            return Outcome(
+                False,
+                "ApiError",
+                f"writing Secret {ns}/{spec.target.name} failed: {exc}",
+                retry=self.backoff.next_delay(uid),
+            )
+
+    async def _resolve_store(
+        self, spec: model.ExternalSecretSpec, ns: str
+    ) -> tuple[model.StoreSpec | None, Provider | None, Outcome | None]:
+        kind = spec.store_kind
+        store_ns = ns if kind == "SecretStore" else None
+        store_body = await self.api.get(
+            kube.path_for(GROUP_VERSION, STORE_PLURALS[kind], store_ns, spec.store_name)
+        )
+        where = f"{kind} {store_ns + '/' if store_ns else ''}{spec.store_name}"
+        if store_body is None:
+            return (
+                None,
+                None,
+                Outcome(
+                    False,
+                    "StoreNotFound",
+                    f"{where} does not exist; create it, or fix "
+                    "spec.secretStoreRef (retried when the store appears)",
+                ),
+            )
+        try:
+            store = model.parse_store(store_body)
+        except SpecError as exc:
+            return None, None, Outcome(False, "StoreNotReady", f"{where} is invalid: {exc}")
+        if kind == "ClusterSecretStore" and store.conditions:
+            namespace = await self.api.get(kube.path_for("v1", "namespaces", None, ns))
+            labels = (_meta(namespace or {}).get("labels")) or {}
+            if not model.store_allows(store, ns, labels):
+                return (
+                    None,
+                    None,
+                    Outcome(
+                        False,
+                        "StoreNotAllowed",
+                        f"{where} does not allow namespace {ns} (see its spec.conditions)",
+                    ),
+                )
+        smeta = _meta(store_body)
+        key: StoreKey = (kind, store_ns, spec.store_name)
+        state = self._store_state.get(key)
+        cond = status.ready_of(store_body.get("status"))
+        ready = (
+            state[2]
+            if state and state[:2] == (str(smeta.get("uid")), int(smeta.get("generation") or 0))
+            else (
+                bool(cond)
+                and cond.get("status") == "True"  # type: ignore[union-attr]
+                and (store_body.get("status") or {}).get("observedGeneration") == smeta.get("generation")
+            )
+        )
+        if not ready:
+            message = (cond or {}).get("message") or "not validated yet"
+            return (
+                None,
+                None,
+                Outcome(
+                    False,
+                    "StoreNotReady",
+                    f"{where} is not ready: {message} (synced as soon as the store becomes ready)",
+                ),
+            )
+        provider = await self._provider(store, str(smeta.get("uid")), int(smeta.get("generation") or 0), ns)
+        return store, provider, None
+
+    async def _fetch(
+        self, spec: model.ExternalSecretSpec, provider_name: str, provider: Provider
+    ) -> dict[str, bytes] | None:
+        """dataFrom in list order, then data on top; each distinct remote ref fetched once.
+
+        Returns None when every source is gone and deletionPolicy is Delete.
+        """
+        cache: dict[tuple[Any, ...], Any] = {}
+        missing: list[str] = []
+        policy = spec.target.deletion_policy
+
+        async def once(kind: str, ref: RemoteRef | FindSpec, fn: Callable[[Any], Any]) -> Any:
+            key = (kind, ref)
+            if key not in cache:
+                try:
+                    cache[key] = await self._call(provider_name, kind, fn, ref)
+                except SecretNotFound as exc:
+                    if policy == "Retain":
+                        raise
+                    cache[key] = exc
+            found = cache[key]
+            if isinstance(found, SecretNotFound):
+                missing.append(str(found))
+                return None
+            return found
+
+        out: dict[str, bytes] = {}
+        for index, source in enumerate(spec.data_from):
+            where = f"spec.dataFrom[{index}]"
+            got: dict[str, bytes] | None
+            if source.extract is not None:
+                got = await once("get_map", source.extract, provider.get_map)
+            elif source.find is not None:
+                got = await once("find", source.find, provider.find)
+            else:  # pragma: no cover - the model guarantees one of them
+                raise SpecError(where, "needs extract or find")
+            if got is not None:
+                for key, value in model.sanitize_keys(got, path=where).items():
+                    out[key] = model.decode(value, source.decoding, path=f"{where}.decodingStrategy")
+        for index, entry in enumerate(spec.data):
+            value = await once("get", entry.ref, provider.get)
+            if value is not None:
+                path = f"spec.data[{index}].remoteRef.decodingStrategy"
+                out[entry.secret_key] = model.decode(value, entry.decoding, path=path)
+        if missing and policy == "Delete" and not out:
+            return None
+        if missing:
+            logger.info(
+                "ExternalSecret: %d source(s) not found, dropped (deletionPolicy %s)", len(missing), policy
+            )
+        return out
+
+    def _render(self, spec: model.ExternalSecretSpec, values: dict[str, bytes]) -> Body:
+        template = spec.target.template
+        data = dict(values)
+        secret_type = "Opaque"  # noqa: S105 - a Secret type, not a password
+        labels: dict[str, str] = {}
+        annotations: dict[str, str] = {}
+        if template is not None:
+            if template.data:
+                rendered = templating.render(template.data, values)
+                data = {**values, **rendered} if template.merge_policy == "Merge" else rendered
+            secret_type = template.type or "Opaque"
+            labels = dict(template.labels)
+            annotations = dict(template.annotations)
+        encoded = {k: base64.b64encode(v).decode("ascii") for k, v in data.items()}
+        annotations[DATA_HASH] = data_hash(encoded)
+        secret: Body = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": spec.target.name, "labels": labels, "annotations": annotations},
+            "type": secret_type,
+            "data": encoded,
+        }
+        if spec.target.immutable:
+            secret["immutable"] = True
+        return secret
+
+    async def _write(self, body: Body, spec: model.ExternalSecretSpec, desired: Body) -> Outcome:
+        meta = _meta(body)
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        target = spec.target.name
+        path = kube.path_for("v1", "secrets", ns, target)
+        policy = spec.target.creation_policy
+        count = len(desired["data"])
+        done = f"synced {count} keys into Secret {ns}/{target}"
+        if policy == "None":
+            return Outcome(
+                True,
+                "SecretSynced",
+                f"fetched {count} keys (creationPolicy None: no Secret written)",
+                synced=True,
+            )
+        existing = await self.api.get(path)
+        desired["metadata"]["namespace"] = ns
+        if policy == "Owner":
+            desired["metadata"]["ownerReferences"] = [kube.controller_reference(body)]
+        else:
+            desired["metadata"]["annotations"][OWNER_ANNOTATION] = f"{ns}/{name}"
+        if existing is None:
+            if policy == "Merge":
+                return Outcome(
+                    False,
+                    "SecretMissing",
+                    f"Secret {ns}/{target} does not exist and creationPolicy "
+                    "Merge only adds keys to an existing Secret",
+                    retry=self.backoff.next_delay(ns + name),
+                )
+            try:
+                created = await self.api.create(kube.path_for("v1", "secrets", ns), desired)
+            except kube.Conflict:
+                return Outcome(
+                    False, "ApiError", f"Secret {ns}/{target} appeared while creating it", retry=1.0
+                )
+            self._secret_rv[f"{ns}/{name}"] = _meta(created).get("resourceVersion", "")
+            return Outcome(True, "SecretSynced", done, action="Created", synced=True)
+        self._check_ownership(existing, body, policy, ns, target)
+        merged = self._merge(existing, desired, policy)
+        if _same(existing, merged):
+            self._secret_rv[f"{ns}/{name}"] = _meta(existing).get("resourceVersion", "")
+            return Outcome(True, "SecretSynced", done, synced=True)
+        if existing.get("immutable") and existing.get("data") != merged.get("data"):
+            return Outcome(
+                False,
+                "ImmutableSecretChanged",
+                f"Secret {ns}/{target} is immutable and its data would "
+                "change; left untouched. Fix: delete the Secret so it is re-created",
+            )
+        try:
+            replaced = await self.api.replace(path, merged)
+        except kube.Conflict:
+            return Outcome(False, "ApiError", f"Secret {ns}/{target} changed while updating it", retry=1.0)
+        self._secret_rv[f"{ns}/{name}"] = _meta(replaced).get("resourceVersion", "")
+        return Outcome(True, "SecretSynced", done, action="Updated", synced=True)
+
+    @staticmethod
+    def _check_ownership(existing: Body, es: Body, policy: str, ns: str, target: str) -> None:
+        emeta = _meta(existing)
+        annotations = emeta.get("annotations") or {}
+        esm = _meta(es)
+        if policy == "Merge" or annotations.get(MANAGED_ANNOTATION) == "true":
+            return
+        if policy == "Owner" and kube.is_controlled_by(existing, es):
+            return
+        if (
+            policy == "Orphan"
+            and annotations.get(OWNER_ANNOTATION) == f"{esm.get('namespace')}/{esm.get('name')}"
+        ):
+            return
+        controller = kube.controller_of(existing)
+        by = f" (controlled by {controller.get('kind')} {controller.get('name')})" if controller else ""
+        raise OwnershipConflict(
+            f"Secret {ns}/{target} exists and is not managed by this ExternalSecret{by}; left untouched. "
+            f"Fix: delete it, choose another spec.target.name, use creationPolicy Merge, "
+            f"or annotate it {MANAGED_ANNOTATION}=true"
+        )
+
+    @staticmethod
+    def _merge(existing: Body, desired: Body, policy: str) -> Body:
+        out: Body = json.loads(json.dumps(existing))
+        meta = out.setdefault("metadata", {})
+        dmeta = desired["metadata"]
+        for section in ("labels", "annotations"):
+            merged = dict(meta.get(section) or {})
+            merged.update(dmeta.get(section) or {})
+            if merged:
+                meta[section] = merged
+        if policy == "Merge":
+            data = dict(existing.get("data") or {})
+            data.update(desired["data"])
+            meta["annotations"][DATA_HASH] = data_hash(data)
+            out["data"] = data
+        else:
+            out["data"] = desired["data"]
+            out["type"] = existing.get("type") or desired.get("type")
+        if dmeta.get("ownerReferences"):
+            refs = [r for r in meta.get("ownerReferences") or [] if not r.get("controller")]
+            meta["ownerReferences"] = refs + dmeta["ownerReferences"]
+        if desired.get("immutable"):
+            out["immutable"] = True
+        return out
+
+    async def _delete_target(self, body: Body, spec: model.ExternalSecretSpec) -> Outcome:
+        ns = str(_meta(body).get("namespace"))
+        target = spec.target.name
+        path = kube.path_for("v1", "secrets", ns, target)
+        existing = await self.api.get(path)
+        message = "every remote secret is gone; Secret deleted (deletionPolicy Delete)"
+        if existing is not None and kube.is_controlled_by(existing, body):
+            await self.api.delete(path)
+            return Outcome(False, "SecretDeleted", f"{message}: {ns}/{target}", action="Deleted", synced=True)
+        return Outcome(
+            False,
+            "SecretDeleted",
+            f"every remote secret is gone; no Secret {ns}/{target} to delete",
+            synced=True,
+        )
+
+    # ------------------------------------------------------------------ status
+
+    async def _write_status(
+        self, body: Body, plural: str, ready: bool, reason: str, message: str, extra: dict[str, Any]
+    ) -> bool:
+        meta = _meta(body)
+        previous = body.get("status") if isinstance(body.get("status"), dict) else None
+        new = status.build(
+            previous,
+            ready=ready,
+            reason=reason,
+            message=message,
+            generation=meta.get("generation"),
+            extra=extra,
+        )
+        if new == previous:
+            return False
+        path = kube.path_for(GROUP_VERSION, plural, meta.get("namespace"), str(meta.get("name")), "status")
+        try:
+            await self.api.merge_patch(path, {"metadata": {"uid": meta.get("uid")}, "status": new})
+        except kube.ApiError as exc:
+            logger.warning("cannot write status of %s: %s", kube.ref_of(body), exc)
+        if status.flipped(previous, new) or not ready:
+            kind = str(body.get("kind"))
+            await kube.post_event(
+                self.api,
+                body,
+                type_="Normal" if ready else "Warning",
+                reason=reason,
+                message=f"{kind}: {message}",
+            )
+        return True
+
+    async def _report(self, body: Body, outcome: Outcome) -> None:
+        meta = _meta(body)
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        extra: dict[str, Any] = {}
+        if outcome.synced:
+            extra["refreshTime"] = status.now_iso()
+            extra["syncedResourceVersion"] = self._synced_version(body)
+        self.metrics.set_ready("ExternalSecret", ns, name, outcome.ready)
+        if not outcome.ready:
+            self.metrics.sync_errors.labels(namespace=ns, name=name, reason=outcome.reason).inc()
+            logger.warning("ExternalSecret %s/%s: %s: %s", ns, name, outcome.reason, outcome.message)
+        await self._write_status(body, ES_PLURAL, outcome.ready, outcome.reason, outcome.message, extra)
+        if outcome.action:
+            await kube.post_event(
+                self.api,
+                body,
+                type_="Normal",
+                reason=outcome.action,
+                message=f"{outcome.action} Secret {ns}/{model_target(body)}",
+            )
+
+
+def model_target(body: Body) -> str:
+    target = ((body.get("spec") or {}).get("target") or {}).get("name")
+    return str(target or _meta(body).get("name"))
+
+
+def _same(existing: Body, merged: Body) -> bool:
+    if any(existing.get(k) != merged.get(k) for k in ("data", "type", "immutable")):
+        return False
+    a, b = _meta(existing), _meta(merged)
+    return all((a.get(k) or None) == (b.get(k) or None) for k in ("labels", "annotations", "ownerReferences"))

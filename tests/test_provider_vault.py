@@ -1,0 +1,819 @@
+"""The Vault provider against a real OpenBao server: auth methods, KV v1/v2, properties, find,
+errors, token reuse (renewal, re-login, revocation), outages, concurrency, and no leaked secrets."""
+
+from __future__ import annotations
+
+import base64
+import collections
+import dataclasses
+import glob
+import json
+import logging
+import os
+import ssl
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from secretsync import providers
+from secretsync.errors import ProviderAuthError, ProviderUnavailable, SecretNotFound, SpecError
+from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
+from secretsync.providers.vault import KVLayout, VaultProvider, parse_config
+from tests.support import ports
+
+if TYPE_CHECKING:
+    from tests.support.openbao import AppRoleCredentials, OpenBaoScope, OpenBaoServer
+    from tests.support.tls import TLSFiles
+
+pytest.importorskip("hvac")
+
+Minter = Callable[[str, str | None, tuple[str, ...]], str]
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+
+
+class Harness:
+    """Builds providers with an in-memory credential store, counting ``on_event`` calls."""
+
+    def __init__(self) -> None:
+        self.credentials: dict[tuple[str, str], bytes] = {}
+        self.events: collections.Counter[str] = collections.Counter()
+        self.minted: list[tuple[str, str | None, tuple[str, ...]]] = []
+        self.built: list[VaultProvider] = []
+
+    def read(self, ref: SecretKeyRef) -> bytes:
+        try:
+            return self.credentials[(ref.name, ref.key)]
+        except KeyError:
+            raise ProviderAuthError(f"credentials Secret {ref.name} has no key {ref.key!r}") from None
+
+    def on_event(self, event: str) -> None:
+        self.events[event] += 1
+
+    def build(self, spec: Mapping[str, Any], mint: Minter | None = None) -> VaultProvider:
+        def minter(name: str, namespace: str | None, audiences: tuple[str, ...]) -> str:
+            self.minted.append((name, namespace, audiences))
+            assert mint is not None
+            return mint(name, namespace, audiences)
+
+        context = StoreContext(
+            "SecretStore", "vault", "apps", spec, self.read, mint_token=minter, on_event=self.on_event
+        )
+        provider = VaultProvider(context)
+        self.built.append(provider)
+        return provider
+
+    def token_store(self, server: str, token: str, secret: str | None = None, **extra: Any) -> VaultProvider:
+        """A token store whose token sits in Secret ``secret`` (a fresh name unless given)."""
+        secret = secret or f"token-{len(self.built)}"
+        self.credentials[(secret, "token")] = token.encode() + b"\n"  # Secrets often end in a newline
+        auth = {"tokenSecretRef": {"name": secret, "key": "token"}}
+        return self.build({"server": server, "path": "secret", "auth": auth, **extra})
+
+    def approle_store(self, server: str, creds: AppRoleCredentials, **extra: Any) -> VaultProvider:
+        secret = f"approle-{len(self.built)}"
+        self.credentials[(secret, "secret-id")] = creds.secret_id.encode()
+        auth = {"appRole": {"roleId": creds.role_id, "secretRef": {"name": secret, "key": "secret-id"}}}
+        return self.build({"server": server, "path": "secret", "auth": auth, **extra})
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    h = Harness()
+    yield h
+    for provider in h.built:
+        provider.close()
+
+
+def _write(openbao: OpenBaoScope, name: str, data: Mapping[str, Any]) -> str:
+    path = openbao.path(name)
+    openbao.client().secrets.kv.v2.create_or_update_secret(path, dict(data))
+    return path
+
+
+def _reader_role(openbao: OpenBaoScope, base: str = "reader", **options: Any) -> AppRoleCredentials:
+    hcl = f'path "secret/data/{openbao.prefix}/app/*" {{ capabilities = ["read"] }}'
+    return openbao.create_approle(base, policy_hcl=hcl, **options)
+
+
+def _revoke_role_tokens(server: OpenBaoScope | OpenBaoServer, role_name: str) -> int:
+    """Revoke every token AppRole ``role_name`` issued (as an administrator would)."""
+    import hvac.exceptions
+
+    root = server.client()
+    revoked = 0
+    for accessor in root.auth.token.list_accessors()["data"]["keys"]:
+        try:
+            with_meta = root.auth.token.lookup_accessor(accessor)["data"]
+        except hvac.exceptions.VaultError:  # expired since the LIST (other tests' short-lived tokens)
+            continue
+        if (with_meta.get("meta") or {}).get("role_name") == role_name:
+            root.auth.token.revoke_accessor(accessor)
+            revoked += 1
+    return revoked
+
+
+DOC = {
+    "user": "app",
+    "password": "hunter2",
+    "tls.crt": "PEM",
+    "port": 5432,
+    "enabled": True,
+    "db": {"host": "db.internal", "replicas": [{"name": "r0"}, {"name": "r1"}], "a.b": "dotted"},
+}
+
+
+# -- spec parsing and paths (no server) ----------------------------------------------------------------
+
+
+def test_registry_builds_the_provider_without_touching_the_network(harness: Harness) -> None:
+    spec = {"server": "http://127.0.0.1:1", "auth": {"tokenSecretRef": {"name": "t", "key": "k"}}}
+    context = StoreContext("ClusterSecretStore", "v", None, spec, harness.read)
+    provider = providers.create("vault", context)
+    assert provider.name == "vault"
+    provider.close()
+
+
+def test_spec_defaults() -> None:
+    config = parse_config(
+        {"server": "https://v:8200/", "auth": {"kubernetes": {"role": "r", "secretRef": {"name": "s"}}}}
+    )
+    assert (config.server, config.mount, config.kv_version, config.namespace) == (
+        "https://v:8200",
+        None,
+        2,
+        None,
+    )
+    assert config.auth.mount == "kubernetes"  # type: ignore[union-attr]
+    assert config.auth.secret_ref.key == "token"  # type: ignore[union-attr]
+    approle = parse_config(
+        {"server": "http://v", "path": "/kv/", "version": "v1", "namespace": "team",
+         "auth": {"appRole": {"roleRef": {"name": "r", "key": "id"}, "secretRef": {"name": "s", "key": "k"}}}}
+    )  # fmt: skip
+    assert (approle.mount, approle.kv_version, approle.auth_namespace) == ("kv", 1, "team")
+    assert approle.auth.mount == "approle"  # type: ignore[union-attr]
+
+
+TOKEN = {"tokenSecretRef": {"name": "t", "key": "k"}}
+K8S_SECRET = {"role": "r", "secretRef": {"name": "s"}}
+
+
+def _with_auth(auth: Any, **fields: Any) -> dict[str, Any]:
+    return {"server": "http://v", "auth": auth, **fields}
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"auth": TOKEN}, "server"),
+        (_with_auth(TOKEN, server="vault:8200"), "server"),
+        (_with_auth(TOKEN, version="v3"), "version"),
+        ({"server": "http://v"}, "auth"),
+        (_with_auth({}), "auth"),
+        (_with_auth({**TOKEN, "kubernetes": K8S_SECRET}), "auth"),
+        (_with_auth({"ldap": {"username": "u"}}), "auth.ldap"),
+        (_with_auth({"tokenSecretRef": {"name": "t"}}), "auth.tokenSecretRef.key"),
+        (_with_auth({"appRole": {"roleId": "r"}}), "auth.appRole.secretRef"),
+        (_with_auth({"appRole": {"secretRef": {"name": "s", "key": "k"}}}), "auth.appRole"),
+        (_with_auth({"kubernetes": {"secretRef": {"name": "s"}}}), "auth.kubernetes.role"),
+        (_with_auth({"kubernetes": {"role": "r"}}), "auth.kubernetes"),
+        (
+            _with_auth({"kubernetes": {"role": "r", "serviceAccountRef": {"name": "sa", "audiences": "x"}}}),
+            "auth.kubernetes.serviceAccountRef.audiences",
+        ),
+        (_with_auth(TOKEN, caBundle="bm90IGEgY2VydA=="), "caBundle"),
+        (_with_auth(TOKEN, path=3), "path"),
+    ],
+)
+def test_malformed_spec_is_a_spec_error_naming_the_field(spec: Mapping[str, Any], field: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_config(spec)
+    assert caught.value.path == f"spec.provider.vault.{field}"
+
+
+@pytest.mark.parametrize(
+    ("mount", "version", "key", "expected"),
+    [  # ESO's buildPath examples
+        ("secret", 2, "foo", ("secret", "foo")),
+        ("secret", 2, "secret/foo", ("secret", "foo")),
+        ("secret", 2, "secret/data/foo", ("secret", "foo")),
+        ("secret", 1, "secret/foo", ("secret", "foo")),
+        ("secret", 1, "secret/data/foo", ("secret", "data/foo")),
+        ("team/kv", 2, "team/kv/app/db", ("team/kv", "app/db")),
+        (None, 2, "secret/path/foo", ("secret", "path/foo")),
+        (None, 2, "team/kv/data/app", ("team/kv", "app")),
+        (None, 1, "kv1/path/foo", ("kv1", "path/foo")),
+        ("secret", 2, "/leading/slash/", ("secret", "leading/slash")),
+    ],
+)
+def test_kv_layout_strips_the_mount_like_eso(
+    mount: str | None, version: int, key: str, expected: tuple[str, str]
+) -> None:
+    assert KVLayout(mount, version).split(key) == expected
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+
+def test_kv2_get_whole_map_properties_and_key_forms(openbao: OpenBaoScope, harness: Harness) -> None:
+    path = _write(openbao, "db", DOC)
+    vault = harness.token_store(openbao.addr, openbao.root_token)
+
+    assert json.loads(vault.get(RemoteRef(path))) == DOC
+    # Vault hands maps over with sorted keys (Go's encoder), so this is byte-identical to ESO
+    assert vault.get(RemoteRef(path)) == json.dumps(DOC, separators=(",", ":"), sort_keys=True).encode()
+    for key in (path, f"secret/{path}", f"secret/data/{path}", f"/{path}"):
+        assert vault.get(RemoteRef(key, property="password")) == b"hunter2"
+    assert vault.get(RemoteRef(path, property="tls.crt")) == b"PEM"
+    assert vault.get(RemoteRef(path, property="port")) == b"5432"
+    assert vault.get(RemoteRef(path, property="enabled")) == b"true"
+    assert vault.get(RemoteRef(path, property="db.host")) == b"db.internal"
+    assert vault.get(RemoteRef(path, property="db.replicas.1.name")) == b"r1"
+    assert vault.get(RemoteRef(path, property=r"db.a\.b")) == b"dotted"
+    assert json.loads(vault.get(RemoteRef(path, property="db"))) == DOC["db"]
+    assert harness.events["login"] == 0  # a static token is not a login
+
+
+def test_kv2_versions(openbao: OpenBaoScope, harness: Harness) -> None:
+    path = _write(openbao, "rotating", {"v": "one"})
+    _write(openbao, "rotating", {"v": "two"})
+    _write(openbao, "rotating", {"v": "three"})
+    openbao.client().secrets.kv.v2.delete_secret_versions(path, versions=[3])
+    vault = harness.token_store(openbao.addr, openbao.root_token)
+
+    assert vault.get(RemoteRef(path, property="v", version="1")) == b"one"
+    assert vault.get(RemoteRef(path, property="v", version="2")) == b"two"
+    with pytest.raises(SecretNotFound) as caught:
+        vault.get(RemoteRef(path, property="v"))  # the latest version is soft-deleted
+    assert str(caught.value) == f"vault: secret/data/{path} was deleted"
+    with pytest.raises(SecretNotFound, match=r"\(version 9\) not found"):
+        vault.get(RemoteRef(path, version="9"))
+    with pytest.raises(SpecError, match=r"remoteRef\.version: KV v2 versions are positive integers"):
+        vault.get(RemoteRef(path, version="latest"))
+
+
+def test_kv1_store(openbao: OpenBaoScope, harness: Harness) -> None:
+    root = openbao.client()
+    for name, data in (("cfg", {"k": "v", "n": {"x": 1}}), ("dir/one", {"a": "1"}), ("dir/two", {"b": "2"})):
+        root.secrets.kv.v1.create_or_update_secret(openbao.path(name), data, mount_point="kv1")
+    vault = harness.token_store(openbao.addr, openbao.root_token, path="kv1", version="v1")
+
+    assert vault.get(RemoteRef(openbao.path("cfg"), property="n.x")) == b"1"
+    assert vault.get(RemoteRef(f"kv1/{openbao.path('cfg')}", property="k")) == b"v"
+    assert vault.get_map(RemoteRef(openbao.path("cfg"))) == {"k": b"v", "n": b'{"x":1}'}
+    assert vault.find(FindSpec(path=openbao.path("dir"))) == {
+        openbao.path("dir", "one"): b'{"a":"1"}',
+        openbao.path("dir", "two"): b'{"b":"2"}',
+    }
+    with pytest.raises(SpecError, match="KV v1 secrets have no versions"):
+        vault.get(RemoteRef(openbao.path("cfg"), version="1"))
+    with pytest.raises(SpecError, match=r"dataFrom\.find\.tags"):
+        vault.find(FindSpec(path=openbao.path("dir"), tags={"a": "b"}))
+    with pytest.raises(SecretNotFound, match=f"vault: kv1/{openbao.path('nope')} not found"):
+        vault.get(RemoteRef(openbao.path("nope")))
+
+
+def test_store_without_path_takes_the_mount_from_the_key(openbao: OpenBaoScope, harness: Harness) -> None:
+    path = _write(openbao, "db", DOC)
+    harness.credentials[("t", "k")] = openbao.root_token.encode()
+    vault = harness.build({"server": openbao.addr, "auth": {"tokenSecretRef": {"name": "t", "key": "k"}}})
+    assert vault.get(RemoteRef(f"secret/{path}", property="user")) == b"app"
+    assert vault.get(RemoteRef(f"secret/data/{path}", property="user")) == b"app"
+    assert set(vault.find(FindSpec(path=f"secret/{openbao.prefix}"))) == {f"secret/{path}"}
+    with pytest.raises(SpecError, match=r"dataFrom\.find\.path: is required"):
+        vault.find(FindSpec(name_regexp="."))
+    vault.check()
+
+
+def test_get_map_extracts_top_level_keys(openbao: OpenBaoScope, harness: Harness) -> None:
+    path = _write(openbao, "db", {**DOC, "embedded": '{"inner": "json"}'})
+    vault = harness.token_store(openbao.addr, openbao.root_token)
+
+    extracted = vault.get_map(RemoteRef(path))
+    assert extracted["password"] == b"hunter2"
+    assert extracted["port"] == b"5432"
+    assert json.loads(extracted["db"]) == DOC["db"]
+    assert vault.get_map(RemoteRef(path, property="db.replicas.0")) == {"name": b"r0"}
+    assert vault.get_map(RemoteRef(path, property="embedded")) == {
+        "inner": b"json"
+    }  # a JSON string, like ESO
+    with pytest.raises(SpecError) as caught:
+        vault.get_map(RemoteRef(path, property="password"))
+    assert str(caught.value) == (
+        f"dataFrom.extract: vault: secret/data/{path} property 'password' is not a JSON object, "
+        "so it cannot be extracted"
+    )
+
+
+def test_not_found_messages(openbao: OpenBaoScope, harness: Harness) -> None:
+    path = _write(openbao, "db", DOC)
+    vault = harness.token_store(openbao.addr, openbao.root_token)
+    with pytest.raises(SecretNotFound) as caught:
+        vault.get(RemoteRef(openbao.path("nope")))
+    assert str(caught.value) == f"vault: secret/data/{openbao.path('nope')} not found"
+    with pytest.raises(SecretNotFound) as caught:
+        vault.get(RemoteRef(path, property="db.nope"))
+    assert str(caught.value) == f"vault: secret/data/{path} has no property 'db.nope'"
+    with pytest.raises(SpecError, match="names the mount secret/"):
+        vault.get(RemoteRef("secret"))
+
+
+def test_find_recursive_by_regexp_and_by_tags(openbao: OpenBaoScope, harness: Harness) -> None:
+    for name in ("find/a", "find/b/c", "find/b/d/e", "find/xb"):
+        _write(openbao, name, {"name": name})
+    openbao.client().secrets.kv.v2.update_metadata(openbao.path("find/b/c"), custom_metadata={"team": "red"})
+    openbao.client().secrets.kv.v2.update_metadata(openbao.path("find/a"), custom_metadata={"team": "blue"})
+    vault = harness.token_store(openbao.addr, openbao.root_token)
+    base = openbao.path("find")
+
+    everything = vault.find(FindSpec(path=base))
+    assert list(everything) == [f"{base}/a", f"{base}/b/c", f"{base}/b/d/e", f"{base}/xb"]
+    assert everything[f"{base}/b/d/e"] == b'{"name":"find/b/d/e"}'
+    assert set(vault.find(FindSpec(path=base, name_regexp=r"/b/"))) == {f"{base}/b/c", f"{base}/b/d/e"}
+    assert set(vault.find(FindSpec(path=f"secret/{base}/", name_regexp=r"b$"))) == {f"{base}/xb"}
+    assert set(vault.find(FindSpec(path=base, tags={"team": "red"}))) == {f"{base}/b/c"}
+    assert vault.find(FindSpec(path=base, tags={"team": "green"})) == {}
+    with pytest.raises(
+        SecretNotFound, match=f"vault: no secrets under secret/metadata/{openbao.prefix}/void/"
+    ):
+        vault.find(FindSpec(path=openbao.path("void")))
+    with pytest.raises(SpecError, match="invalid regular expression"):
+        vault.find(FindSpec(path=base, name_regexp="(["))
+
+
+# -- auth methods ------------------------------------------------------------------------------------
+
+
+def test_approle_with_role_id_logs_in_once_for_many_reads(openbao: OpenBaoScope, harness: Harness) -> None:
+    path = _write(openbao, "app/db", DOC)
+    creds = _reader_role(openbao)
+    vault = harness.approle_store(openbao.addr, creds)
+
+    for _ in range(20):
+        assert vault.get(RemoteRef(path, property="user")) == b"app"
+    vault.check()
+    assert harness.events["login"] == 1
+
+
+def test_approle_with_role_ref_and_custom_mount(openbao: OpenBaoScope, harness: Harness) -> None:
+    path = _write(openbao, "app/db", DOC)
+    mount = openbao.name("ar")
+    root = openbao.client()
+    root.sys.enable_auth_method("approle", path=mount)
+    try:
+        hcl = f'path "secret/data/{openbao.prefix}/*" {{ capabilities = ["read"] }}'
+        creds = openbao.server.create_approle(
+            openbao.name("r"), policy_hcl=hcl, mount_point=mount, replay=False
+        )
+        harness.credentials[("ids", "role")] = creds.role_id.encode()
+        harness.credentials[("ids", "secret")] = creds.secret_id.encode()
+        auth = {
+            "appRole": {
+                "path": mount,
+                "roleRef": {"name": "ids", "key": "role"},
+                "secretRef": {"name": "ids", "key": "secret"},
+            }
+        }
+        vault = harness.build({"server": openbao.addr, "path": "secret", "auth": auth})
+        assert vault.get(RemoteRef(path, property="password")) == b"hunter2"
+        assert harness.events["login"] == 1
+    finally:
+        root.sys.disable_auth_method(mount)
+        root.sys.delete_policy(openbao.name("r"))
+
+
+def test_approle_login_failure_is_an_auth_error(openbao: OpenBaoScope, harness: Harness) -> None:
+    creds = _reader_role(openbao)
+    harness.credentials[("approle", "secret-id")] = b"wrong-secret-id"
+    auth = {"appRole": {"roleId": creds.role_id, "secretRef": {"name": "approle", "key": "secret-id"}}}
+    vault = harness.build({"server": openbao.addr, "path": "secret", "auth": auth})
+    with pytest.raises(ProviderAuthError) as caught:
+        vault.get(RemoteRef(openbao.path("app/db")))
+    assert str(caught.value) == "vault: approle login at auth/approle failed: invalid role or secret ID"
+    assert harness.events["login"] == 0
+
+    harness.credentials.clear()  # a missing credential Secret: the reader's error passes through
+    with pytest.raises(ProviderAuthError, match="has no key 'secret-id'"):
+        vault.check()
+
+
+def test_kubernetes_auth_with_service_account_ref_and_secret_ref(
+    openbao: OpenBaoScope, harness: Harness
+) -> None:
+    from tests.support.openbao import TokenReviewStub, make_service_account_jwt
+
+    path = _write(openbao, "app/db", DOC)
+    policy = openbao.write_policy(
+        "k8s", f'path "secret/data/{openbao.prefix}/app/*" {{ capabilities = ["read"] }}'
+    )
+    with TokenReviewStub() as apiserver:
+        mount = openbao.enable_kubernetes_auth(
+            apiserver.url,
+            role="secretsync",
+            bound_sa_names=["secretsync"],
+            bound_namespaces=["ops"],
+            policies=[policy],
+        )
+
+        def mint(name: str, namespace: str | None, audiences: tuple[str, ...]) -> str:
+            return make_service_account_jwt(namespace or "ops", name, audience=audiences)
+
+        sa_auth = {
+            "kubernetes": {
+                "mountPath": mount,
+                "role": "secretsync",
+                "serviceAccountRef": {"name": "secretsync"},
+            }
+        }
+        vault = harness.build({"server": openbao.addr, "path": "secret", "auth": sa_auth}, mint=mint)
+        for _ in range(5):
+            assert vault.get(RemoteRef(path, property="user")) == b"app"
+        vault.check()
+        assert harness.minted == [("secretsync", None, ())]  # default: the API server's own audience
+        assert harness.events["login"] == 1
+        assert apiserver.reviews == 1
+
+        audience_auth = {
+            "kubernetes": {
+                "mountPath": mount,
+                "role": "secretsync",
+                "serviceAccountRef": {"name": "secretsync", "namespace": "ops", "audiences": ["vault"]},
+            }
+        }
+        harness.build({"server": openbao.addr, "path": "secret", "auth": audience_auth}, mint=mint).check()
+        assert harness.minted[-1] == ("secretsync", "ops", ("vault",))
+
+        harness.credentials[("sa-token", "token")] = make_service_account_jwt("ops", "secretsync").encode()
+        secret_auth = {
+            "kubernetes": {"mountPath": mount, "role": "secretsync", "secretRef": {"name": "sa-token"}}
+        }
+        assert (
+            harness.build({"server": openbao.addr, "path": "secret", "auth": secret_auth}).get(
+                RemoteRef(path, property="password")
+            )
+            == b"hunter2"
+        )
+
+        wrong = {
+            "kubernetes": {
+                "mountPath": mount,
+                "role": "secretsync",
+                "serviceAccountRef": {"name": "intruder"},
+            }
+        }
+        with pytest.raises(ProviderAuthError) as caught:
+            harness.build({"server": openbao.addr, "path": "secret", "auth": wrong}, mint=mint).check()
+        who = f"kubernetes login at auth/{mount} as role 'secretsync' (service account intruder)"
+        assert str(caught.value).startswith(f"vault: {who} failed: ")
+
+
+# -- permissions and check() -------------------------------------------------------------------------
+
+
+def test_least_privilege_denials_do_not_trigger_logins(openbao: OpenBaoScope, harness: Harness) -> None:
+    allowed = _write(openbao, "app/db", DOC)
+    forbidden = _write(openbao, "private/x", {"k": "v"})
+    creds = _reader_role(openbao)
+    vault = harness.approle_store(openbao.addr, creds)
+
+    vault.check()  # read on secret/data/<prefix>/app/* is enough for check()
+    assert vault.get(RemoteRef(allowed, property="user")) == b"app"
+    for _ in range(3):
+        with pytest.raises(ProviderAuthError) as caught:
+            vault.get(RemoteRef(forbidden))
+    role = openbao.name("reader")
+    assert str(caught.value) == (
+        f"vault: permission denied reading secret/data/{forbidden} "
+        f"(check the policies of approle role {role!r} (policies: default, {role}))"
+    )
+    with pytest.raises(
+        ProviderAuthError, match=f"permission denied listing secret/metadata/{openbao.prefix}/app/"
+    ):
+        vault.find(FindSpec(path=openbao.path("app")))
+    assert harness.events["login"] == 1
+
+
+def test_check_reports_mount_problems(openbao: OpenBaoScope, harness: Harness) -> None:
+    creds = _reader_role(openbao)
+    with pytest.raises(ProviderAuthError, match="has no access under mount kv1/"):
+        harness.approle_store(openbao.addr, creds, path="kv1", version="v1").check()
+    with pytest.raises(SpecError) as caught:
+        harness.token_store(openbao.addr, openbao.root_token, version="v1").check()
+    assert str(caught.value) == "spec.provider.vault.version: mount secret/ is KV v2 but the store says v1"
+    with pytest.raises(ProviderAuthError, match="has no access under mount nowhere/"):
+        harness.token_store(openbao.addr, openbao.root_token, path="nowhere").check()
+    with pytest.raises(SpecError, match="mount sys/ is a 'system' engine, not kv"):
+        harness.token_store(openbao.addr, openbao.root_token, path="sys").check()
+    with pytest.raises(ProviderAuthError) as rejected:
+        harness.token_store(openbao.addr, "not-a-token", secret="vault-token").check()
+    assert str(rejected.value) == (
+        "vault: the token in Secret vault-token[token] was rejected "
+        "(expired, revoked, or without the default policy)"
+    )
+
+
+# -- token life ---------------------------------------------------------------------------------------
+
+
+def test_tokens_are_renewed_and_relogged_only_when_needed(openbao: OpenBaoScope, harness: Harness) -> None:
+    """Three stores read for longer than their tokens' TTL (2 s): a renewable AppRole token is
+    renewed (one login), one capped at a 3 s max TTL is replaced by exactly one more login, and a
+    renewable static token is renewed too (no login at all)."""
+    path = _write(openbao, "app/db", DOC)
+    renewable = harness.approle_store(
+        openbao.addr, _reader_role(openbao, "long", token_ttl="2s", token_max_ttl="1m")
+    )
+    capped = harness.approle_store(
+        openbao.addr, _reader_role(openbao, "capped", token_ttl="2s", token_max_ttl="3s")
+    )
+    policy = openbao.write_policy(
+        "static", f'path "secret/data/{openbao.prefix}/*" {{ capabilities = ["read"] }}'
+    )
+    static_token = openbao.client().auth.token.create(policies=[policy], ttl="2s", renewable=True)["auth"]
+    harness.credentials[("static", "t")] = static_token["client_token"].encode()
+    static = harness.build(
+        {"server": openbao.addr, "path": "secret", "auth": {"tokenSecretRef": {"name": "static", "key": "t"}}}
+    )
+    logins_by_store = []
+    deadline = time.monotonic() + 3.6
+    while time.monotonic() < deadline:
+        before = harness.events["login"]
+        assert renewable.get(RemoteRef(path, property="user")) == b"app"
+        logins_by_store.append(("renewable", harness.events["login"] - before))
+        before = harness.events["login"]
+        assert capped.get(RemoteRef(path, property="user")) == b"app"
+        logins_by_store.append(("capped", harness.events["login"] - before))
+        static.check()
+        time.sleep(0.05)
+
+    assert sum(n for store, n in logins_by_store if store == "renewable") == 1
+    assert sum(n for store, n in logins_by_store if store == "capped") == 2
+    # renewable twice, capped once, static at least once (its check() kept passing past its 2 s TTL)
+    assert harness.events["renew"] >= 4
+
+
+def test_a_revoked_token_triggers_exactly_one_relogin_under_concurrency(
+    openbao: OpenBaoScope, harness: Harness
+) -> None:
+    path = _write(openbao, "app/db", DOC)
+    creds = _reader_role(openbao)
+    vault = harness.approle_store(openbao.addr, creds)
+    assert vault.get(RemoteRef(path, property="user")) == b"app"
+    assert _revoke_role_tokens(openbao, creds.role_name) == 1
+
+    barrier = threading.Barrier(8)
+
+    def read(_: int) -> bytes:
+        barrier.wait()
+        return vault.get(RemoteRef(path, property="password"))
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(read, range(8))) == [b"hunter2"] * 8
+    assert harness.events["login"] == 2
+
+
+def test_a_revoked_static_token_is_reported_and_a_rotated_one_is_picked_up(
+    openbao: OpenBaoScope, harness: Harness
+) -> None:
+    path = _write(openbao, "app/db", DOC)
+    root = openbao.client()
+    first = root.auth.token.create(policies=["root"], ttl="1h")["auth"]["client_token"]
+    vault = harness.token_store(openbao.addr, first, secret="vault-token")
+    assert vault.get(RemoteRef(path, property="user")) == b"app"
+
+    root.auth.token.revoke(first)
+    with pytest.raises(ProviderAuthError, match=r"the token in Secret vault-token\[token\] was rejected"):
+        vault.get(RemoteRef(path, property="user"))
+    second = root.auth.token.create(policies=["root"], ttl="1h")["auth"]["client_token"]
+    harness.credentials[("vault-token", "token")] = second.encode()
+    assert vault.get(RemoteRef(path, property="user")) == b"app"
+
+
+def test_close_revokes_only_tokens_it_logged_in_for(openbao: OpenBaoScope, harness: Harness) -> None:
+    path = _write(openbao, "app/db", DOC)
+    creds = _reader_role(openbao)
+    vault = harness.approle_store(openbao.addr, creds)
+    vault.get(RemoteRef(path))
+    root = openbao.client()
+    policy = openbao.write_policy(
+        "static", f'path "secret/data/{openbao.prefix}/*" {{ capabilities = ["read"] }}'
+    )
+    static = root.auth.token.create(policies=[policy], ttl="1h")["auth"]["client_token"]
+    static_store = harness.token_store(openbao.addr, static)
+    static_store.check()
+
+    vault.close()
+    static_store.close()
+    assert _revoke_role_tokens(openbao, creds.role_name) == 0  # already revoked by close()
+    assert root.auth.token.lookup(static)["data"]["id"] == static
+    vault.close()  # idempotent
+    assert vault.get(RemoteRef(path, property="user")) == b"app"  # a closed provider reconnects lazily
+    assert harness.events["login"] == 2
+
+
+# -- outages ------------------------------------------------------------------------------------------
+
+
+def test_vault_stopped_mid_life_then_back(openbao_isolated: OpenBaoServer, harness: Harness) -> None:
+    bao = openbao_isolated
+    creds = bao.create_approle("op", policy_hcl='path "secret/data/*" { capabilities = ["read"] }')
+    bao.add_seed_hook(lambda s: s.client().secrets.kv.v2.create_or_update_secret("app/db", {"password": "v"}))
+    vault = harness.approle_store(bao.addr, creds)
+    assert vault.get(RemoteRef("app/db", property="password")) == b"v"
+
+    bao.stop()
+    with pytest.raises(ProviderUnavailable) as caught:
+        vault.get(RemoteRef("app/db", property="password"))
+    assert str(caught.value) == f"vault: cannot reach {bao.addr}: connection refused"
+    with pytest.raises(ProviderUnavailable):
+        vault.check()
+
+    bao.start()  # in-memory dev server: our token is gone, the AppRole is replayed with the same ids
+    assert vault.get(RemoteRef("app/db", property="password")) == b"v"
+    assert harness.events["login"] == 2
+
+    bao.client().sys.seal()
+    with pytest.raises(ProviderUnavailable) as sealed:
+        vault.get(RemoteRef("app/db"))
+    assert str(sealed.value) == f"vault: {bao.addr} is sealed"
+
+
+def test_unreachable_server_before_any_login(harness: Harness) -> None:
+    port = ports.reserve_port()
+    try:
+        vault = harness.token_store(f"http://127.0.0.1:{port}", "whatever")
+        with pytest.raises(
+            ProviderUnavailable, match=f"vault: cannot reach http://127.0.0.1:{port}: connection refused"
+        ):
+            vault.check()
+    finally:
+        ports.release_port(port)
+
+
+# -- concurrency ----------------------------------------------------------------------------------------
+
+
+def test_many_threads_share_one_login(openbao: OpenBaoScope, harness: Harness) -> None:
+    paths = [_write(openbao, f"app/s{i}", {"i": str(i)}) for i in range(8)]
+    vault = harness.approle_store(openbao.addr, _reader_role(openbao))
+    barrier = threading.Barrier(16)
+
+    def work(worker: int) -> list[bytes]:
+        barrier.wait()
+        return [vault.get(RemoteRef(paths[(worker + n) % 8], property="i")) for n in range(25)]
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(work, range(16)))
+    for worker, values in enumerate(results):
+        assert values == [str((worker + n) % 8).encode() for n in range(25)]
+    assert harness.events["login"] == 1
+
+
+# -- no secret ever leaks into a message or a log record -------------------------------------------------
+
+
+def test_canaries_never_reach_messages_or_logs(
+    openbao: OpenBaoScope, harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    canary = f"canary{uuid.uuid4().hex}"
+    root = openbao.client()
+    path = _write(openbao, "app/c", {"password": canary, "nested": {"k": canary}, "list": [canary]})
+    creds = _reader_role(openbao)
+    canary_secret_id = f"{canary}-secret-id"
+    root.auth.approle.create_custom_secret_id(creds.role_name, canary_secret_id)
+    canary_token = root.auth.token.create(id=f"{canary}tok", policies=["default"], ttl="1h")["auth"][
+        "client_token"
+    ]
+
+    errors: list[Exception] = []
+
+    def expect_error(call: Callable[[], object]) -> None:
+        with pytest.raises(Exception) as caught:
+            call()
+        errors.append(caught.value)
+
+    good = harness.approle_store(openbao.addr, dataclasses.replace(creds, secret_id=canary_secret_id))
+    assert good.get(RemoteRef(path, property="password")) == canary.encode()
+    expect_error(lambda: good.get(RemoteRef(path, property="missing")))
+    expect_error(lambda: good.get_map(RemoteRef(path, property="password")))
+    expect_error(lambda: good.get_map(RemoteRef(path, property="list")))
+    expect_error(lambda: good.get(RemoteRef(openbao.path("private/x"))))
+    expect_error(lambda: good.find(FindSpec(path=openbao.path("app"))))
+    bad_login = harness.approle_store(openbao.addr, dataclasses.replace(creds, secret_id=f"{canary}-wrong"))
+    expect_error(bad_login.check)
+    with_token = harness.token_store(openbao.addr, canary_token)
+    expect_error(lambda: with_token.get(RemoteRef(path)))  # default policy: denied
+    revoked = harness.token_store(openbao.addr, f"{canary}-invalid")
+    expect_error(revoked.check)
+    port = ports.reserve_port()
+    try:
+        expect_error(harness.token_store(f"http://127.0.0.1:{port}", canary_token).check)
+    finally:
+        ports.release_port(port)
+
+    expected = [SecretNotFound, SpecError, SpecError] + [ProviderAuthError] * 5 + [ProviderUnavailable]
+    assert len(errors) == len(expected)
+    for error, kind in zip(errors, expected, strict=True):
+        assert isinstance(error, kind), (error, kind)
+    for error in errors:
+        assert canary not in str(error) and canary not in repr(error)
+        # no hvac/requests exception chained on, whose text a traceback would print
+        assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
+    assert caplog.records  # logins were logged...
+    assert canary not in caplog.text  # ...without any credential or value
+
+
+# -- TLS, namespaces and server errors (a small HTTPS stand-in for Vault) --------------------------------
+
+
+class _VaultStub:
+    """HTTPS server answering the few endpoints a token store needs; records request headers."""
+
+    def __init__(self, tls: TLSFiles) -> None:
+        self.port = ports.reserve_port()
+        self.addr = f"https://127.0.0.1:{self.port}"
+        self.headers: list[dict[str, str]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                stub.headers.append(dict(self.headers))
+                answers: dict[str, tuple[int, Any]] = {
+                    "/v1/auth/token/lookup-self": (
+                        200,
+                        {"data": {"ttl": 0, "renewable": False, "policies": ["p"]}},
+                    ),
+                    "/v1/secret/data/app/db": (
+                        200,
+                        {"data": {"data": {"k": "v"}, "metadata": {"version": 1}}},
+                    ),
+                    "/v1/secret/data/boom": (500, {"errors": ["internal error"]}),
+                    "/v1/secret/data/busy": (429, {"errors": ["rate limit quota exceeded"]}),
+                }
+                status, body = answers.get(self.path, (404, {"errors": []}))
+                out = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls.cert_path, tls.key_path)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        ports.release_port(self.port)
+
+
+@pytest.fixture
+def vault_stub(provider_tls: TLSFiles) -> Iterator[_VaultStub]:
+    stub = _VaultStub(provider_tls)
+    yield stub
+    stub.close()
+
+
+def test_ca_bundle_namespace_and_server_errors(
+    vault_stub: _VaultStub, provider_tls: TLSFiles, harness: Harness
+) -> None:
+    ca_files = set(glob.glob(os.path.join(tempfile.gettempdir(), "secretsync-vault-ca-*")))
+    ca_bundle = base64.b64encode(provider_tls.ca_pem).decode()
+    vault = harness.token_store(vault_stub.addr, "tok", caBundle=ca_bundle, namespace="team-a")
+
+    assert vault.get(RemoteRef("app/db", property="k")) == b"v"
+    assert {h.get("X-Vault-Namespace") for h in vault_stub.headers} == {"team-a"}
+    assert {h.get("X-Vault-Token") for h in vault_stub.headers} == {"tok"}
+    with pytest.raises(ProviderUnavailable) as caught:
+        vault.get(RemoteRef("boom"))
+    assert (
+        str(caught.value) == f"vault: {vault_stub.addr} answered 500 reading secret/data/boom: internal error"
+    )
+    with pytest.raises(ProviderUnavailable, match="is rate limiting"):
+        vault.get(RemoteRef("busy"))
+    vault.close()
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "secretsync-vault-ca-*"))) == ca_files
+
+    untrusting = harness.token_store(vault_stub.addr, "tok")
+    with pytest.raises(ProviderUnavailable) as tls_error:
+        untrusting.check()
+    assert str(tls_error.value).startswith(
+        f"vault: cannot reach {vault_stub.addr}: TLS error: certificate verify failed"
+    )
