@@ -40,6 +40,7 @@ from secretsync.errors import (
     TemplateError,
 )
 from secretsync.metrics import Metrics
+from secretsync.providers import paths
 from secretsync.providers.base import FindSpec, Provider, RemoteRef, SecretKeyRef, StoreContext
 from secretsync.scheduler import Backoff, Scheduler
 
@@ -644,10 +645,15 @@ class ExternalController:
                 for key, value in model.sanitize_keys(got, path=where).items():
                     out[key] = model.decode(value, source.decoding, path=f"{where}.decodingStrategy")
         for index, entry in enumerate(spec.data):
-            value = await once("get", entry.ref, provider.get)
-            if value is not None:
-                path = f"spec.data[{index}].remoteRef.decodingStrategy"
-                out[entry.secret_key] = model.decode(value, entry.decoding, path=path)
+            # Entries that differ only in `property` share one read: fetch the whole remote
+            # value once and select each property here, with the providers' own path rules.
+            whole_ref = RemoteRef(entry.ref.key, None, entry.ref.version)
+            whole = await once("get", whole_ref, provider.get)
+            if whole is None:
+                continue
+            value = _property(whole, entry.ref, f"spec.data[{index}].remoteRef")
+            path = f"spec.data[{index}].remoteRef.decodingStrategy"
+            out[entry.secret_key] = model.decode(value, entry.decoding, path=path)
         if missing and policy == "Delete" and not out:
             return None
         if missing:
@@ -855,6 +861,19 @@ class ExternalController:
                 reason=outcome.action,
                 message=f"{outcome.action} Secret {ns}/{model_target(body)}",
             )
+
+
+def _property(whole: bytes, ref: RemoteRef, where: str) -> bytes:
+    """``ref.property`` of a whole remote value (JSON), as the providers select it."""
+    if ref.property is None:
+        return whole
+    try:
+        payload = json.loads(whole)
+    except ValueError:
+        raise SpecError(
+            f"{where}.property", f"{ref.key} is not JSON, so it has no property {ref.property!r}"
+        ) from None
+    return paths.to_bytes(paths.select(payload, ref.property, where=ref.key))
 
 
 def model_target(body: Body) -> str:
