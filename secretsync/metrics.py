@@ -70,7 +70,10 @@ class Metrics:
             registry=self.registry,
         )
         self.syncs = Counter(
-            "secretsync_external_syncs", "ExternalSecret syncs.", ["namespace", "name"], registry=self.registry
+            "secretsync_external_syncs",
+            "ExternalSecret syncs.",
+            ["namespace", "name"],
+            registry=self.registry,
         )
         self.sync_errors = Counter(
             "secretsync_external_sync_errors",
