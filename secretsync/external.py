@@ -59,9 +59,7 @@ Body = dict[str, Any]
 StoreKey = tuple[str, str | None, str]  # (kind, namespace or None, name)
 
 
-def _meta(body: Mapping[str, Any]) -> dict[str, Any]:
-    meta = body.get("metadata")
-    return meta if isinstance(meta, dict) else {}
+_meta = kube.meta
 
 
 def data_hash(data: Mapping[str, str]) -> str:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import ssl
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -245,6 +246,12 @@ class KubeApi:
     async def delete(self, path: str) -> None:
         with contextlib.suppress(NotFound):
             await self.request("DELETE", path)
+
+
+def meta(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``metadata`` of an object, or {} when it is missing or malformed (never raises)."""
+    found = body.get("metadata")
+    return found if isinstance(found, dict) else {}
 
 
 def ref_of(body: Body) -> str:

@@ -49,9 +49,7 @@ class Outcome:
     action: str | None = None  # "created" / "updated" / None
 
 
-def _meta(body: Mapping[str, Any]) -> dict[str, Any]:
-    meta = body.get("metadata")
-    return meta if isinstance(meta, dict) else {}
+_meta = kube.meta
 
 
 def _ref(body: Mapping[str, Any]) -> str:

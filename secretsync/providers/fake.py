@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,7 +74,7 @@ class FakeProvider:
     def find(self, spec: FindSpec) -> dict[str, bytes]:
         if spec.tags:
             raise SpecError("dataFrom.find.tags", "the fake provider can find by name only")
-        matcher = _compile(spec.name_regexp)
+        matcher = paths.compile_name_regexp(spec.name_regexp)
         prefix = f"{spec.path.strip('/')}/" if spec.path and spec.path.strip("/") else ""
         found: dict[str, bytes] = {}
         for key in dict.fromkeys(entry.key for entry in self._entries):
@@ -137,15 +136,6 @@ def _parse_value(item: Mapping[str, Any], where: str) -> str:
     if value_map is not None:
         raise SpecError(f"{where}.valueMap", "must map strings to strings")
     raise SpecError(f"{where}.value", "is required")
-
-
-def _compile(pattern: str | None) -> re.Pattern[str] | None:
-    if not pattern:
-        return None
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise SpecError("dataFrom.find.name.regexp", f"invalid regular expression: {exc}") from None
 
 
 def _describe(entry: FakeEntry) -> str:

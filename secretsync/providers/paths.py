@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -150,3 +151,13 @@ def json_object(value: bytes, where: str) -> dict[str, Any]:
 def flatten_for_extract(obj: Mapping[str, Any]) -> dict[str, bytes]:
     """One Secret key per top-level key: strings raw, everything else as :func:`to_bytes` gives it."""
     return {key: to_bytes(value) for key, value in obj.items()}
+
+
+def compile_name_regexp(pattern: str | None) -> re.Pattern[str] | None:
+    """``dataFrom.find.name.regexp``, compiled once; None matches every name."""
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise SpecError("dataFrom.find.name.regexp", f"invalid regular expression: {exc}") from None

@@ -423,7 +423,7 @@ class VaultProvider:
     def find(self, spec: FindSpec) -> dict[str, bytes]:
         if spec.tags and self._kv.version == 1:
             raise SpecError("dataFrom.find.tags", "finding by tags needs KV v2 metadata; this store is v1")
-        matcher = _compile(spec.name_regexp)
+        matcher = paths.compile_name_regexp(spec.name_regexp)
         mount, base = self._find_root(spec.path)
         found: dict[str, bytes] = {}
         for rel in self._list_tree(mount, base):
@@ -841,15 +841,6 @@ class VaultProvider:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-
-
-def _compile(pattern: str | None) -> re.Pattern[str] | None:
-    if not pattern:
-        return None
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise SpecError("dataFrom.find.name.regexp", f"invalid regular expression: {exc}") from None
 
 
 def _status_of(exc: hvac.exceptions.VaultError) -> int:
