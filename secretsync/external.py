@@ -138,7 +138,8 @@ class ExternalController:
         self.executor = executor
         self.scheduler = scheduler or Scheduler()
         self.backoff = Backoff(base=1.0, cap=300.0)
-        self.auth_backoff = Backoff(base=30.0, cap=300.0)
+        # Rejected credentials rarely fix themselves within seconds: back off from 10 s.
+        self.auth_backoff = Backoff(base=10.0, cap=300.0)
         self.providers = ProviderCache()
         self.operator_namespace = operator_namespace
         self._locks: dict[str, asyncio.Lock] = {}

@@ -18,6 +18,8 @@ _FACTORIES: dict[str, ProviderFactory] = {}
 _BUILTIN: dict[str, tuple[str, str]] = {
     "fake": ("secretsync.providers.fake", "FakeProvider"),
     "vault": ("secretsync.providers.vault", "VaultProvider"),
+    "gcpsm": ("secretsync.providers.gcp", "GcpProvider"),
+    "aws": ("secretsync.providers.aws", "AwsProvider"),
 }
 
 

@@ -1,0 +1,416 @@
+"""AwsProvider against moto in server mode: every read mode, call counts, AssumeRole reuse, outages.
+
+The ``moto`` fixture points boto3's standard configuration (``AWS_ENDPOINT_URL``, dummy keys, region)
+at a shared moto server, wiped per test, so the provider is exercised exactly as in production: no
+test hook in the provider. Call counts come from moto's wire-level counter (``moto.calls``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from secretsync.errors import ProviderAuthError, ProviderUnavailable, SecretNotFound, SpecError
+from secretsync.providers import create
+from secretsync.providers.aws import AwsProvider, literal_prefix
+from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
+
+CANARY = "CANARY-7f3a9c-do-not-log"
+ROLE = "arn:aws:iam::123456789012:role/secretsync-reader"
+
+
+def _context(spec: Mapping[str, Any], creds: Mapping[str, bytes] | None = None, **kw: Any) -> StoreContext:
+    def read(ref: SecretKeyRef) -> bytes:
+        assert creds is not None, f"unexpected credential read {ref}"
+        return creds[ref.key]
+
+    return StoreContext("SecretStore", "aws", "team-a", spec, read, **kw)
+
+
+def _provider(service: str = "SecretsManager", **spec: Any) -> AwsProvider:
+    return AwsProvider(_context({"service": service, **spec}))
+
+
+@pytest.fixture
+def sm(moto: Any) -> Any:
+    return moto.boto3_client("secretsmanager")
+
+
+@pytest.fixture
+def ssm(moto: Any) -> Any:
+    return moto.boto3_client("ssm")
+
+
+# -- spec -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({}, "spec.provider.aws.service"),
+        ({"service": "Vault"}, "spec.provider.aws.service"),
+        ({"service": "SecretsManager", "region": 3}, "spec.provider.aws.region"),
+        ({"service": "SecretsManager", "role": "reader"}, "spec.provider.aws.role"),
+        ({"service": "SecretsManager", "auth": {"jwt": {}}}, "spec.provider.aws.auth.jwt"),
+        (
+            {
+                "service": "SecretsManager",
+                "auth": {"secretRef": {"accessKeyIDSecretRef": {"name": "a", "key": "b"}}},
+            },
+            "spec.provider.aws.auth.secretRef.secretAccessKeySecretRef",
+        ),
+    ],
+)
+def test_spec_errors_name_the_field(spec: dict[str, Any], field: str) -> None:
+    with pytest.raises(SpecError) as info:
+        AwsProvider(_context(spec))
+    assert info.value.path == field
+
+
+def test_registry_builds_it_lazily_without_network() -> None:
+    provider = create("aws", _context({"service": "ParameterStore", "region": "eu-west-1"}))
+    assert isinstance(provider, AwsProvider)
+    provider.close()
+
+
+def test_literal_prefix() -> None:
+    assert literal_prefix("^app/db-.*") == "app/db-"
+    assert literal_prefix("^apps?") == "app"
+    assert literal_prefix("^a|^b") == ""
+    assert literal_prefix("db") == ""
+    assert literal_prefix(None) == ""
+
+
+# -- Secrets Manager --------------------------------------------------------------------------------
+
+
+def test_sm_reads_string_binary_and_properties(moto: Any, sm: Any) -> None:
+    doc = {"user": "admin", "db": {"port": 5432, "hosts": ["a", {"name": "b"}]}, "tls.crt": "PEM"}
+    sm.create_secret(Name="app/db", SecretString=json.dumps(doc))
+    sm.create_secret(Name="app/bin", SecretBinary=b"\x00\xffraw")
+    sm.create_secret(Name="app/plain", SecretString="héllo")
+    provider = _provider(region="us-east-1")
+    moto.reset_calls()
+
+    assert json.loads(provider.get(RemoteRef("app/db"))) == doc
+    assert provider.get(RemoteRef("app/bin")) == b"\x00\xffraw"
+    assert provider.get(RemoteRef("app/plain")) == "héllo".encode()
+    assert provider.get(RemoteRef("app/db", property="user")) == b"admin"
+    assert provider.get(RemoteRef("app/db", property="db.port")) == b"5432"
+    assert provider.get(RemoteRef("app/db", property="db.hosts.1.name")) == b"b"
+    assert provider.get(RemoteRef("app/db", property="tls.crt")) == b"PEM"
+    assert provider.get(RemoteRef("app/db", property="db")) == b'{"port":5432,"hosts":["a",{"name":"b"}]}'
+    assert moto.calls["GetSecretValue"] == 8  # one per get, nothing else
+    assert moto.total_calls == 8
+
+    with pytest.raises(SecretNotFound, match=r"app/plain is not JSON.*'user'"):
+        provider.get(RemoteRef("app/plain", property="user"))
+    with pytest.raises(SecretNotFound, match=r"app/db has no property 'nope'"):
+        provider.get(RemoteRef("app/db", property="nope"))
+
+
+def test_sm_versions_by_stage_and_uuid(sm: Any) -> None:
+    first = sm.create_secret(Name="rotated", SecretString="v1")["VersionId"]
+    sm.put_secret_value(SecretId="rotated", SecretString="v2")
+    sm.put_secret_value(SecretId="rotated", SecretString="v3", VersionStages=["CANARYSTAGE"])
+    provider = _provider()
+    assert provider.get(RemoteRef("rotated")) == b"v2"
+    assert provider.get(RemoteRef("rotated", version="AWSCURRENT")) == b"v2"
+    assert provider.get(RemoteRef("rotated", version="AWSPREVIOUS")) == b"v1"
+    assert provider.get(RemoteRef("rotated", version="CANARYSTAGE")) == b"v3"
+    assert provider.get(RemoteRef("rotated", version=f"uuid/{first}")) == b"v1"
+    with pytest.raises(
+        SecretNotFound, match=r"aws: secretsmanager secret rotated \(version NOSTAGE\) not found"
+    ):
+        provider.get(RemoteRef("rotated", version="NOSTAGE"))
+
+
+def test_sm_extract(sm: Any) -> None:
+    sm.create_secret(Name="cfg", SecretString='{"a":"1","n":2,"o":{"x":true},"z":null}')
+    sm.create_secret(Name="plain", SecretString="not json")
+    provider = _provider()
+    assert provider.get_map(RemoteRef("cfg")) == {"a": b"1", "n": b"2", "o": b'{"x":true}', "z": b""}
+    assert provider.get_map(RemoteRef("cfg", property="o")) == {"x": b"true"}
+    with pytest.raises(SpecError, match="not a JSON object"):
+        provider.get_map(RemoteRef("plain"))
+    with pytest.raises(SpecError, match="not a JSON object"):
+        provider.get_map(RemoteRef("cfg", property="a"))
+
+
+def test_sm_not_found_and_scheduled_for_deletion(sm: Any) -> None:
+    sm.create_secret(Name="doomed", SecretString="x")
+    sm.delete_secret(SecretId="doomed", RecoveryWindowInDays=7)
+    provider = _provider()
+    with pytest.raises(SecretNotFound, match=r"^aws: secretsmanager secret missing not found$"):
+        provider.get(RemoteRef("missing"))
+    with pytest.raises(SecretNotFound, match=r"^aws: secretsmanager secret doomed not found"):
+        provider.get(RemoteRef("doomed"))
+    with pytest.raises(SecretNotFound):
+        provider.get_map(RemoteRef("missing"))
+
+
+def test_sm_find_by_name_and_tags_uses_batches(moto: Any, sm: Any) -> None:
+    for i in range(25):
+        tags = [{"Key": "team", "Value": "a" if i % 2 else "b"}, {"Key": "env", "Value": "prod"}]
+        sm.create_secret(Name=f"app/s{i:02d}", SecretString=f"v{i}", Tags=tags)
+    sm.create_secret(Name="other/s", SecretString="o", Tags=[{"Key": "team", "Value": "a"}])
+    # Tag pairs are matched exactly: team=prod (value of another key) is not team=a.
+    sm.create_secret(
+        Name="app/mixed", SecretString="m", Tags=[{"Key": "team", "Value": "x"}, {"Key": "k", "Value": "a"}]
+    )
+    sm.create_secret(Name="app/gone", SecretString="g", Tags=[{"Key": "team", "Value": "a"}])
+    sm.delete_secret(SecretId="app/gone", RecoveryWindowInDays=7)
+    provider = _provider()
+    moto.reset_calls()
+
+    by_name = provider.find(FindSpec(name_regexp=r"^app/s\d+$"))
+    assert by_name == {f"app/s{i:02d}": f"v{i}".encode() for i in range(25)}
+    assert moto.calls["GetSecretValue"] == 0
+    assert moto.calls["BatchGetSecretValue"] == 2  # 25 secrets, 20 per batch
+    assert moto.calls["ListSecrets"] == 1
+
+    moto.reset_calls()
+    by_tags = provider.find(FindSpec(tags={"team": "a"}))
+    assert by_tags == {
+        **{f"app/s{i:02d}": f"v{i}".encode() for i in range(1, 25, 2)},
+        "other/s": b"o",
+    }
+    assert moto.calls["GetSecretValue"] == 0
+    assert moto.calls["BatchGetSecretValue"] == 1
+
+    both = provider.find(FindSpec(name_regexp="s0[0-3]$", tags={"team": "a", "env": "prod"}))
+    assert both == {"app/s01": b"v1", "app/s03": b"v3"}
+    assert provider.find(FindSpec(path="other/")) == {"other/s": b"o"}
+    assert provider.find(FindSpec(tags={"team": "nobody"})) == {}
+
+
+# -- Parameter Store ---------------------------------------------------------------------------------
+
+
+def test_ssm_types_versions_and_properties(moto: Any, ssm: Any) -> None:
+    ssm.put_parameter(Name="/app/url", Value="https://x", Type="String")
+    ssm.put_parameter(Name="/app/hosts", Value="a,b,c", Type="StringList")
+    ssm.put_parameter(Name="/app/pw", Value='{"user":"u","list":[1,{"k":"v"}]}', Type="SecureString")
+    ssm.put_parameter(Name="/app/url", Value="https://y", Type="String", Overwrite=True)
+    provider = _provider("ParameterStore")
+    moto.reset_calls()
+    assert provider.get(RemoteRef("/app/url")) == b"https://y"
+    assert provider.get(RemoteRef("/app/url", version="1")) == b"https://x"
+    assert provider.get(RemoteRef("/app/hosts")) == b"a,b,c"
+    assert provider.get(RemoteRef("/app/pw")) == b'{"user":"u","list":[1,{"k":"v"}]}'
+    assert provider.get(RemoteRef("/app/pw", property="list.1.k")) == b"v"
+    assert provider.get_map(RemoteRef("/app/pw")) == {"user": b"u", "list": b'[1,{"k":"v"}]'}
+    assert moto.calls["GetParameter"] == 6
+    assert moto.total_calls == 6
+    with pytest.raises(SecretNotFound, match=r"^aws: ssm parameter /app/missing not found$"):
+        provider.get(RemoteRef("/app/missing"))
+    with pytest.raises(SecretNotFound, match=r"^aws: ssm parameter /app/url \(version 9\) not found$"):
+        provider.get(RemoteRef("/app/url", version="9"))
+    with pytest.raises(SecretNotFound, match="is not JSON"):
+        provider.get(RemoteRef("/app/url", property="x"))
+
+
+def test_ssm_find_by_path_paginates(moto: Any, ssm: Any) -> None:
+    for i in range(23):
+        ssm.put_parameter(Name=f"/team/app/p{i:02d}", Value=f"v{i}", Type="SecureString")
+    ssm.put_parameter(Name="/team/app/deep/x", Value="deep", Type="String")
+    ssm.put_parameter(Name="/elsewhere/p", Value="no", Type="String")
+    provider = _provider("ParameterStore")
+    moto.reset_calls()
+    found = provider.find(FindSpec(path="/team"))
+    assert found == {
+        **{f"/team/app/p{i:02d}": f"v{i}".encode() for i in range(23)},
+        "/team/app/deep/x": b"deep",
+    }
+    assert moto.calls["GetParametersByPath"] == 3  # 24 parameters, 10 per page
+    assert moto.calls["GetParameter"] == 0
+    assert provider.find(FindSpec(path="/team", name_regexp="deep")) == {"/team/app/deep/x": b"deep"}
+
+
+def test_ssm_find_by_tags_and_name(moto: Any, ssm: Any) -> None:
+    for i in range(12):
+        ssm.put_parameter(
+            Name=f"/svc/p{i:02d}",
+            Value=f"v{i}",
+            Type="String",
+            Tags=[{"Key": "team", "Value": "a" if i < 11 else "b"}],
+        )
+    provider = _provider("ParameterStore")
+    moto.reset_calls()
+    found = provider.find(FindSpec(tags={"team": "a"}))
+    assert found == {f"/svc/p{i:02d}": f"v{i}".encode() for i in range(11)}
+    assert moto.calls["GetParameters"] == 2  # 11 names, 10 per call
+    assert moto.calls["GetParameter"] == 0
+    assert provider.find(FindSpec(name_regexp="^/svc/p1")) == {
+        f"/svc/p{i}": f"v{i}".encode() for i in (10, 11)
+    }
+
+
+# -- credentials, roles ------------------------------------------------------------------------------
+
+
+def test_assume_role_once_across_many_reads(moto: Any, sm: Any) -> None:
+    sm.create_secret(Name="s", SecretString="v")
+    events: list[str] = []
+    provider = AwsProvider(_context({"service": "SecretsManager", "role": ROLE}, on_event=events.append))
+    moto.reset_calls()
+    provider.check()
+    assert moto.calls["AssumeRole"] == 1
+    for _ in range(10):
+        assert provider.get(RemoteRef("s")) == b"v"
+    assert moto.calls["AssumeRole"] == 1
+    assert moto.calls["GetSecretValue"] == 10
+    assert events == ["login"]
+
+
+def test_explicit_credentials_vs_default_chain(moto: Any, sm: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    sm.create_secret(Name="s", SecretString="v")
+    auth = {
+        "secretRef": {
+            "accessKeyIDSecretRef": {"name": "aws", "key": "id"},
+            "secretAccessKeySecretRef": {"name": "aws", "key": "secret"},
+            "sessionTokenSecretRef": {"name": "aws", "key": "token"},
+        }
+    }
+    read: list[SecretKeyRef] = []
+    creds = {"id": b"AKIAEXPLICIT\n", "secret": b"explicit-secret", "token": b"tok"}
+
+    def reader(ref: SecretKeyRef) -> bytes:
+        read.append(ref)
+        return creds[ref.key]
+
+    explicit = AwsProvider(
+        StoreContext("SecretStore", "aws", "team-a", {"service": "SecretsManager", "auth": auth}, reader)
+    )
+    default = _provider()
+    assert read == []  # nothing read before first use
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    assert explicit.get(RemoteRef("s")) == b"v"
+    assert [r.key for r in read] == ["id", "secret", "token"]
+    explicit.get(RemoteRef("s"))
+    assert len(read) == 3  # the client (and its credentials) is built once
+    with pytest.raises(
+        ProviderAuthError, match=r"no usable credentials for secretsmanager:GetSecretValue on s"
+    ):
+        default.get(RemoteRef("s"))
+
+
+def test_no_region_is_a_spec_error(moto: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    with pytest.raises(SpecError, match=r"spec.provider.aws.region"):
+        _provider().check()
+
+
+def test_check_both_services(moto: Any) -> None:
+    _provider().check()
+    _provider("ParameterStore").check()
+    assert moto.calls["ListSecrets"] == 1
+    assert moto.calls["DescribeParameters"] == 1
+
+
+def test_access_denied_is_an_auth_error() -> None:
+    from botocore.exceptions import ClientError
+
+    provider = _provider()
+    err = ClientError({"Error": {"Code": "AccessDeniedException", "Message": CANARY}}, "GetSecretValue")
+    translated = provider._translate(err, "GetSecretValue", "app/db")
+    assert isinstance(translated, ProviderAuthError)
+    assert (
+        str(translated)
+        == "aws: access denied: secretsmanager:GetSecretValue on app/db (AccessDeniedException)"
+    )
+    throttled = ClientError(
+        {"Error": {"Code": "ThrottlingException"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+        "GetSecretValue",
+    )
+    assert isinstance(provider._translate(throttled, "GetSecretValue", "k"), ProviderUnavailable)
+
+
+# -- outage, secrecy -----------------------------------------------------------------------------------
+
+
+def test_outage_fails_fast_and_recovers(moto: Any, sm: Any) -> None:
+    sm.create_secret(Name="s", SecretString="v")
+    provider = _provider()
+    assert provider.get(RemoteRef("s")) == b"v"
+    moto.stop()
+    try:
+        started = time.monotonic()
+        with pytest.raises(
+            ProviderUnavailable, match=r"^aws: secretsmanager GetSecretValue on s unreachable"
+        ):
+            provider.get(RemoteRef("s"))
+        assert time.monotonic() - started < 5
+    finally:
+        moto.start()
+    assert provider.get(RemoteRef("s")) == b"v"
+    provider.close()
+    assert provider.get(RemoteRef("s")) == b"v"  # close() drops the client; next use rebuilds it
+
+
+def test_canary_never_in_errors_or_logs(
+    moto: Any, sm: Any, ssm: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sm.create_secret(Name="c/json", SecretString=json.dumps({"k": CANARY, "n": [CANARY]}))
+    sm.create_secret(Name="c/plain", SecretString=CANARY)
+    ssm.put_parameter(Name="/c/plain", Value=CANARY, Type="SecureString")
+    aws = _provider()
+    param = _provider("ParameterStore")
+    attempts = [
+        lambda: aws.get(RemoteRef("c/json", property="missing")),
+        lambda: aws.get(RemoteRef("c/plain", property="k")),
+        lambda: aws.get_map(RemoteRef("c/plain")),
+        lambda: aws.get_map(RemoteRef("c/json", property="k")),
+        lambda: param.get(RemoteRef("/c/plain", property="k")),
+        lambda: param.get_map(RemoteRef("/c/plain")),
+    ]
+    messages = []
+    for attempt in attempts:
+        with pytest.raises((SecretNotFound, SpecError)) as info:
+            attempt()
+        messages.append(str(info.value))
+    assert all(CANARY not in m for m in messages), messages
+    assert CANARY not in caplog.text
+
+
+def test_role_credentials_renew_five_minutes_before_expiry() -> None:
+    import datetime
+
+    from secretsync.providers.aws import _RoleCredentials
+
+    fetched: list[int] = []
+    lifetime = [datetime.timedelta(minutes=30)]
+
+    def fetch() -> dict[str, str]:
+        fetched.append(1)
+        expiry = datetime.datetime.now(datetime.UTC) + lifetime[0]
+        return {"access_key": "ASIA", "secret_key": "s", "token": "t", "expiry_time": expiry.isoformat()}
+
+    creds = _RoleCredentials(refresh_using=fetch, method="sts-assume-role")
+    assert fetched == []  # deferred: nothing until first use
+    for _ in range(5):
+        creds.get_frozen_credentials()
+    assert len(fetched) == 1
+    lifetime[0] = datetime.timedelta(minutes=4)  # inside the 5-minute window: renewed on use
+    creds._expiry_time = datetime.datetime.now(datetime.UTC) + lifetime[0]
+    creds.get_frozen_credentials()
+    assert len(fetched) == 2
+
+
+def test_concurrent_reads_share_one_client(moto: Any, sm: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sm.create_secret(Name="s", SecretString="v")
+    provider = _provider()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: provider.get(RemoteRef("s")), range(32)))
+    assert results == [b"v"] * 32
+    assert moto.calls["GetSecretValue"] == 32
