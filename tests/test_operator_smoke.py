@@ -64,3 +64,29 @@ def test_leader_election_one_active_one_standby_and_failover(
         ]["holderIdentity"]
     )
     assert holder != lease["spec"]["holderIdentity"]
+
+
+def test_standby_takes_over_within_30s_when_the_leader_dies(
+    kube_emulator: Any, operator_factory: Any
+) -> None:
+    """HA: the active replica is killed (no clean release); the standby takes the Lease once it
+    expires and processes a SealedSecret created after the crash."""
+    import time
+
+    from tests.support.sealed_env import KEY_LABEL, key_secret, seal, secret, vector_key
+
+    kube_emulator.ensure_namespace(OPERATOR_NS)
+    kube_emulator.ensure_namespace("team-a")
+    key_pem, cert_pem = vector_key(4096)
+    kube_emulator.create(key_secret("key", key_pem, cert_pem, label=KEY_LABEL))
+    leader: OperatorProcess = operator_factory(extra_args=["--leader-elect"])
+    leader.wait_ready()
+    standby: OperatorProcess = operator_factory(extra_args=["--leader-elect"])
+    standby.wait_ready(path="/healthz")
+    assert standby.get("/readyz")[0] == 503
+    leader.stop(signal.SIGKILL)
+    killed = time.monotonic()
+    kube_emulator.create(seal(cert_pem, secret("after-failover", "team-a", {"k": "v"})))
+    standby.wait_ready(timeout=30)
+    wait_for(lambda: kube_emulator.get("v1", "Secret", "after-failover", "team-a"), timeout=30)
+    assert time.monotonic() - killed < 30
