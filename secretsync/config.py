@@ -61,6 +61,7 @@ class Settings:
     key_renew_period: float = 720 * 3600.0  # seconds; 0 = never add keys on a schedule
     key_cutoff_time: dt.datetime | None = None  # a newest key older than this is replaced at start
     bitnami_keys: bool = False
+    standby_key_reload: float = 15.0  # seconds between key ring reloads on an HA standby
 
     def __post_init__(self) -> None:
         if self.log_level not in LOG_LEVELS:

@@ -51,6 +51,22 @@ class Runtime:
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
     reported_bad_keys: set[tuple[str, str]] = dataclasses.field(default_factory=set)
 
+    standby_ready: bool = False
+
+    def serving(self) -> bool:
+        """Ready for traffic: reconciling, or a standby that has loaded the key ring."""
+        return self.ready.is_set() or (self.standby_ready and len(self.keys.ring) > 0)
+
+    async def stand_by(self, every: float) -> None:
+        """While waiting for the Lease: keep the key ring loaded (read-only: never generates)."""
+        while True:
+            try:
+                await self.keys.reload()
+                self.standby_ready = True
+            except kube.ApiError as exc:
+                logger.warning("standby: cannot load the key ring: %s", exc)
+            await asyncio.sleep(every)
+
     def watches(self, namespace: str | None) -> bool:
         """Is ``namespace`` one this operator reconciles objects in?"""
         return self.settings.clusterwide or namespace in self.settings.watch_namespaces
@@ -278,7 +294,7 @@ async def run(
     metrics.keys.newest_key_age = key_manager.newest_age
     metrics.keys.rsa_attempts = lambda: key_manager.rsa_attempts
     hooks = http.ApiHooks(
-        is_ready=runtime.ready.is_set, cert_pem=runtime.cert_pem, verify=runtime.verify, rotate=runtime.rotate
+        is_ready=runtime.serving, cert_pem=runtime.cert_pem, verify=runtime.verify, rotate=runtime.rotate
     )
     api_runner = await http.serve(http.api_app(hooks), settings.bind_address, settings.http_port)
     metrics_runner = await http.serve(http.metrics_app(metrics), settings.bind_address, settings.metrics_port)
@@ -294,10 +310,16 @@ async def run(
     lost = False
     try:
         if elector is not None:
+            # A standby serves the read-only API (certificate, verify, rotate) from the same key
+            # Secrets, reloaded while it waits: so it is Ready, rolling updates and PDBs work,
+            # and the API Service keeps answering during a failover.
+            standby = asyncio.create_task(runtime.stand_by(settings.standby_key_reload))
+            watchers.append(standby)
             acquiring = asyncio.create_task(elector.acquire())
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({acquiring, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
+            standby.cancel()
             if not acquiring.done():
                 acquiring.cancel()
                 return

@@ -55,9 +55,12 @@ def test_leader_election_one_active_one_standby_and_failover(
     second.wait_ready(path="/healthz")
     lease = kube_emulator.get("coordination.k8s.io/v1", "Lease", "secretsync-operator", OPERATOR_NS)
     assert lease is not None and lease["spec"]["holderIdentity"]
-    assert second.get("/readyz")[0] == 503  # standing by
+    # The standby is Ready (it serves the read-only API from the same keys) but does not reconcile.
+    second.wait_ready()
+    assert first.reconciling() and not second.reconciling()
+    assert second.get("/v1/cert.pem") == first.get("/v1/cert.pem")
     assert first.stop() == 0  # releases the lease
-    second.wait_ready(timeout=30)
+    second.wait_reconciling(timeout=30)
     holder = wait_for(
         lambda: kube_emulator.get("coordination.k8s.io/v1", "Lease", "secretsync-operator", OPERATOR_NS)[
             "spec"
@@ -82,11 +85,11 @@ def test_standby_takes_over_within_30s_when_the_leader_dies(
     leader: OperatorProcess = operator_factory(extra_args=["--leader-elect"])
     leader.wait_ready()
     standby: OperatorProcess = operator_factory(extra_args=["--leader-elect"])
-    standby.wait_ready(path="/healthz")
-    assert standby.get("/readyz")[0] == 503
+    standby.wait_ready()
+    assert not standby.reconciling()
     leader.stop(signal.SIGKILL)
     killed = time.monotonic()
     kube_emulator.create(seal(cert_pem, secret("after-failover", "team-a", {"k": "v"})))
-    standby.wait_ready(timeout=30)
+    standby.wait_reconciling(timeout=30)
     wait_for(lambda: kube_emulator.get("v1", "Secret", "after-failover", "team-a"), timeout=30)
     assert time.monotonic() - killed < 30

@@ -98,6 +98,24 @@ class OperatorProcess:
             time.sleep(0.1)
         raise AssertionError(f"operator not ready on {path} within {timeout}s:\n{self.logs()[-4000:]}")
 
+    def reconciling(self) -> bool:
+        """Is this replica the active one (``secretsync_operator_up 1``)? Standbys report 0."""
+        try:
+            return "secretsync_operator_up 1.0" in self.metrics()
+        except OSError:
+            return False
+
+    def wait_reconciling(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"operator exited with {self.proc.returncode}:\n{self.logs()[-4000:]}")
+            if self.reconciling():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"operator did not start reconciling within {timeout}s:\n{self.logs()[-4000:]}")
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         """Signal the process and wait; kill it if it ignores the signal. Returns the exit code."""
         if self.proc is None:

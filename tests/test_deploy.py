@@ -1,0 +1,347 @@
+"""The deployment manifests: render every kustomization, validate it, and check its contract.
+
+The contract is what the operator and the CLI rely on (README "Running the operator",
+"HTTP API and online commands"; secretsync/remote.py, leader.py): the Service and port
+names, the Lease, the RBAC the operator needs and nothing more, and a hardened pod.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+KUSTOMIZATIONS = ("base", "overlays/ha", "overlays/namespaced")
+KUBE_VERSIONS = ("1.29.0", "1.37.0")
+NAMESPACE = "secretsync-system"
+SA = {"kind": "ServiceAccount", "name": "secretsync", "namespace": NAMESPACE}
+GROUP = "secretsync.io"
+CUSTOM = ("sealedsecrets", "externalsecrets", "secretstores", "clustersecretstores")
+NAMESPACED_CUSTOM = ("sealedsecrets", "externalsecrets", "secretstores")
+RBAC_KINDS = ("Role", "ClusterRole")
+
+# What the operator does, as (apiGroup, resource, verb). The write-up is in deploy/README.md.
+NEEDED_CLUSTERWIDE = {
+    # produced Secrets, sealing keys, store credentials; delete for deletion policies
+    *(("", "secrets", v) for v in ("get", "list", "watch", "create", "update", "patch", "delete")),
+    # kopf watches the custom resources and patches its finalizer and annotations
+    *((GROUP, r, v) for r in CUSTOM for v in ("get", "list", "watch", "patch")),
+    *((GROUP, f"{r}/status", v) for r in CUSTOM for v in ("get", "patch", "update")),
+    *((g, "events", v) for g in ("", "events.k8s.io") for v in ("create", "patch")),
+    ("", "serviceaccounts/token", "create"),  # Vault kubernetes auth (TokenRequest)
+    *(("", "namespaces", v) for v in ("get", "list", "watch")),  # ClusterSecretStore conditions
+    *(("apiextensions.k8s.io", "customresourcedefinitions", v) for v in ("get", "list", "watch")),
+}
+NEEDED_PER_NAMESPACE = {
+    *(("", "secrets", v) for v in ("get", "list", "watch", "create", "update", "patch", "delete")),
+    *((GROUP, r, v) for r in NAMESPACED_CUSTOM for v in ("get", "list", "watch", "patch")),
+    *((GROUP, f"{r}/status", v) for r in NAMESPACED_CUSTOM for v in ("get", "patch", "update")),
+    *((g, "events", v) for g in ("", "events.k8s.io") for v in ("create", "patch")),
+    ("", "serviceaccounts/token", "create"),
+}
+# leader.py: get, create, then replace (PUT = update) the Lease secretsync-operator.
+NEEDED_LEASE = {("coordination.k8s.io", "leases", v) for v in ("get", "create", "update")}
+PROXY_NAMES = {"secretsync", "secretsync:http", "http:secretsync:http"}
+
+KUBECTL = shutil.which("kubectl")
+needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl (with kustomize) is not on PATH")
+
+
+@functools.cache
+def rendered_text(name: str) -> str:
+    assert KUBECTL is not None
+    done = subprocess.run(
+        [KUBECTL, "kustomize", str(DEPLOY / name)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, f"kubectl kustomize deploy/{name} failed:\n{done.stderr}"
+    return done.stdout
+
+
+def rendered(name: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(rendered_text(name)) if doc]
+
+
+def objects(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in objects(docs, kind) if d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def container(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    (deployment,) = objects(docs, "Deployment")
+    (c,) = deployment["spec"]["template"]["spec"]["containers"]
+    return c
+
+
+def bound_to_operator(docs: list[dict[str, Any]]) -> list[tuple[str | None, dict[str, Any]]]:
+    """(namespace or None for cluster-wide, role) for every role bound to the operator's SA."""
+    roles = {(d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]): d for d in docs}
+    out = []
+    for binding in objects(docs, "ClusterRoleBinding") + objects(docs, "RoleBinding"):
+        if SA not in binding.get("subjects", []):
+            continue
+        ref = binding["roleRef"]
+        ns = binding["metadata"].get("namespace")
+        role_ns = ns if ref["kind"] == "Role" else None
+        role = roles[(ref["kind"], role_ns, ref["name"])]
+        out.append((ns, role))
+    return out
+
+
+def grants(role: dict[str, Any]) -> set[tuple[str, str, str]]:
+    return {
+        (g, r, v)
+        for rule in role.get("rules", [])
+        if not rule.get("resourceNames")
+        for g in rule.get("apiGroups", [])
+        for r in rule.get("resources", [])
+        for v in rule.get("verbs", [])
+    }
+
+
+# --------------------------------------------------------------------------- every kustomization
+
+
+@needs_kubectl
+@pytest.mark.parametrize("version", KUBE_VERSIONS)
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_renders_and_validates(name: str, version: str, tmp_path: Path) -> None:
+    out = tmp_path / "rendered.yaml"
+    out.write_text(rendered_text(name))
+    validator = Path(sys.executable).with_name("kubernetes-validate")
+    # Custom resources only warn (no schema); the CRDs themselves are validated.
+    done = subprocess.run(
+        [str(validator), "--quiet", "--strict", "-k", version, str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, (
+        f"deploy/{name} is invalid for Kubernetes {version}:\n{done.stdout}{done.stderr}"
+    )
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_no_rbac_wildcards(name: str) -> None:
+    for role in [d for d in rendered(name) if d["kind"] in RBAC_KINDS]:
+        for rule in role.get("rules", []):
+            for field in ("apiGroups", "resources", "verbs", "resourceNames"):
+                assert not any("*" in v for v in rule.get(field, [])), (name, role["metadata"]["name"], rule)
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_pod_is_hardened(name: str) -> None:
+    docs = rendered(name)
+    (deployment,) = objects(docs, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    c = container(docs)
+    sc = c["securityContext"]
+    assert pod["securityContext"]["runAsNonRoot"] is True and sc["runAsNonRoot"] is True
+    assert sc["runAsUser"] == 65532
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"]["drop"] == ["ALL"] and not sc["capabilities"].get("add")
+    assert sc["seccompProfile"]["type"] == "RuntimeDefault"
+    assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    for kind in ("requests", "limits"):
+        assert set(c["resources"][kind]) >= {"cpu", "memory"}, kind
+    assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    # The root filesystem is read-only: /tmp must be a writable volume.
+    (tmp,) = [m for m in c["volumeMounts"] if m["mountPath"] == "/tmp"]
+    assert "emptyDir" in next(v for v in pod["volumes"] if v["name"] == tmp["name"])
+    assert {p["name"]: p["containerPort"] for p in c["ports"]} == {"http": 8080, "metrics": 8081}
+    assert pod["serviceAccountName"] == "secretsync" and pod["automountServiceAccountToken"] is True
+    assert c["image"].startswith("ghcr.io/secretsync/secretsync:")
+    assert c["args"][:3] == ["operator", "--log-format", "json"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["POD_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
+    # Without a Lease to arbitrate, a rolling update would run two writers side by side;
+    # the HA overlay (leader election) rolls (test_ha_overlay).
+    if "--leader-elect" not in c["args"]:
+        assert deployment["spec"]["strategy"]["type"] == "Recreate"
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_services_and_proxy_grant(name: str) -> None:
+    docs = rendered(name)
+    api = one(docs, "Service", "secretsync")
+    assert api["metadata"]["namespace"] == NAMESPACE  # remote.DEFAULT_CONTROLLER_NAMESPACE
+    # remote.py: services/secretsync:http/proxy
+    assert [(p["name"], p["port"], p["targetPort"]) for p in api["spec"]["ports"]] == [("http", 8080, "http")]
+    metrics = one(docs, "Service", "secretsync-metrics")
+    assert [p["name"] for p in metrics["spec"]["ports"]] == ["metrics"]
+    assert metrics["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+
+    proxy = one(docs, "ClusterRole", "secretsync-proxy")
+    (rule,) = proxy["rules"]
+    assert {k: v for k, v in rule.items() if k != "resourceNames"} == {
+        "apiGroups": [""],
+        "resources": ["services/proxy"],
+        "verbs": ["get", "create"],
+    }
+    assert set(rule["resourceNames"]) == PROXY_NAMES
+    # Bound only in the operator's namespace (a RoleBinding), to every authenticated user.
+    bindings = [
+        b
+        for b in objects(docs, "RoleBinding") + objects(docs, "ClusterRoleBinding")
+        if b["roleRef"]["name"] == "secretsync-proxy"
+    ]
+    assert [(b["kind"], b["metadata"].get("namespace")) for b in bindings] == [("RoleBinding", NAMESPACE)]
+    assert bindings[0]["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"}
+    ]
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_leader_lease_role(name: str) -> None:
+    granted = {g for ns, role in bound_to_operator(rendered(name)) if ns == NAMESPACE for g in grants(role)}
+    assert granted >= NEEDED_LEASE
+
+
+# --------------------------------------------------------------------------- base and ha
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", ("base", "overlays/ha"))
+def test_clusterwide_operator_has_what_it_needs(name: str) -> None:
+    docs = rendered(name)
+    clusterwide = {g for ns, role in bound_to_operator(docs) if ns is None for g in grants(role)}
+    missing = NEEDED_CLUSTERWIDE - clusterwide
+    assert not missing, sorted(missing)
+    # Least privilege: nothing beyond the list (no create/delete on custom resources, ...).
+    assert clusterwide == NEEDED_CLUSTERWIDE, sorted(clusterwide - NEEDED_CLUSTERWIDE)
+    crds = objects(docs, "CustomResourceDefinition")
+    assert sorted(d["metadata"]["name"] for d in crds) == sorted(f"{r}.{GROUP}" for r in CUSTOM)
+    # Argo CD sync wave, added by a patch in deploy/base (crds/ itself stays untouched).
+    assert all(d["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "-2" for d in crds)
+    assert one(docs, "Namespace", NAMESPACE)
+
+
+@needs_kubectl
+def test_ha_overlay() -> None:
+    docs = rendered("overlays/ha")
+    (deployment,) = objects(docs, "Deployment")
+    assert deployment["spec"]["replicas"] == 2
+    assert "--leader-elect" in container(docs)["args"]
+    # Standbys are Ready (they serve the read-only API), so a rolling update can finish.
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    (pdb,) = objects(docs, "PodDisruptionBudget")
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"] == deployment["spec"]["selector"]
+    (term,) = deployment["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert term["podAffinityTerm"]["labelSelector"] == deployment["spec"]["selector"]
+    base = rendered("base")
+    assert objects(base, "Deployment")[0]["spec"]["replicas"] == 1
+    assert "--leader-elect" not in container(base)["args"]
+
+
+# --------------------------------------------------------------------------- namespaced
+
+
+@needs_kubectl
+def test_namespaced_overlay() -> None:
+    docs = rendered("overlays/namespaced")
+    args = container(docs)["args"]
+    watched = [args[i + 1] for i, a in enumerate(args) if a == "--watch-namespace"]
+    assert watched == ["team-a", "team-b"]
+
+    # Nothing cluster-wide on Secrets or custom resources, whoever it is bound to.
+    for role in objects(docs, "ClusterRole"):
+        for rule in role["rules"]:
+            assert "secrets" not in rule["resources"] and GROUP not in rule["apiGroups"], (
+                role["metadata"]["name"],
+                rule,
+            )
+    per_ns: dict[str | None, set[tuple[str, str, str]]] = {}
+    for ns, role in bound_to_operator(docs):
+        per_ns.setdefault(ns, set()).update(grants(role))
+    assert per_ns.pop(None) == {
+        *(("apiextensions.k8s.io", "customresourcedefinitions", v) for v in ("get", "list", "watch")),
+        ("", "namespaces", "get"),
+    }
+    # The watched namespaces plus its own (the operator always watches its own: key Secrets).
+    assert set(per_ns) == {*watched, NAMESPACE}
+    for ns, granted in per_ns.items():
+        missing = NEEDED_PER_NAMESPACE - granted
+        assert not missing, (ns, sorted(missing))
+    # CRDs are installed by a cluster admin (kubectl apply -k crds), not by this overlay.
+    assert not objects(docs, "CustomResourceDefinition")
+
+
+def test_crds_kustomization_lists_every_crd() -> None:
+    listed = yaml.safe_load((ROOT / "crds" / "kustomization.yml").read_text())["resources"]
+    # .yml, so nothing that loads crds/*.yaml as CRDs (tests/test_crds.py, the emulator) sees it.
+    assert sorted(listed) == sorted(p.name for p in (ROOT / "crds").glob("*.yaml"))
+
+
+# --------------------------------------------------------------------------- Argo CD, Dockerfile
+
+
+def test_argocd_application() -> None:
+    app = yaml.safe_load((DEPLOY / "argocd" / "application.yaml").read_text())
+    assert (app["apiVersion"], app["kind"]) == ("argoproj.io/v1alpha1", "Application")
+    assert app["spec"]["source"]["path"] == "deploy/base"
+    assert (DEPLOY / app["spec"]["source"]["path"].removeprefix("deploy/") / "kustomization.yaml").is_file()
+    assert app["spec"]["source"]["targetRevision"] == "main"
+    sync = app["spec"]["syncPolicy"]
+    assert sync["automated"] == {"prune": True, "selfHeal": True}
+    assert {"ServerSideApply=true", "CreateNamespace=false"} <= set(sync["syncOptions"])
+    assert app["spec"]["destination"]["namespace"] == NAMESPACE
+
+
+def test_argocd_health_checks() -> None:
+    cm = yaml.safe_load((DEPLOY / "argocd" / "health-checks.yaml").read_text())
+    assert (cm["kind"], cm["metadata"]["name"]) == ("ConfigMap", "argocd-cm")
+    for kind in ("SealedSecret", "ExternalSecret", "SecretStore", "ClusterSecretStore"):
+        lua = cm["data"][f"resource.customizations.health.secretsync.io_{kind}"]
+        for needle in (
+            "observedGeneration",
+            "generation",
+            '"Ready"',
+            '"Healthy"',
+            '"Degraded"',
+            '"Progressing"',
+        ):
+            assert needle in lua, (kind, needle)
+        assert "condition.message" in lua and lua.rstrip().endswith("return hs")
+        # Balanced blocks (no Lua here to run it): each if/for closes with one `end`.
+        code = re.sub(r'"[^"]*"', '""', lua)
+        assert len(re.findall(r"\b(?:if|for)\b", code)) == len(re.findall(r"\bend\b", code)), kind
+
+
+def test_dockerfile() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert lines[0] == "FROM python:3.11-slim"
+    (user,) = [line for line in lines if line.startswith("USER ")]
+    assert user.split()[1].split(":")[0] == "65532"
+    assert 'ENTRYPOINT ["secretsync"]' in lines and 'CMD ["operator"]' in lines
+    assert "-c constraints.txt '.[all]'" in text and "--no-cache-dir" in text
+    assert "PYTHONDONTWRITEBYTECODE=1" in text and "PYTHONUNBUFFERED=1" in text
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".git", ".pytest_cache"} <= set(ignored)
