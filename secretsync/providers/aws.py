@@ -67,7 +67,7 @@ from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
 
 from secretsync.errors import ProviderAuthError, ProviderError, ProviderUnavailable, SecretNotFound, SpecError
-from secretsync.providers import paths
+from secretsync.providers import paths, specs
 from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
 
 log = logging.getLogger(__name__)
@@ -167,12 +167,12 @@ def parse_config(spec: Mapping[str, Any]) -> AwsConfig:
     service = spec.get("service")
     if service not in SERVICES:
         raise SpecError(f"{SPEC}.service", f"must be one of {', '.join(SERVICES)}, not {service!r}")
-    role = _opt_str(spec, "role", SPEC)
+    role = specs.opt_str(spec, "role", SPEC)
     if role is not None and not role.startswith("arn:"):
         raise SpecError(f"{SPEC}.role", "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
     return AwsConfig(
         service=SERVICES[service],
-        region=_opt_str(spec, "region", SPEC),
+        region=specs.opt_str(spec, "region", SPEC),
         role=role,
         auth=_parse_auth(spec.get("auth")),
     )
@@ -198,30 +198,14 @@ def _parse_auth(auth: Any) -> StaticAuth | None:
             raise SpecError(f"{where}.{required}", "is required")
     token = body.get("sessionTokenSecretRef")
     return StaticAuth(
-        access_key_id=_parse_ref(body["accessKeyIDSecretRef"], f"{where}.accessKeyIDSecretRef"),
-        secret_access_key=_parse_ref(body["secretAccessKeySecretRef"], f"{where}.secretAccessKeySecretRef"),
-        session_token=_parse_ref(token, f"{where}.sessionTokenSecretRef") if token is not None else None,
+        access_key_id=specs.secret_key_ref(body["accessKeyIDSecretRef"], f"{where}.accessKeyIDSecretRef"),
+        secret_access_key=specs.secret_key_ref(
+            body["secretAccessKeySecretRef"], f"{where}.secretAccessKeySecretRef"
+        ),
+        session_token=specs.secret_key_ref(token, f"{where}.sessionTokenSecretRef")
+        if token is not None
+        else None,
     )
-
-
-def _parse_ref(value: Any, where: str) -> SecretKeyRef:
-    if not isinstance(value, Mapping):
-        raise SpecError(where, "must be an object with name and key")
-    name, key = _opt_str(value, "name", where), _opt_str(value, "key", where)
-    if not name:
-        raise SpecError(f"{where}.name", "is required")
-    if not key:
-        raise SpecError(f"{where}.key", "is required")
-    return SecretKeyRef(name=name, key=key, namespace=_opt_str(value, "namespace", where))
-
-
-def _opt_str(body: Mapping[str, Any], field: str, where: str) -> str | None:
-    value = body.get(field)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise SpecError(f"{where}.{field}", "must be a string")
-    return value
 
 
 def literal_prefix(pattern: str | None) -> str:

@@ -67,7 +67,7 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports.gr
 from google.oauth2 import service_account
 
 from secretsync.errors import ProviderAuthError, ProviderError, ProviderUnavailable, SecretNotFound, SpecError
-from secretsync.providers import paths
+from secretsync.providers import paths, specs
 from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
 
 log = logging.getLogger(__name__)
@@ -117,15 +117,15 @@ class GcpConfig:
 
 def parse_config(spec: Mapping[str, Any]) -> GcpConfig:
     """Validate the store spec; every SpecError names the field to fix."""
-    project = _opt_str(spec, "projectID", SPEC)
+    project = specs.opt_str(spec, "projectID", SPEC)
     if not project:
         raise SpecError(f"{SPEC}.projectID", "is required")
     if not _PROJECT.match(project):
         raise SpecError(f"{SPEC}.projectID", f"{project!r} is not a GCP project id or number")
-    location = _opt_str(spec, "location", SPEC)
+    location = specs.opt_str(spec, "location", SPEC)
     if location is not None and not _LOCATION.match(location):
         raise SpecError(f"{SPEC}.location", f"{location!r} is not a GCP location such as europe-west1")
-    endpoint = _opt_str(spec, "endpoint", SPEC)
+    endpoint = specs.opt_str(spec, "endpoint", SPEC)
     if endpoint is not None and ("://" in endpoint or "/" in endpoint or not endpoint.strip()):
         raise SpecError(f"{SPEC}.endpoint", "must be host or host:port, without a scheme or path")
     default = f"secretmanager.{location}.rep.googleapis.com" if location else "secretmanager.googleapis.com"
@@ -157,24 +157,7 @@ def _parse_auth(auth: Any) -> SecretKeyRef | None:
     if not isinstance(body, Mapping) or body.get("secretAccessKeySecretRef") is None:
         raise SpecError(f"{where}.secretRef.secretAccessKeySecretRef", "is required")
     ref_where = f"{where}.secretRef.secretAccessKeySecretRef"
-    ref = body["secretAccessKeySecretRef"]
-    if not isinstance(ref, Mapping):
-        raise SpecError(ref_where, "must be an object with name and key")
-    name, key = _opt_str(ref, "name", ref_where), _opt_str(ref, "key", ref_where)
-    if not name:
-        raise SpecError(f"{ref_where}.name", "is required")
-    if not key:
-        raise SpecError(f"{ref_where}.key", "is required")
-    return SecretKeyRef(name=name, key=key, namespace=_opt_str(ref, "namespace", ref_where))
-
-
-def _opt_str(body: Mapping[str, Any], field: str, where: str) -> str | None:
-    value = body.get(field)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise SpecError(f"{where}.{field}", "must be a string")
-    return value
+    return specs.secret_key_ref(body["secretAccessKeySecretRef"], ref_where)
 
 
 # -- credentials -----------------------------------------------------------------------------------

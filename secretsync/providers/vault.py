@@ -66,7 +66,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from secretsync.errors import ProviderAuthError, ProviderError, ProviderUnavailable, SecretNotFound, SpecError
-from secretsync.providers import paths
+from secretsync.providers import paths, specs
 from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
 
 log = logging.getLogger(__name__)
@@ -135,13 +135,13 @@ def parse_config(spec: Mapping[str, Any]) -> VaultConfig:
     auth_spec = spec.get("auth")
     if not isinstance(auth_spec, Mapping):
         raise SpecError(f"{SPEC}.auth", f"is required: set one of {', '.join(AUTH_METHODS)}")
-    namespace = _opt_str(spec, "namespace", SPEC)
+    namespace = specs.opt_str(spec, "namespace", SPEC)
     return VaultConfig(
         server=_parse_server(spec.get("server")),
-        mount=(_opt_str(spec, "path", SPEC) or "").strip("/") or None,
+        mount=(specs.opt_str(spec, "path", SPEC) or "").strip("/") or None,
         kv_version=_parse_version(spec.get("version")),
         namespace=namespace,
-        auth_namespace=_opt_str(auth_spec, "namespace", f"{SPEC}.auth") or namespace,
+        auth_namespace=specs.opt_str(auth_spec, "namespace", f"{SPEC}.auth") or namespace,
         ca_pem=_parse_ca(spec.get("caBundle")),
         auth=_parse_auth(auth_spec),
     )
@@ -190,15 +190,17 @@ def _parse_auth(auth: Mapping[str, Any]) -> Auth:
     if not isinstance(body, Mapping):
         raise SpecError(where, "must be an object")
     if method == "tokenSecretRef":
-        return TokenAuth(_parse_ref(body, where))
+        return TokenAuth(specs.secret_key_ref(body, where))
     if method == "appRole":
         return _parse_approle(body, where)
     return _parse_kubernetes(body, where)
 
 
 def _parse_approle(body: Mapping[str, Any], where: str) -> AppRoleAuth:
-    role_id = _opt_str(body, "roleId", where)
-    role_ref = _parse_ref(body["roleRef"], f"{where}.roleRef") if body.get("roleRef") is not None else None
+    role_id = specs.opt_str(body, "roleId", where)
+    role_ref = (
+        specs.secret_key_ref(body["roleRef"], f"{where}.roleRef") if body.get("roleRef") is not None else None
+    )
     if (role_id is None) == (role_ref is None):
         raise SpecError(where, "set exactly one of roleId and roleRef")
     if body.get("secretRef") is None:
@@ -207,12 +209,12 @@ def _parse_approle(body: Mapping[str, Any], where: str) -> AppRoleAuth:
         mount=_mount(body, "path", "approle", where),
         role_id=role_id,
         role_ref=role_ref,
-        secret_ref=_parse_ref(body["secretRef"], f"{where}.secretRef"),
+        secret_ref=specs.secret_key_ref(body["secretRef"], f"{where}.secretRef"),
     )
 
 
 def _parse_kubernetes(body: Mapping[str, Any], where: str) -> KubernetesAuth:
-    role = _opt_str(body, "role", where)
+    role = specs.opt_str(body, "role", where)
     if not role:
         raise SpecError(f"{where}.role", "is required")
     sa, secret = body.get("serviceAccountRef"), body.get("secretRef")
@@ -225,9 +227,9 @@ def _parse_kubernetes(body: Mapping[str, Any], where: str) -> KubernetesAuth:
     audiences: tuple[str, ...] = DEFAULT_SA_AUDIENCES
     if sa is not None:
         sa_where = f"{where}.serviceAccountRef"
-        if not isinstance(sa, Mapping) or not _opt_str(sa, "name", sa_where):
+        if not isinstance(sa, Mapping) or not specs.opt_str(sa, "name", sa_where):
             raise SpecError(f"{sa_where}.name", "is required")
-        sa_name, sa_namespace = str(sa["name"]), _opt_str(sa, "namespace", sa_where)
+        sa_name, sa_namespace = str(sa["name"]), specs.opt_str(sa, "namespace", sa_where)
         audiences = _parse_audiences(sa.get("audiences"), f"{sa_where}.audiences")
     return KubernetesAuth(
         mount=_mount(body, "mountPath", "kubernetes", where),
@@ -235,7 +237,9 @@ def _parse_kubernetes(body: Mapping[str, Any], where: str) -> KubernetesAuth:
         service_account=sa_name,
         service_account_namespace=sa_namespace,
         audiences=audiences,
-        secret_ref=_parse_ref(secret, f"{where}.secretRef", default_key="token") if secret else None,
+        secret_ref=specs.secret_key_ref(secret, f"{where}.secretRef", default_key="token")
+        if secret
+        else None,
     )
 
 
@@ -247,29 +251,8 @@ def _parse_audiences(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value) or DEFAULT_SA_AUDIENCES
 
 
-def _parse_ref(value: Any, where: str, default_key: str | None = None) -> SecretKeyRef:
-    if not isinstance(value, Mapping):
-        raise SpecError(where, "must be an object with name and key")
-    name = _opt_str(value, "name", where)
-    key = _opt_str(value, "key", where) or default_key
-    if not name:
-        raise SpecError(f"{where}.name", "is required")
-    if not key:
-        raise SpecError(f"{where}.key", "is required")
-    return SecretKeyRef(name=name, key=key, namespace=_opt_str(value, "namespace", where))
-
-
 def _mount(body: Mapping[str, Any], field: str, default: str, where: str) -> str:
-    return (_opt_str(body, field, where) or default).strip("/") or default
-
-
-def _opt_str(body: Mapping[str, Any], field: str, where: str) -> str | None:
-    value = body.get(field)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise SpecError(f"{where}.{field}", "must be a string")
-    return value
+    return (specs.opt_str(body, field, where) or default).strip("/") or default
 
 
 # -- KV paths ----------------------------------------------------------------------------------------
