@@ -727,7 +727,7 @@ class ExternalController:
             return Outcome(True, "SecretSynced", done, action="Created", synced=True)
         self._check_ownership(existing, body, policy, ns, target)
         merged = self._merge(existing, desired, policy)
-        if _same(existing, merged):
+        if kube.same_secret(existing, merged):
             self._secret_rv[f"{ns}/{name}"] = _meta(existing).get("resourceVersion", "")
             return Outcome(True, "SecretSynced", done, synced=True)
         if existing.get("immutable") and existing.get("data") != merged.get("data"):
@@ -878,10 +878,3 @@ def _property(whole: bytes, ref: RemoteRef, where: str) -> bytes:
 def model_target(body: Body) -> str:
     target = ((body.get("spec") or {}).get("target") or {}).get("name")
     return str(target or _meta(body).get("name"))
-
-
-def _same(existing: Body, merged: Body) -> bool:
-    if any(existing.get(k) != merged.get(k) for k in ("data", "type", "immutable")):
-        return False
-    a, b = _meta(existing), _meta(merged)
-    return all((a.get(k) or None) == (b.get(k) or None) for k in ("labels", "annotations", "ownerReferences"))

@@ -254,6 +254,18 @@ def meta(body: Mapping[str, Any]) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+def same_secret(existing: Body, desired: Body) -> bool:
+    """Would writing ``desired`` over ``existing`` change anything a controller manages?
+
+    Data, type, immutability, labels, annotations and ownerReferences; an absent map and an
+    empty one count as equal, so a no-op never becomes a write.
+    """
+    if any(existing.get(k) != desired.get(k) for k in ("data", "type", "immutable")):
+        return False
+    a, b = meta(existing), meta(desired)
+    return all((a.get(k) or None) == (b.get(k) or None) for k in ("labels", "annotations", "ownerReferences"))
+
+
 def ref_of(body: Body) -> str:
     """``namespace/name`` (or ``name`` for cluster objects) for messages and logs."""
     meta = body.get("metadata") or {}

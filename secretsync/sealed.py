@@ -86,14 +86,6 @@ def merge_secret(existing: Body, desired: Body, owner_ref: Body) -> Body:
     return out
 
 
-def _same(existing: Body, merged: Body) -> bool:
-    keys = ("data", "type", "immutable")
-    if any(existing.get(k) != merged.get(k) for k in keys):
-        return False
-    a, b = _meta(existing), _meta(merged)
-    return all((a.get(k) or None) == (b.get(k) or None) for k in ("labels", "annotations", "ownerReferences"))
-
-
 class SealedController:
     """Turns SealedSecret and Secret events into reconciles, one at a time per object."""
 
@@ -259,7 +251,7 @@ class SealedController:
                 "to let secretsync take it over",
             )
         merged = merge_secret(existing, desired, owner_ref)
-        if _same(existing, merged):
+        if kube.same_secret(existing, merged):
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
             return Outcome(True, "Unsealed", done)
         if existing.get("immutable") and (
