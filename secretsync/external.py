@@ -131,7 +131,6 @@ class ExternalController:
         executor: Executor,
         *,
         scheduler: Scheduler | None = None,
-        operator_namespace: str = "secretsync-system",
     ) -> None:
         self.api = api
         self.metrics = metrics
@@ -141,7 +140,6 @@ class ExternalController:
         # Rejected credentials rarely fix themselves within seconds: back off from 10 s.
         self.auth_backoff = Backoff(base=10.0, cap=300.0)
         self.providers = ProviderCache()
-        self.operator_namespace = operator_namespace
         self._locks: dict[str, asyncio.Lock] = {}
         self._done: dict[str, tuple[Any, ...]] = {}
         self._secret_rv: dict[str, str] = {}
@@ -395,17 +393,28 @@ class ExternalController:
         lock = self._locks.setdefault(uid, asyncio.Lock())
         async with lock:
             fingerprint = self._fingerprint(body)
-            if startup and await self._still_fresh(body):
+            # Parsed once per reconcile: start-up check, sync and refresh scheduling share it.
+            spec: model.ExternalSecretSpec | None
+            try:
+                spec = model.parse_external_secret(body)
+            except SpecError as exc:
+                spec, invalid = None, exc
+            if spec is not None and startup and await self._still_fresh(body, spec):
                 self._done[uid] = fingerprint
                 return None
             started = time.perf_counter()
             try:
-                outcome = await self._reconcile(body)
+                if spec is None:
+                    outcome = Outcome(
+                        False, "InvalidSpec", f"{invalid}; fix the ExternalSecret and re-apply it"
+                    )
+                else:
+                    outcome = await self._reconcile(body, spec)
             except SecretSyncError as exc:  # anything unforeseen still becomes a clear status
                 outcome = Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
             self.metrics.sync_duration.observe(time.perf_counter() - started)
             self.metrics.syncs.labels(namespace=ns, name=name).inc()
-            await self._report(body, outcome)
+            await self._report(body, outcome, spec)
             self._done[uid] = fingerprint
             if outcome.reason in STORE_WAIT_REASONS:
                 self._waiting.add((ns, name))
@@ -413,19 +422,13 @@ class ExternalController:
                 self._waiting.discard((ns, name))
             if outcome.retry is not None:
                 self.scheduler.schedule(("es", ns, name), outcome.retry, lambda: self.sync_by_name(ns, name))
-            elif outcome.synced:
+            elif outcome.synced and spec is not None:
                 self.backoff.reset(uid)
                 self.auth_backoff.reset(uid)
-                self._schedule_refresh(body)
+                self._schedule_refresh(ns, name, spec.refresh_interval)
             return outcome
 
-    def _schedule_refresh(self, body: Body, due_in: float | None = None) -> None:
-        meta = _meta(body)
-        ns, name = str(meta.get("namespace")), str(meta.get("name"))
-        try:
-            interval = model.parse_external_secret(body).refresh_interval
-        except SpecError:
-            return
+    def _schedule_refresh(self, ns: str, name: str, interval: float, due_in: float | None = None) -> None:
         if interval <= 0:
             self.scheduler.cancel(("es", ns, name))
             return
@@ -434,7 +437,7 @@ class ExternalController:
             ("es", ns, name), delay, lambda: self.sync_by_name(ns, name, reason="refresh")
         )
 
-    async def _still_fresh(self, body: Body) -> bool:
+    async def _still_fresh(self, body: Body, spec: model.ExternalSecretSpec) -> bool:
         """At start-up, is the last sync recent and intact? Then only schedule the next refresh."""
         meta = _meta(body)
         st = body.get("status") or {}
@@ -442,10 +445,6 @@ class ExternalController:
         if not cond or cond.get("status") != "True" or st.get("observedGeneration") != meta.get("generation"):
             return False
         if st.get("syncedResourceVersion") != self._synced_version(body):
-            return False
-        try:
-            spec = model.parse_external_secret(body)
-        except SpecError:
             return False
         refreshed = st.get("refreshTime")
         if not refreshed or spec.refresh_interval <= 0:
@@ -458,8 +457,9 @@ class ExternalController:
         if age >= spec.refresh_interval or not await self._target_intact(body, spec):
             return False
         self._register(body, spec)
-        self._schedule_refresh(body, due_in=spec.refresh_interval - age)
-        self.metrics.set_ready("ExternalSecret", str(meta.get("namespace")), str(meta.get("name")), True)
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        self._schedule_refresh(ns, name, spec.refresh_interval, due_in=spec.refresh_interval - age)
+        self.metrics.set_ready("ExternalSecret", ns, name, True)
         return True
 
     async def _target_intact(self, body: Body, spec: model.ExternalSecretSpec) -> bool:
@@ -495,13 +495,9 @@ class ExternalController:
             users.discard((ns, name))
         self._users.setdefault(store_key, set()).add((ns, name))
 
-    async def _reconcile(self, body: Body) -> Outcome:
+    async def _reconcile(self, body: Body, spec: model.ExternalSecretSpec) -> Outcome:
         meta = _meta(body)
         ns, uid = str(meta.get("namespace")), str(meta.get("uid"))
-        try:
-            spec = model.parse_external_secret(body)
-        except SpecError as exc:
-            return Outcome(False, "InvalidSpec", f"{exc}; fix the ExternalSecret and re-apply it")
         self._register(body, spec)
         store, provider, problem = await self._resolve_store(spec, ns)
         if problem is not None:
@@ -840,7 +836,7 @@ class ExternalController:
             )
         return True
 
-    async def _report(self, body: Body, outcome: Outcome) -> None:
+    async def _report(self, body: Body, outcome: Outcome, spec: model.ExternalSecretSpec | None) -> None:
         meta = _meta(body)
         ns, name = str(meta.get("namespace")), str(meta.get("name"))
         extra: dict[str, Any] = {}
@@ -852,13 +848,13 @@ class ExternalController:
             self.metrics.sync_errors.labels(namespace=ns, name=name, reason=outcome.reason).inc()
             logger.warning("ExternalSecret %s/%s: %s: %s", ns, name, outcome.reason, outcome.message)
         await self._write_status(body, ES_PLURAL, outcome.ready, outcome.reason, outcome.message, extra)
-        if outcome.action:
+        if outcome.action and spec is not None:
             await kube.post_event(
                 self.api,
                 body,
                 type_="Normal",
                 reason=outcome.action,
-                message=f"{outcome.action} Secret {ns}/{model_target(body)}",
+                message=f"{outcome.action} Secret {ns}/{spec.target.name}",
             )
 
 
@@ -873,8 +869,3 @@ def _property(whole: bytes, ref: RemoteRef, where: str) -> bytes:
             f"{where}.property", f"{ref.key} is not JSON, so it has no property {ref.property!r}"
         ) from None
     return paths.to_bytes(paths.select(payload, ref.property, where=ref.key))
-
-
-def model_target(body: Body) -> str:
-    target = ((body.get("spec") or {}).get("target") or {}).get("name")
-    return str(target or _meta(body).get("name"))

@@ -277,9 +277,7 @@ async def run(
     sealed = SealedController(api, key_manager, metrics, executor, scheduler=scheduler)
     # Provider SDK calls block on the network: a larger pool of their own, apart from RSA.
     io_executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="secretsync-provider")
-    external = ExternalController(
-        api, metrics, io_executor, scheduler=scheduler, operator_namespace=settings.namespace
-    )
+    external = ExternalController(api, metrics, io_executor, scheduler=scheduler)
     runtime = Runtime(
         settings=settings,
         metrics=metrics,
