@@ -1,0 +1,189 @@
+"""Hostile templates end quickly, in a TemplateError of the right kind, without big memory."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+import pytest
+
+from secretsync.gotemplate import Limits, TemplateError, parse, render
+
+HOSTILE = [
+    ("{{ range $i := until 100000000 }}x{{ end }}", "value limit"),
+    ("{{ range 10000000000 }}x{{ end }}", "range limit"),
+    ("{{ range until 100000 }}{{ range until 100000 }}x{{ end }}{{ end }}", "step limit"),
+    ("{{ range 100000 }}{{ range 100000 }}{{ end }}{{ end }}", "step limit"),
+    ('{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}', "depth limit"),
+    ('{{ define "r" }}x{{ template "r" . }}{{ template "r" . }}{{ end }}{{ template "r" . }}', "depth limit"),
+    ('{{ repeat 1000000000 "x" }}', "value limit"),
+    ('{{ repeat 9223372036854775807 "xy" }}', "value limit"),
+    ('{{ printf "%9999999d" 1 }}', "value limit"),
+    ('{{ printf "%.9999999f" 1.0 }}', "value limit"),
+    ('{{ printf "%-9999999s|" "x" }}', "value limit"),
+    ('{{ $s := repeat 1000000 "x" }}{{ $s }}{{ $s }}', "output limit"),
+    ('{{ $s := repeat 1000 "x" }}{{ range until 2000 }}{{ $s }}{{ end }}', "output limit"),
+    ("{{ $l := list }}{{ range until 100000 }}{{ $l = append $l . }}{{ end }}", "value limit"),
+    (
+        '{{ $d := dict }}{{ range until 100000 }}{{ $_ := set $d (toString .) (repeat 100 "x") }}{{ end }}',
+        "value limit",
+    ),
+    ('{{ indent 1000000 (repeat 10 "a\\n") }}', "value limit"),
+    ('{{ nindent 200000 (repeat 10 "\\n") }}', "value limit"),
+    ("{{ until 1000000 | toJson }}", "value limit"),
+    ("{{ untilStep 0 9223372036854775807 1 }}", "value limit"),
+    ("{{ seq 10000000 }}", "value limit"),
+    ('{{ $d := dict }}{{ $_ := set $d "self" $d }}{{ toJson $d }}', "depth limit"),
+    ('{{ fromJson (printf "%s%s" (repeat 10000 "[") (repeat 10000 "]")) }}', "depth limit"),
+    ('{{ fromYaml (printf "a: %s%s" (repeat 10000 "[") (repeat 10000 "]")) }}', "depth limit"),
+    ('{{ regexReplaceAll "" (repeat 100000 "x") (repeat 10 "y") }}', "value limit"),
+    ('{{ wrapWith 1 (repeat 1000 "-") (repeat 10000 "x ") }}', "value limit"),
+    ('{{ replace "" (repeat 1000 "y") (repeat 10000 "x") }}', "value limit"),
+    ('{{ cat (repeat 600000 "x") (repeat 600000 "y") }}', "value limit"),
+    ('{{ join "," (list (repeat 600000 "x") (repeat 600000 "y")) }}', "value limit"),
+    ("{{ concat (until 100000) (until 100000) }}", "value limit"),
+    ('{{ printf "%s%s" (repeat 600000 "x") (repeat 600000 "y") }}', "value limit"),
+    ('{{ print (repeat 600000 "x") (repeat 600000 "y") }}', "value limit"),
+    ('{{ b64enc (repeat 900000 "x") }}', "value limit"),
+    (
+        "{{ $x := 1 }}{{ range until 100000 }}{{ range until 100 }}{{ $x = mul $x 3 }}{{ end }}{{ end }}",
+        "step limit",
+    ),
+    ("{{" + "(" * 500 + "1" + ")" * 500 + "}}", "depth limit"),
+    ("{{ if 1 }}" * 500 + "{{ end }}" * 500, "depth limit"),
+    ("{{ with 1 }}{{ else with 2 }}" * 300 + "{{ end }}", "depth limit"),
+    ("x" * 70000, "source limit"),
+]
+
+
+@pytest.mark.parametrize(("source", "kind"), HOSTILE)
+def test_hostile_template_fails_fast(source: str, kind: str) -> None:
+    start = time.monotonic()
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {"a": "x"})
+    assert time.monotonic() - start < 2.0
+    assert info.value.kind == kind
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{{ repeat 1000000000 "x" }}',
+        '{{ printf "%9999999d" 1 }}',
+        "{{ range $i := until 100000000 }}x{{ end }}",
+        "{{ until 1000000 | toJson }}",
+        '{{ indent 1000000 (repeat 10 "a\\n") }}',
+    ],
+)
+def test_refused_before_allocating(source: str) -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateError):
+            render({"t": source}, {})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
+
+
+def test_mul_wraps_like_int64() -> None:
+    out = render(
+        {"t": "{{ mul 9223372036854775807 9223372036854775807 3 }}|{{ add 9223372036854775807 1 }}"}, {}
+    )
+    assert out["t"] == "3|-9223372036854775808"
+    out = render({"t": "{{ $x := 3 }}{{ range until 200 }}{{ $x = mul $x $x }}{{ end }}{{ $x }}"}, {})
+    assert -(2**63) <= int(out["t"]) < 2**63
+
+
+def test_huge_printf_width_is_go_noverb() -> None:
+    # Go's fmt gives up on widths past 1e6 digits-worth: "%!(NOVERB)", no allocation.
+    start = time.monotonic()
+    out = render({"t": '{{ printf "%1000000000d" 1 }}'}, {})["t"]
+    assert out == "%!(NOVERB)%!(EXTRA int=1)"
+    assert time.monotonic() - start < 0.5
+
+
+def test_division_by_zero() -> None:
+    for src in ("{{ div 1 0 }}", "{{ mod 1 0 }}", "{{ divf 1 0 }}"):
+        with pytest.raises(TemplateError) as info:
+            render({"t": src}, {})
+        assert info.value.kind == "division by zero"
+
+
+def test_time_limit() -> None:
+    limits = Limits(max_steps=10**9, time_budget=0.2)
+    start = time.monotonic()
+    with pytest.raises(TemplateError) as info:
+        render({"t": "{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}"}, {}, limits=limits)
+    assert info.value.kind == "time limit"
+    assert time.monotonic() - start < 1.0
+
+
+def test_one_budget_for_the_whole_render_call() -> None:
+    limits = Limits(max_steps=30_000)
+    one = "{{ range until 5000 }}x{{ end }}"
+    render({"a": one}, {}, limits=limits)
+    with pytest.raises(TemplateError) as info:
+        render({f"t{i}": one for i in range(10)}, {}, limits=limits)
+    assert info.value.kind == "step limit"
+    assert info.value.name.startswith("t")
+
+
+def test_max_range_iterations_is_per_range() -> None:
+    limits = Limits(max_range_iterations=10)
+    assert (
+        render({"t": "{{ range 10 }}x{{ end }}{{ range 10 }}y{{ end }}"}, {}, limits=limits)["t"]
+        == "x" * 10 + "y" * 10
+    )
+    with pytest.raises(TemplateError) as info:
+        render({"t": "{{ range 11 }}x{{ end }}"}, {}, limits=limits)
+    assert info.value.kind == "range limit"
+
+
+def test_output_limit_counts_utf8_bytes() -> None:
+    limits = Limits(max_output_bytes=10)
+    assert render({"t": "{{ repeat 5 .e }}"}, {"e": "é"}, limits=limits)["t"] == "é" * 5
+    with pytest.raises(TemplateError) as info:
+        render({"t": "{{ repeat 6 .e }}"}, {"e": "é"}, limits=limits)
+    assert info.value.kind == "output limit"
+    binary = bytes(range(128, 138)).decode("utf-8", "surrogateescape")  # 10 bytes, each escaped
+    assert render({"t": "{{ .b }}"}, {"b": binary}, limits=limits)["t"] == binary
+
+
+def test_recursion_within_depth_is_fine() -> None:
+    src = (
+        '{{ define "count" }}{{ if . }}{{ len . }} {{ template "count" (rest .) }}{{ end }}{{ end }}'
+        '{{ template "count" (until 20) }}'
+    )
+    assert render({"t": src}, {})["t"].split() == [str(n) for n in range(20, 0, -1)]
+
+
+def test_deep_nesting_never_recursion_error_even_with_raised_limits() -> None:
+    limits = Limits(max_depth=100_000, max_source_bytes=1 << 20)
+    for src in ("{{" + "(" * 5000 + "1" + ")" * 5000 + "}}", "{{ if 1 }}" * 5000 + "{{ end }}" * 5000):
+        with pytest.raises(TemplateError) as info:
+            parse("t", src, limits=limits)
+        assert info.value.kind == "depth limit"
+    with pytest.raises(TemplateError) as info:
+        render({"t": '{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}'}, {}, limits=limits)
+    assert info.value.kind == "depth limit"
+
+
+def test_many_live_values_hit_the_allocation_cap() -> None:
+    # each value fits the value limit, but 70 of them alive at once would be 70 MB
+    source = "".join(f'{{{{ $v{i} := repeat 1000000 "x" }}}}' for i in range(70))
+    start = time.monotonic()
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {})
+    assert info.value.kind == "value limit"
+    assert time.monotonic() - start < 2.0
+
+
+def test_ordinary_loops_are_well_within_budget() -> None:
+    source = "{{ $l := list }}{{ range until 3000 }}{{ $l = append $l . }}{{ end }}{{ len $l }}"
+    assert render({"t": source}, {})["t"] == "3000"
+    source = (
+        '{{ $d := dict }}{{ range $i := until 3000 }}{{ $_ := set $d (toString $i) "v" }}{{ end }}'
+        "{{ len $d }}"
+    )
+    assert render({"t": source}, {})["t"] == "3000"
