@@ -11,23 +11,50 @@ API (Bitnami-compatible paths):
 cannot be opened, 400 if the body is not a SealedSecret. Bodies are JSON or
 YAML; answers use the format of the request. Nothing served ever contains a
 secret value or key material beyond the public certificate.
+
+The POST endpoints are unauthenticated and every cluster user reaches them
+through the API server's service proxy, so every byte of a request is hostile:
+
+* the whole body is read (never a partial read), at most ``limits.HTTP_MAX_BODY``
+  bytes (413 beyond);
+* it is parsed off the event loop, in a small pool of its own, by the bounded
+  parser (:mod:`secretsync.safeload`: no aliases or merge keys, depth and node
+  budgets, duplicate keys refused), so ``/healthz`` keeps answering;
+* each endpoint has a token bucket per client address and one shared by all
+  clients (behind the proxy every user has the proxy's address), 429 with
+  ``Retry-After`` when empty;
+* a parse or spec problem is a 400 with one line that never quotes the body;
+  anything unexpected is a 500 with a fixed text;
+* rotate answers only the rotated manifest (:func:`sealing.answer_manifest`):
+  nothing of the request beyond what a SealedSecret is made of comes back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import logging
+import math
+import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
 
 import yaml
 from aiohttp import web
 
-from secretsync.errors import SecretSyncError, SpecError, UnsealError
+from secretsync import limits, manifests, safeload, sealing
+from secretsync.errors import InputError, SecretSyncError, SpecError, UnsealError
 from secretsync.metrics import CONTENT_TYPE, Metrics
 
-MAX_BODY = 4 * 1024 * 1024
+logger = logging.getLogger("secretsync.http")
+
+MAX_BODY: Final = limits.HTTP_MAX_BODY
+INTERNAL_ERROR: Final = "internal error: the request could not be handled (the operator logged it)"
+_PRETTY_DEPTH: Final = 8  # answers nested deeper are rendered compactly: indentation must not amplify
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,54 +68,188 @@ class ApiHooks:
 
 
 class RateLimiter:
-    """A token bucket per client address: ``rate`` requests a second, bursts of ``burst``.
+    """Token buckets for one endpoint: ``rate``/``burst`` per client address, and
+    ``global_rate``/``global_burst`` shared by every client.
 
-    /v1/verify answers "can this ciphertext be opened", an oracle worth rate-limiting.
+    /v1/verify answers "can this ciphertext be opened", an oracle worth rate-limiting, and
+    /v1/rotate costs RSA work. Behind the API server's service proxy every user has the
+    proxy's address, so the shared bucket is what bounds the total; the per-address one
+    keeps a direct client from using all of it.
     """
 
-    def __init__(self, rate: float = 5.0, burst: int = 10) -> None:
+    def __init__(
+        self,
+        rate: float = limits.HTTP_CLIENT_RATE,
+        burst: int = limits.HTTP_CLIENT_BURST,
+        *,
+        global_rate: float = limits.HTTP_GLOBAL_RATE,
+        global_burst: int = limits.HTTP_GLOBAL_BURST,
+        max_clients: int = 10_000,
+    ) -> None:
         self.rate = rate
         self.burst = burst
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.global_rate = global_rate
+        self.global_burst = global_burst
+        self.max_clients = max_clients
+        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, at)
+        self._global = (float(global_burst), time.monotonic())
 
-    def allow(self, client: str) -> bool:
+    def copy(self) -> RateLimiter:
+        """A limiter with the same settings and fresh buckets (for another endpoint)."""
+        return RateLimiter(
+            self.rate,
+            self.burst,
+            global_rate=self.global_rate,
+            global_burst=self.global_burst,
+            max_clients=self.max_clients,
+        )
+
+    def check(self, client: str) -> float:
+        """0 and a token taken from both buckets, or the seconds until a request may pass."""
         now = time.monotonic()
         tokens, last = self._buckets.get(client, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-        if len(self._buckets) > 10_000:
-            self._buckets.clear()
+        shared, shared_last = self._global
+        shared = min(float(self.global_burst), shared + (now - shared_last) * self.global_rate)
         if tokens < 1:
-            self._buckets[client] = (tokens, now)
-            return False
-        self._buckets[client] = (tokens - 1, now)
-        return True
+            self._remember(client, tokens, now)
+            self._global = (shared, now)
+            return (1 - tokens) / self.rate if self.rate > 0 else math.inf
+        if shared < 1:
+            self._remember(client, tokens, now)
+            self._global = (shared, now)
+            return (1 - shared) / self.global_rate if self.global_rate > 0 else math.inf
+        self._remember(client, tokens - 1, now)
+        self._global = (shared - 1, now)
+        return 0.0
+
+    def allow(self, client: str) -> bool:
+        return self.check(client) == 0.0
+
+    def _remember(self, client: str, tokens: float, now: float) -> None:
+        self._buckets[client] = (tokens, now)
+        if len(self._buckets) > self.max_clients:  # forget clients whose bucket has refilled
+            full = [c for c, (t, at) in self._buckets.items() if t + (now - at) * self.rate >= self.burst]
+            for stale in full:
+                del self._buckets[stale]
+            if len(self._buckets) > self.max_clients // 2:
+                self._buckets.clear()
+
+
+class _BodyTooLarge(Exception):
+    pass
 
 
 def _wants_json(request: web.Request, raw: bytes) -> bool:
     return "json" in request.content_type or raw.lstrip()[:1] in (b"{", b"[")
 
 
-async def _read_manifest(request: web.Request) -> tuple[dict[str, Any], bool]:
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=len(raw))
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body (``client_max_size`` bounds it): never what happens to have arrived."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise _BodyTooLarge
     try:
-        body = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError):
-        raise SpecError("request body", "is not valid JSON or YAML") from None
-    if not isinstance(body, dict):
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise _BodyTooLarge from None
+
+
+def _parse_body(raw: bytes) -> dict[str, Any]:
+    """One SealedSecret object from a request body, by the bounded parser (runs in a worker thread)."""
+    docs, _ = manifests.parse_documents(raw, "request body", safeload.HTTP)
+    if len(docs) != 1 or not isinstance(docs[0], dict):
         raise SpecError("request body", "must be one SealedSecret object")
-    return body, _wants_json(request, raw)
+    body: dict[str, Any] = docs[0]
+    return body
 
 
-def _text(status: int, message: str) -> web.Response:
-    return web.Response(status=status, text=message.rstrip("\n") + "\n")
+def _depth(value: Any, limit: int) -> int:
+    """The nesting depth of ``value``, counted no further than ``limit + 1``."""
+    deepest = 0
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            todo.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
-def api_app(hooks: ApiHooks, *, limiter: RateLimiter | None = None) -> web.Application:
+def _render(manifest: dict[str, Any], as_json: bool) -> str:
+    """The answer text: indented when shallow (any real SealedSecret), compact otherwise."""
+    pretty = _depth(manifest, _PRETTY_DEPTH) <= _PRETTY_DEPTH
+    if as_json:
+        if pretty:
+            return json.dumps(manifest, indent=2, default=str) + "\n"
+        return json.dumps(manifest, separators=(",", ":"), default=str) + "\n"
+    text: str = yaml.dump(
+        manifest,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=not pretty,
+        allow_unicode=True,
+        width=1 << 30,
+    )
+    return text
+
+
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(message: str) -> str:
+    """An error message as one line of bounded length."""
+    text = _CONTROL.sub(" ", message).strip()
+    if len(text) > limits.HTTP_MAX_ERROR_TEXT:
+        text = text[: limits.HTTP_MAX_ERROR_TEXT - 1] + "…"
+    return text
+
+
+def _text(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=message.rstrip("\n") + "\n", headers=headers)
+
+
+def _too_many(wait: float, endpoint: str) -> web.Response:
+    retry = str(max(1, math.ceil(wait))) if math.isfinite(wait) else "3600"
+    return _text(429, f"too many {endpoint} requests; slow down", {"Retry-After": retry})
+
+
+def _too_large() -> web.Response:
+    return _text(413, f"request body larger than {safeload.size_text(MAX_BODY)}")
+
+
+def _unexpected(endpoint: str, exc: BaseException) -> web.Response:
+    # The type only: an exception's text may quote the request.
+    logger.error("unexpected %s in %s", type(exc).__name__, endpoint)
+    return _text(500, INTERNAL_ERROR)
+
+
+def api_app(
+    hooks: ApiHooks,
+    *,
+    limiter: RateLimiter | None = None,
+    rotate_limiter: RateLimiter | None = None,
+    parse_workers: int = limits.HTTP_PARSE_WORKERS,
+) -> web.Application:
     """``/healthz`` (liveness: the process serves, also as an HA standby), ``/readyz``
-    (this replica reconciles) and the SealedSecret endpoints."""
-    limiter = limiter or RateLimiter()
+    (this replica reconciles) and the SealedSecret endpoints.
+
+    ``limiter`` limits /v1/verify and ``rotate_limiter`` /v1/rotate; without one, rotate
+    gets a copy of ``limiter``'s settings with buckets of its own.
+    """
+    verify_limiter = limiter or RateLimiter()
+    rotate_limiter = rotate_limiter or verify_limiter.copy()
+    parsers = ThreadPoolExecutor(max_workers=parse_workers, thread_name_prefix="secretsync-http-parse")
+
+    async def in_worker(func: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(parsers, func, *args)
+
+    async def read_manifest(request: web.Request) -> tuple[dict[str, Any], bool]:
+        raw = await _read_body(request)
+        body: dict[str, Any] = await in_worker(_parse_body, raw)
+        return body, _wants_json(request, raw)
 
     async def healthz(_: web.Request) -> web.Response:
         return _text(200, "ok")
@@ -107,32 +268,49 @@ def api_app(hooks: ApiHooks, *, limiter: RateLimiter | None = None) -> web.Appli
     async def verify(request: web.Request) -> web.Response:
         if hooks.verify is None:
             return _text(503, "not ready")
-        if not limiter.allow(request.remote or "?"):
-            return _text(429, "too many verify requests; slow down")
+        wait = verify_limiter.check(request.remote or "?")
+        if wait:
+            return _too_many(wait, "verify")
         try:
-            body, _ = await _read_manifest(request)
+            body, _ = await read_manifest(request)
             await hooks.verify(body)
-        except SpecError as exc:
-            return _text(400, str(exc))
-        except UnsealError as exc:
-            return _text(409, str(exc))
+        except _BodyTooLarge:
+            return _too_large()
+        except (SpecError, InputError) as exc:
+            return _text(400, _one_line(str(exc)))
+        except SecretSyncError as exc:  # UnsealError and the like: it cannot be unsealed
+            return _text(409, _one_line(str(exc)))
+        except Exception as exc:
+            return _unexpected("verify", exc)
         return _text(200, "ok: every value can be unsealed")
 
     async def rotate(request: web.Request) -> web.Response:
         if hooks.rotate is None:
             return _text(503, "not ready")
+        wait = rotate_limiter.check(request.remote or "?")
+        if wait:
+            return _too_many(wait, "rotate")
         try:
-            body, as_json = await _read_manifest(request)
+            body, as_json = await read_manifest(request)
             rotated = await hooks.rotate(body)
-        except SpecError as exc:
-            return _text(400, str(exc))
+            answer = sealing.answer_manifest(rotated)
+            text: str = await in_worker(_render, answer, as_json)
+        except _BodyTooLarge:
+            return _too_large()
+        except (SpecError, InputError) as exc:
+            return _text(400, _one_line(str(exc)))
         except (UnsealError, SecretSyncError) as exc:
-            return _text(409, str(exc))
-        if as_json:
-            return web.Response(text=json.dumps(rotated, indent=2) + "\n", content_type="application/json")
-        return web.Response(text=yaml.safe_dump(rotated, sort_keys=False), content_type="application/yaml")
+            return _text(409, _one_line(str(exc)))
+        except Exception as exc:
+            return _unexpected("rotate", exc)
+        content_type = "application/json" if as_json else "application/yaml"
+        return web.Response(text=text, content_type=content_type)
+
+    async def stop_parsers(_: web.Application) -> None:
+        parsers.shutdown(wait=False, cancel_futures=True)
 
     app = web.Application(client_max_size=MAX_BODY)
+    app.on_cleanup.append(stop_parsers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/cert.pem", cert)

@@ -2,43 +2,50 @@
 
 Error messages here quote positions and problems, never file content: a
 parser's context snippet could hold a secret value, so it is dropped and any
-quoted fragment of the parser's message is masked.
+quoted fragment of the parser's message is masked. Parsing goes through the
+bounded reader in :mod:`secretsync.safeload` (sizes, depth, aliases and
+duplicate keys), with the budgets of :mod:`secretsync.limits`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import yaml
 
+from secretsync import limits, safeload
 from secretsync.errors import InputError
 
-Format = Literal["yaml", "json"]
+Format = safeload.Format
 Manifest = dict[str, Any]
 
 STDIN: Final = "-"
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def read_bytes(location: str, what: str = "input") -> bytes:
-    """The bytes of a file path, or of stdin for ``-``; InputError naming the path if unreadable."""
+def read_bytes(location: str, what: str = "input", limit: int = limits.CLI_MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a file path, or of stdin for ``-``; InputError naming the path if unreadable
+    or larger than ``limit`` (read no further than that: stdin may never end)."""
     if location == STDIN:
-        return sys.stdin.buffer.read()
-    try:
-        return Path(location).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {what} {location}: {exc.strerror or exc}") from None
+        data = sys.stdin.buffer.read(limit + 1)
+        location = "stdin"
+    else:
+        try:
+            with open(location, "rb") as handle:
+                data = handle.read(limit + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read {what} {location}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise InputError(f"{what} {location} is larger than {safeload.size_text(limit)}")
+    return data
 
 
 def read_location(location: str, what: str = "certificate", timeout: float = 15.0) -> bytes:
@@ -51,15 +58,18 @@ def read_location(location: str, what: str = "certificate", timeout: float = 15.
         import urllib.error
         import urllib.request
 
+        limit = limits.CLI_MAX_INPUT_BYTES
         try:
             with urllib.request.urlopen(location, timeout=timeout) as response:  # noqa: S310 (scheme checked)
-                body: bytes = response.read()
-                return body
+                body: bytes = response.read(limit + 1)
         except urllib.error.HTTPError as exc:
             raise InputError(f"cannot fetch {what} {location}: HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise InputError(f"cannot fetch {what} {location}: {reason}") from None
+        if len(body) > limit:
+            raise InputError(f"{what} {location} is larger than {safeload.size_text(limit)}")
+        return body
     if "://" in location:
         raise InputError(f"cannot read {what} {location}: only file://, http:// and https:// URLs")
     return read_bytes(location, what)
@@ -67,56 +77,25 @@ def read_location(location: str, what: str = "certificate", timeout: float = 15.
 
 def detect_format(text: str) -> Format:
     """JSON if the first non-blank character opens a JSON object or array, else YAML."""
-    stripped = text.lstrip()
-    return "json" if stripped[:1] in ("{", "[") else "yaml"
+    return safeload.detect_format(text)
 
 
-def parse_documents(data: bytes | str, source: str) -> tuple[list[Any], Format]:
+def parse_documents(
+    data: bytes | str, source: str, budget: safeload.Budget = safeload.CLI
+) -> tuple[list[Any], Format]:
     """Every document in ``data`` (empty YAML documents dropped) and the format they were in.
 
-    JSON may be one value or several concatenated (kubeseal's JSON output).
+    JSON may be one value or several concatenated (kubeseal's JSON output). The bounded
+    parser (:mod:`secretsync.safeload`) refuses oversized, over-deep or alias-amplified
+    input and duplicate keys with one line naming ``source``, a position and the problem.
     """
     try:
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    except UnicodeDecodeError:
-        raise InputError(f"{source}: not UTF-8 text") from None
-    fmt = detect_format(text)
-    if fmt == "json":
-        return _parse_json(text, source), fmt
-    try:
-        docs = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
-    except yaml.MarkedYAMLError as exc:
-        raise InputError(f"{source}: not valid YAML: {_yaml_problem(exc)}") from None
-    except yaml.YAMLError:
-        raise InputError(f"{source}: not valid YAML") from None
+        docs, fmt = safeload.load_documents(data, budget)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    if fmt == "yaml":
+        docs = [doc for doc in docs if doc is not None]
     return docs, fmt
-
-
-def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
-    mark = exc.problem_mark
-    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "somewhere"
-    problem = _QUOTED.sub("'…'", exc.problem or "syntax error")
-    return f"{where}: {problem}"
-
-
-def _parse_json(text: str, source: str) -> list[Any]:
-    import json  # lazily, like every import the YAML-only seal path does not need
-
-    decoder = json.JSONDecoder()
-    docs: list[Any] = []
-    pos = 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            return docs
-        try:
-            doc, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"{source}: not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
-            ) from None
-        docs.append(doc)
 
 
 def flatten_lists(docs: Iterable[Any], source: str) -> list[tuple[str, Any]]:
@@ -232,13 +211,15 @@ def kubeconfig_namespace(environ: Mapping[str, str] | None = None) -> str | None
     paths = [p for p in environ.get("KUBECONFIG", "").split(os.pathsep) if p]
     path = Path(paths[0]) if paths else Path(environ.get("HOME", "~")).expanduser() / ".kube" / "config"
     try:
-        config = yaml.load(path.read_text("utf-8"), Loader=_Loader)  # noqa: S506 (a SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        docs, _ = safeload.load_documents(read_bytes(str(path), "kubeconfig"))
+    except InputError:
         return None
+    config = docs[0] if docs else None
     if not isinstance(config, Mapping):
         return None
     current = config.get("current-context")
-    for entry in config.get("contexts") or []:
+    contexts = config.get("contexts")
+    for entry in contexts if isinstance(contexts, list) else []:
         if isinstance(entry, Mapping) and entry.get("name") == current:
             context = entry.get("context")
             namespace = context.get("namespace") if isinstance(context, Mapping) else None

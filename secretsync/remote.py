@@ -8,6 +8,7 @@ proxy (port-forwards, tests, other clusters' ingress).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -19,6 +20,7 @@ from secretsync.errors import InputError, UsageError
 DEFAULT_CONTROLLER_NAMESPACE = "secretsync-system"
 DEFAULT_CONTROLLER_NAME = "secretsync"
 PORT_NAME = "http"
+RATE_LIMIT_RETRIES = 8  # about 23 s of backoff in all before a 429 is reported
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +67,16 @@ class Controller:
     async def request(
         self, method: str, path: str, data: bytes | None = None, content_type: str = "application/json"
     ) -> tuple[int, bytes]:
+        """One request; a 429 (the operator's rate limits, shared by every user behind the API
+        server's proxy) is retried with backoff, up to :data:`RATE_LIMIT_RETRIES` times."""
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            status, body = await self._once(method, path, data, content_type)
+            if status != 429 or attempt == RATE_LIMIT_RETRIES:
+                return status, body
+            await asyncio.sleep(min(0.25 * 2**attempt, 5.0))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(self, method: str, path: str, data: bytes | None, content_type: str) -> tuple[int, bytes]:
         try:
             if self._api is not None:
                 return await self._api.raw(

@@ -64,8 +64,10 @@ def scope_from_annotations(annotations: Mapping[str, Any] | None) -> Scope | Non
     ours = annotations.get(SCOPE_ANNOTATION)
     if ours is None:
         return bitnami
-    if ours not in SCOPES:
-        raise ValueError(f"annotation {SCOPE_ANNOTATION} is {ours!r}, expected one of {', '.join(SCOPES)}")
+    if ours not in SCOPES:  # the value is not quoted: messages never echo annotation values
+        raise ValueError(
+            f"annotation {SCOPE_ANNOTATION} has an unknown value, expected one of {', '.join(SCOPES)}"
+        )
     if bitnami is not None and bitnami != ours:
         raise ValueError(f"annotation {SCOPE_ANNOTATION}={ours} contradicts the Bitnami {bitnami} annotation")
     return cast(Scope, ours)
@@ -100,20 +102,23 @@ def sealed_identity(
         raise SpecError(where, "not a Kubernetes object")
     kind, api_version = sealed.get("kind"), sealed.get("apiVersion")
     if kind != KIND or api_version not in SEALED_API_VERSIONS:
-        raise SpecError(where, f"is {api_version or '?'} {kind or '?'}, not a SealedSecret")
+        raise SpecError(where, f"is {_shown(api_version)} {_shown(kind)}, not a SealedSecret")
     metadata = _mapping(sealed.get("metadata"), f"{where}: metadata")
     name = metadata.get("name")
     if not isinstance(name, str) or not name:
         raise SpecError(f"{where}: metadata.name", "a SealedSecret needs a name")
     own_ns = metadata.get("namespace")
     if own_ns is not None and not isinstance(own_ns, str):
-        raise SpecError(f"SealedSecret {name}: metadata.namespace", "must be a string")
+        raise SpecError(f"{where}: metadata.namespace", "must be a string")
     ns = own_ns or namespace or None
+    try:  # before the names go into any message
+        _check_names(name, ns)
+    except ValueError as exc:
+        raise SpecError(where, str(exc)) from None
     where = f"SealedSecret {ns}/{name}" if ns else f"SealedSecret {name}"
     annotations = _mapping(metadata.get("annotations"), f"{where}: metadata.annotations")
     try:
         scope = scope_from_annotations(annotations) or "strict"
-        _check_names(name, ns)
         label = crypto.scope_label(scope, ns, name)
     except (ValueError, InputError) as exc:
         raise SpecError(where, str(exc)) from None
@@ -122,10 +127,19 @@ def sealed_identity(
 
 
 def _check_names(name: str, namespace: str | None) -> None:
+    """Kubernetes names; the messages do not repeat them (they may be anything at all)."""
     if len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name):
-        raise ValueError(f"name {name!r} is not a valid Kubernetes object name")
+        raise ValueError("metadata.name is not a valid Kubernetes object name")
     if namespace is not None and (len(namespace) > 63 or not _DNS_LABEL.fullmatch(namespace)):
-        raise ValueError(f"namespace {namespace!r} is not a valid Kubernetes namespace")
+        raise ValueError("the namespace is not a valid Kubernetes namespace")
+
+
+_SHOWN: Final = re.compile(r"[A-Za-z0-9][-A-Za-z0-9./]{0,62}")
+
+
+def _shown(value: Any) -> str:
+    """An apiVersion or kind for a message: short identifiers as they are, anything else '?'."""
+    return value if isinstance(value, str) and _SHOWN.fullmatch(value) else "?"
 
 
 def _mapping(value: Any, path: str) -> Mapping[str, Any]:
@@ -231,7 +245,7 @@ def _secret_identity(
     name = metadata.get("name")
     own_ns = metadata.get("namespace")
     if kind != "Secret" or api_version not in (None, "v1"):
-        raise InputError(f"{where}: is {api_version or '?'} {kind or '?'}, not a v1 Secret")
+        raise InputError(f"{where}: is {_shown(api_version)} {_shown(kind)}, not a v1 Secret")
     if isinstance(name, str) and name:
         where = f"Secret {own_ns}/{name}" if isinstance(own_ns, str) and own_ns else f"Secret {name}"
     if not isinstance(name, str) or not name:
@@ -485,16 +499,46 @@ def build_secret(
     return secret
 
 
+def answer_manifest(sealed: Mapping[str, Any]) -> Manifest:
+    """Only what a SealedSecret is made of, for an answer to an untrusted caller.
+
+    ``apiVersion``, ``kind``, ``metadata`` (``name``, ``namespace``, ``labels``,
+    ``annotations`` without ``last-applied-configuration``) and ``spec``
+    (``encryptedData``, ``template``), as given; everything else (``managedFields``,
+    ``uid``, ``status``, unknown fields) is dropped, so the HTTP API never echoes
+    arbitrary input back.
+    """
+    metadata = sealed.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    meta: dict[str, Any] = {key: metadata[key] for key in _ANSWER_METADATA if key in metadata}
+    annotations = meta.get("annotations")
+    if isinstance(annotations, Mapping) and LAST_APPLIED in annotations:
+        meta["annotations"] = {key: value for key, value in annotations.items() if key != LAST_APPLIED}
+    spec = sealed.get("spec")
+    spec = spec if isinstance(spec, Mapping) else {}
+    return {
+        "apiVersion": sealed.get("apiVersion"),
+        "kind": sealed.get("kind"),
+        "metadata": meta,
+        "spec": {key: spec[key] for key in _ANSWER_SPEC if key in spec},
+    }
+
+
+_ANSWER_METADATA: Final = ("name", "namespace", "labels", "annotations")
+_ANSWER_SPEC: Final = ("encryptedData", "template")
+
+
 def reencrypt(sealed: Mapping[str, Any], keyring: KeyRing, sealer: Sealer) -> Manifest:
-    """A copy of ``sealed`` with every value re-sealed by ``sealer`` (the newest key).
+    """``sealed`` with every value re-sealed by ``sealer`` (the newest key), and nothing else.
 
     The label is the one the values were opened with, from the object's own
     metadata; the template is never consulted (the CVE-2026-22728 lesson).
-    Raises UnsealError naming every key that cannot be opened.
+    Only the fields of :func:`answer_manifest` are kept (this is what the HTTP
+    API answers). Raises UnsealError naming every key that cannot be opened.
     """
     result = unseal(sealed, keyring)
     result.raise_for_failures()
-    out = copy.deepcopy(dict(sealed))
+    out = copy.deepcopy(answer_manifest(sealed))
     out["spec"]["encryptedData"] = sealer.seal_all(result.values, result.identity.label)
     _set_fingerprint(out, sealer.fingerprint)
     return out

@@ -117,6 +117,18 @@ def test_validate_names_every_bad_object(running: OperatorProcess, tmp_path: Pat
     assert CANARY not in result.stdout + result.stderr
 
 
+def test_validate_a_whole_repository_waits_out_the_rate_limit(
+    running: OperatorProcess, tmp_path: Path
+) -> None:
+    """More documents than the verify burst (10 per client, 40 for everyone): 429s are waited out."""
+    _, cert = vector_key(4096)
+    repo = tmp_path / "repo.yaml"
+    repo.write_text(yaml.safe_dump_all([seal(cert, secret(f"s{i}", NS, {"k": CANARY})) for i in range(30)]))
+    result = cli("validate", "--controller-url", running.url, str(repo))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ok: ") == 30
+
+
 def test_reencrypt_rewrites_files_in_place(running: OperatorProcess, env: SealedEnv, tmp_path: Path) -> None:
     _, old_cert = vector_key(4096)
     tree = tmp_path / "repo" / "apps"

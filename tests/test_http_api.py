@@ -27,7 +27,7 @@ async def _verify(body: dict[str, Any]) -> None:
 
 async def _rotate(body: dict[str, Any]) -> dict[str, Any]:
     await _verify(body)
-    return {**body, "rotated": True}
+    return {**body, "metadata": {**body["metadata"], "annotations": {"rotated": "yes"}}}
 
 
 @pytest.fixture
@@ -67,10 +67,10 @@ async def test_rotate_keeps_the_request_format(client: TestClient[Any, Any]) -> 
         "/v1/rotate", data=json.dumps(SEALED), headers={"Content-Type": "application/json"}
     )
     assert resp.status == 200
-    assert json.loads(await resp.text())["rotated"] is True
+    assert json.loads(await resp.text())["metadata"]["annotations"] == {"rotated": "yes"}
     resp = await client.post("/v1/rotate", data=yaml.safe_dump(SEALED))
     assert resp.status == 200
-    assert yaml.safe_load(await resp.text())["rotated"] is True
+    assert yaml.safe_load(await resp.text())["metadata"]["annotations"] == {"rotated": "yes"}
 
 
 async def test_rotate_error_codes(client: TestClient[Any, Any]) -> None:

@@ -410,9 +410,9 @@ def test_the_hinted_key_is_tried_first_then_the_key_that_worked(sealer: crypto.S
 
 def test_template_data_overrides_decrypted_keys(sealer: crypto.Sealer, ring: crypto.KeyRing) -> None:
     sealed = sealing.seal_secret(secret(stringData={"password": "p", "user": "u"}), sealer)
-    sealed["spec"]["template"] = {"data": {"user": "admin", "dsn": "{{ user }}"}}
+    sealed["spec"]["template"] = {"data": {"user": "admin", "dsn": "{{ .user }}"}}
     result = sealing.unseal(sealed, ring)
-    assert result.template_data == {"user": "admin", "dsn": "{{ user }}"}
+    assert result.template_data == {"user": "admin", "dsn": "{{ .user }}"}
     out = sealing.build_secret(sealed, result, rendered_template_data={"user": b"admin", "dsn": b"rendered"})
     decoded = {k: base64.b64decode(v) for k, v in out["data"].items()}
     assert decoded == {"password": b"p", "user": b"admin", "dsn": b"rendered"}
