@@ -139,9 +139,24 @@ class AwsBackend(Backend):
         sm = self.moto.boto3_client("secretsmanager")
         for i in range(self.count):
             sm.create_secret(Name=self.key(i), SecretString=json.dumps(self.value(i)))
-        # With a role: one STS AssumeRole per store, cached; the bench counts them per cycle.
+        # A SecretStore carries its own key (docs/security.md); with a role: one STS AssumeRole per
+        # store, assumed with that key and cached; the bench counts them per cycle.
+        emu.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "aws-bench", "namespace": NS},
+                "stringData": {"id": "AKIDBENCH", "key": "bench-secret"},
+            }
+        )
+        auth = {
+            "secretRef": {
+                "accessKeyIDSecretRef": {"name": "aws-bench", "key": "id"},
+                "secretAccessKeySecretRef": {"name": "aws-bench", "key": "key"},
+            }
+        }
         role = "arn:aws:iam::123456789012:role/secretsync-bench"
-        return {"aws": {"service": "SecretsManager", "region": self.moto.region, "role": role}}
+        return {"aws": {"service": "SecretsManager", "region": self.moto.region, "role": role, "auth": auth}}
 
     def env(self) -> dict[str, str]:
         return dict(self.moto.env())

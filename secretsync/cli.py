@@ -386,9 +386,8 @@ def _keys_from_backup(data: bytes, path: str) -> list[Any]:
 
     entries = []
     for where, obj in manifests.load_objects(data, path)[0]:
-        if not (
-            isinstance(obj, dict) and obj.get("kind") == "Secret" and "tls.key" in (obj.get("data") or {})
-        ):
+        secret_data = obj.get("data") if isinstance(obj, dict) else None
+        if not (isinstance(secret_data, dict) and obj.get("kind") == "Secret" and "tls.key" in secret_data):
             continue
         try:
             entries.append(sealing.key_entry_from_secret(obj, validate=True))
@@ -675,7 +674,17 @@ def reencrypt_command(paths: tuple[str, ...], **opts: Any) -> None:
                                 f"{body.decode('utf-8', 'replace').strip()}"
                             )
                             break
-                        new_docs.append(json.loads(body))
+                        try:  # the answer is parsed like any input: bounded, one object
+                            answer, _ = manifests.parse_documents(body, f"{path}: the operator's answer")
+                        except InputError as exc:
+                            failed = True
+                            problems.append(str(exc))
+                            break
+                        if len(answer) != 1 or not isinstance(answer[0], dict):
+                            failed = True
+                            problems.append(f"{path}: the operator's answer is not one SealedSecret")
+                            break
+                        new_docs.append(answer[0])
                         touched += 1
                     if failed or not touched:
                         continue
@@ -883,6 +892,20 @@ def keys_backup_command(output: str, **opts: Any) -> None:
     help="Also load Bitnami Sealed Secrets keys from the operator namespace (migration).",
 )
 @click.option(
+    "--allowed-servers",
+    envvar=env("allowed-servers"),
+    multiple=True,
+    help="Servers stores may name (vault.server, gcpsm.endpoint): host, host:port, *.domain[:port]; "
+    "repeat or comma-separate. Default: any host except cloud metadata and link-local addresses.",
+)
+@click.option(
+    "--token-audiences",
+    envvar=env("token-audiences"),
+    multiple=True,
+    help="Audiences stores may request for ServiceAccount tokens (Vault kubernetes auth) besides "
+    "'vault'; repeat or comma-separate.",
+)
+@click.option(
     "--log-level",
     envvar=env("log-level"),
     default="info",
@@ -902,7 +925,7 @@ def operator_command(**opts: Any) -> None:
 
     Every flag can also be set through SECRETSYNC_<FLAG>, e.g. SECRETSYNC_HTTP_PORT=9000.
     """
-    from secretsync.config import Settings, parse_duration, parse_time, split_namespaces
+    from secretsync.config import Settings, parse_duration, parse_time, split_list
 
     cutoff = opts["key_cutoff_time"]
     settings = Settings(
@@ -910,7 +933,7 @@ def operator_command(**opts: Any) -> None:
         key_cutoff_time=parse_time(cutoff, what="--key-cutoff-time") if cutoff else None,
         bitnami_keys=opts["bitnami_keys"],
         namespace=opts["namespace"],
-        watch_namespaces=split_namespaces(tuple(opts["watch_namespaces"])),
+        watch_namespaces=split_list(tuple(opts["watch_namespaces"])),
         http_port=opts["http_port"],
         metrics_port=opts["metrics_port"],
         bind_address=opts["bind_address"],
@@ -919,6 +942,8 @@ def operator_command(**opts: Any) -> None:
         log_format=opts["log_format"].lower(),
         kubeconfig=opts["kubeconfig"],
         context=opts["context"],
+        allowed_servers=split_list(tuple(opts["allowed_servers"])),
+        token_audiences=split_list(tuple(opts["token_audiences"])),
     )
     import asyncio
 

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import re
 
+from secretsync import tenancy
 from secretsync.errors import UsageError
 
 DEFAULT_NAMESPACE = "secretsync-system"
@@ -62,6 +63,8 @@ class Settings:
     key_cutoff_time: dt.datetime | None = None  # a newest key older than this is replaced at start
     bitnami_keys: bool = False
     standby_key_reload: float = 15.0  # seconds between key ring reloads on an HA standby
+    allowed_servers: tuple[str, ...] = ()  # secretsync.tenancy: servers stores may name; () = any
+    token_audiences: tuple[str, ...] = ()  # extra audiences stores may request for minted tokens
 
     def __post_init__(self) -> None:
         if self.log_level not in LOG_LEVELS:
@@ -75,14 +78,25 @@ class Settings:
             raise UsageError("--http-port and --metrics-port must differ")
         if self.key_renew_period < 0:
             raise UsageError("--key-renew-period must not be negative")
+        try:
+            tenancy.parse_allowed_servers(self.allowed_servers)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if any(not audience or audience != audience.strip() for audience in self.token_audiences):
+            raise UsageError("--token-audiences entries must be non-empty, without spaces around them")
+
+    @property
+    def tenancy_rules(self) -> tenancy.Rules:
+        """What tenants may do, as the cluster admin set it (secretsync.tenancy)."""
+        return tenancy.Rules(allowed_servers=self.allowed_servers, token_audiences=self.token_audiences)
 
     @property
     def clusterwide(self) -> bool:
         return not self.watch_namespaces
 
 
-def split_namespaces(values: tuple[str, ...]) -> tuple[str, ...]:
-    """Accept ``--watch-namespace a --watch-namespace b`` and ``SECRETSYNC_WATCH_NAMESPACE="a,b"``."""
+def split_list(values: tuple[str, ...]) -> tuple[str, ...]:
+    """A list flag: ``--watch-namespace a --watch-namespace b`` or ``SECRETSYNC_WATCH_NAMESPACE="a,b"``."""
     out: list[str] = []
     for value in values:
         for part in re.split(r"[,\s]+", value):

@@ -48,6 +48,15 @@ class SpecError(SecretSyncError):
         super().__init__(f"{path}: {problem}" if path else problem)
 
 
+class NotPermitted(SpecError):
+    """The spec asks for something a tenant may not have (secretsync/tenancy.py decides).
+
+    Permanent until the spec (or the cluster admin's settings) change; never retried.
+    """
+
+    reason = "NotPermitted"
+
+
 class UnsealError(SecretSyncError):
     """A sealed value cannot be decrypted: wrong key, wrong scope or corrupt data."""
 
@@ -80,6 +89,14 @@ class SecretNotFound(ProviderError):
     retryable = True
 
 
+class PropertyNotFound(ProviderError):
+    """The remote secret exists but has no such property: not a missing secret, so it never
+    drives deletionPolicy (a typo in ``property`` must not delete a good Secret)."""
+
+    reason = "PropertyNotFound"
+    retryable = True
+
+
 class ProviderAuthError(ProviderError):
     """The backend rejected our credentials; retried, with a long delay."""
 
@@ -92,3 +109,12 @@ class ProviderUnavailable(ProviderError):
 
     reason = "ProviderUnavailable"
     retryable = True
+
+
+INTERNAL_REASON = "InternalError"
+
+
+def unexpected(exc: BaseException) -> str:
+    """The status message for an exception nobody foresaw: its type only, since its text may hold
+    anything (a value included); the operator logs the type too, and retries."""
+    return f"unexpected {type(exc).__name__} in the operator (see its log); retried"

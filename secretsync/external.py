@@ -29,8 +29,10 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
-from secretsync import kube, model, providers, status, templating
+from secretsync import kube, model, ownership, providers, status, templating, tenancy
 from secretsync.errors import (
+    INTERNAL_REASON,
+    NotPermitted,
     OwnershipConflict,
     ProviderAuthError,
     ProviderError,
@@ -38,6 +40,7 @@ from secretsync.errors import (
     SecretSyncError,
     SpecError,
     TemplateError,
+    unexpected,
 )
 from secretsync.metrics import Metrics
 from secretsync.providers import paths
@@ -50,8 +53,7 @@ GROUP_VERSION = "secretsync.io/v1alpha1"
 ES_PLURAL = "externalsecrets"
 STORE_PLURALS = {"SecretStore": "secretstores", "ClusterSecretStore": "clustersecretstores"}
 DATA_HASH = "secretsync.io/data-hash"
-OWNER_ANNOTATION = "secretsync.io/external-secret"
-MANAGED_ANNOTATION = "secretsync.io/managed"
+OWNER_ANNOTATION = ownership.OWNER_ANNOTATION
 JITTER = 0.1
 STORE_WAIT_REASONS = frozenset({"StoreNotReady", "StoreNotFound"})
 
@@ -131,8 +133,10 @@ class ExternalController:
         executor: Executor,
         *,
         scheduler: Scheduler | None = None,
+        rules: tenancy.Rules | None = None,
     ) -> None:
         self.api = api
+        self.rules = rules or tenancy.Rules()
         self.metrics = metrics
         self.executor = executor
         self.scheduler = scheduler or Scheduler()
@@ -217,6 +221,8 @@ class ExternalController:
             except ReferentCredentials:
                 ready, reason = True, "Valid"
                 message = "credentials are read in each ExternalSecret's namespace: checked at every sync"
+            except NotPermitted as exc:
+                ready, reason, message = False, exc.reason, str(exc)
             except SpecError as exc:
                 ready, reason, message = False, "InvalidProviderConfig", str(exc)
             except ProviderAuthError as exc:
@@ -236,7 +242,10 @@ class ExternalController:
                 # (e.g. at operator start) wakes only the ExternalSecrets that were waiting for it.
                 changed = previous is not None and previous[:2] != (uid, generation)
                 await self._wake_users(key, only_waiting=not changed)
-            elif retry is not None:
+            elif previous is None or previous[2]:
+                # Now known bad: ExternalSecrets waiting for the store show why, not "not validated yet".
+                await self._wake_users(key, only_waiting=True)
+            if not ready and retry is not None:
                 self.scheduler.schedule(("store", key), retry, lambda: self._recheck_store(kind, key))
 
     async def _recheck_store(self, kind: str, key: StoreKey) -> None:
@@ -274,7 +283,19 @@ class ExternalController:
                     provider=spec.provider_name, event=event
                 ).inc(),
             )
-            return providers.create(spec.provider_name, context)
+            provider = providers.create(spec.provider_name, context)
+            try:  # before the provider's first network call: what it declared, judged in one place
+                tenancy.check_access(
+                    store_kind=spec.kind,
+                    store_ref=spec.ref,
+                    operator_identity=spec.operator_identity,
+                    access=provider.access,
+                    rules=self.rules,
+                )
+            except NotPermitted:
+                provider.close()
+                raise
+            return provider
 
         self._loop = asyncio.get_running_loop()
         return await self.providers.get(key, build, self.executor)
@@ -308,13 +329,24 @@ class ExternalController:
     def _mint_token(
         self, spec: model.StoreSpec, name: str, ns: str | None, audiences: tuple[str, ...], es_ns: str | None
     ) -> str:
+        """The one gateway to ServiceAccount tokens: namespace rules, the admin's mark on the
+        ServiceAccount and the audience rules (secretsync.tenancy) before any TokenRequest."""
         namespace = self._namespace_for(spec, ns, es_ns)
+        granted = tenancy.token_audiences(
+            audiences, self.rules, "spec.provider.vault.auth.kubernetes.serviceAccountRef.audiences"
+        )
+        account_path = kube.path_for("v1", "serviceaccounts", namespace, name)
+        try:
+            account = self._on_loop(self.api.get(account_path))
+        except kube.ApiError as exc:
+            raise ProviderAuthError(f"cannot read ServiceAccount {namespace}/{name}: {exc}") from None
+        tenancy.check_token_subject(account, namespace, name)
         body = {
             "apiVersion": "authentication.k8s.io/v1",
             "kind": "TokenRequest",
-            "spec": {"audiences": list(audiences), "expirationSeconds": 600},
+            "spec": {"audiences": list(granted), "expirationSeconds": tenancy.TOKEN_LIFETIME},
         }
-        path = kube.path_for("v1", "serviceaccounts", namespace, name, "token")
+        path = f"{account_path}/token"
         try:
             answer = self._on_loop(self.api.create(path, body))
         except kube.ApiError as exc:
@@ -406,12 +438,16 @@ class ExternalController:
             try:
                 if spec is None:
                     outcome = Outcome(
-                        False, "InvalidSpec", f"{invalid}; fix the ExternalSecret and re-apply it"
+                        False, invalid.reason, f"{invalid}; fix the ExternalSecret and re-apply it"
                     )
                 else:
                     outcome = await self._reconcile(body, spec)
             except SecretSyncError as exc:  # anything unforeseen still becomes a clear status
-                outcome = Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
+                retry = self.backoff.next_delay(uid) if exc.retryable else None
+                outcome = Outcome(False, exc.reason, str(exc), retry=retry)
+            except Exception as exc:  # a bug: still a status for this generation, never a value
+                logger.error("ExternalSecret %s/%s: unexpected %s", ns, name, type(exc).__name__)
+                outcome = Outcome(False, INTERNAL_REASON, unexpected(exc), retry=self.backoff.next_delay(uid))
             self.metrics.sync_duration.observe(time.perf_counter() - started)
             self.metrics.syncs.labels(namespace=ns, name=name).inc()
             await self._report(body, outcome, spec)
@@ -517,17 +553,20 @@ class ExternalController:
         except ProviderError as exc:
             return Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
         except SpecError as exc:
-            return Outcome(False, "InvalidSpec", str(exc))
+            return Outcome(False, exc.reason, str(exc))
         if values is None:  # every source gone and deletionPolicy Delete
             return await self._delete_target(body, spec)
-        try:
-            desired = self._render(spec, values)
+        try:  # off the event loop: a template's time budget bounds a worker thread, not the loop
+            desired = await asyncio.get_running_loop().run_in_executor(
+                self.executor, self._render, spec, values
+            )
         except TemplateError as exc:
             return Outcome(False, "TemplateFailed", f"spec.target.template: {exc}")
         try:
             return await self._write(body, spec, desired)
         except OwnershipConflict as exc:
-            return Outcome(False, exc.reason, str(exc))
+            # The other writer may go away (deleted, retargeted): look again, slowly (backoff to 5 min).
+            return Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
         except kube.ApiError as exc:
             return Outcome(
                 False,
@@ -702,7 +741,7 @@ class ExternalController:
         desired["metadata"]["namespace"] = ns
         if policy == "Owner":
             desired["metadata"]["ownerReferences"] = [kube.controller_reference(body)]
-        else:
+        elif policy == "Orphan":
             desired["metadata"]["annotations"][OWNER_ANNOTATION] = f"{ns}/{name}"
         if existing is None:
             if policy == "Merge":
@@ -721,7 +760,16 @@ class ExternalController:
                 )
             self._secret_rv[f"{ns}/{name}"] = _meta(created).get("resourceVersion", "")
             return Outcome(True, "SecretSynced", done, action="Created", synced=True)
-        self._check_ownership(existing, body, policy, ns, target)
+        if policy == "Merge":
+            others = [n for n in ownership.merged_keys(existing) if n != name]
+            live = [n for n in others if await self.api.get(kube.path_for(GROUP_VERSION, ES_PLURAL, ns, n))]
+            claims = ownership.check_merge(existing, body, desired["data"], live)
+            desired["metadata"]["annotations"][ownership.MERGED_KEYS_ANNOTATION] = ownership.encode_claims(
+                claims
+            )
+        else:
+            mine = (_meta(existing).get("annotations") or {}).get(OWNER_ANNOTATION) == f"{ns}/{name}"
+            ownership.check_adopt(existing, body, own_mark=policy == "Orphan" and mine, merge_hint=True)
         merged = self._merge(existing, desired, policy)
         if kube.same_secret(existing, merged):
             self._secret_rv[f"{ns}/{name}"] = _meta(existing).get("resourceVersion", "")
@@ -739,28 +787,6 @@ class ExternalController:
             return Outcome(False, "ApiError", f"Secret {ns}/{target} changed while updating it", retry=1.0)
         self._secret_rv[f"{ns}/{name}"] = _meta(replaced).get("resourceVersion", "")
         return Outcome(True, "SecretSynced", done, action="Updated", synced=True)
-
-    @staticmethod
-    def _check_ownership(existing: Body, es: Body, policy: str, ns: str, target: str) -> None:
-        emeta = _meta(existing)
-        annotations = emeta.get("annotations") or {}
-        esm = _meta(es)
-        if policy == "Merge" or annotations.get(MANAGED_ANNOTATION) == "true":
-            return
-        if policy == "Owner" and kube.is_controlled_by(existing, es):
-            return
-        if (
-            policy == "Orphan"
-            and annotations.get(OWNER_ANNOTATION) == f"{esm.get('namespace')}/{esm.get('name')}"
-        ):
-            return
-        controller = kube.controller_of(existing)
-        by = f" (controlled by {controller.get('kind')} {controller.get('name')})" if controller else ""
-        raise OwnershipConflict(
-            f"Secret {ns}/{target} exists and is not managed by this ExternalSecret{by}; left untouched. "
-            f"Fix: delete it, choose another spec.target.name, use creationPolicy Merge, "
-            f"or annotate it {MANAGED_ANNOTATION}=true"
-        )
 
     @staticmethod
     def _merge(existing: Body, desired: Body, policy: str) -> Body:
@@ -783,8 +809,8 @@ class ExternalController:
         if dmeta.get("ownerReferences"):
             refs = [r for r in meta.get("ownerReferences") or [] if not r.get("controller")]
             meta["ownerReferences"] = refs + dmeta["ownerReferences"]
-        if desired.get("immutable"):
-            out["immutable"] = True
+        if desired.get("immutable") and policy != "Merge":
+            out["immutable"] = True  # never on a Secret we merge into: it is not ours to freeze
         return out
 
     async def _delete_target(self, body: Body, spec: model.ExternalSecretSpec) -> Outcome:
@@ -862,10 +888,5 @@ def _property(whole: bytes, ref: RemoteRef, where: str) -> bytes:
     """``ref.property`` of a whole remote value (JSON), as the providers select it."""
     if ref.property is None:
         return whole
-    try:
-        payload = json.loads(whole)
-    except ValueError:
-        raise SpecError(
-            f"{where}.property", f"{ref.key} is not JSON, so it has no property {ref.property!r}"
-        ) from None
+    payload = paths.document(whole, ref.key, ref.property)
     return paths.to_bytes(paths.select(payload, ref.property, where=ref.key))

@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
+from secretsync import regex, tenancy
 from secretsync.errors import SpecError
 from secretsync.providers.base import FindSpec, RemoteRef
 
@@ -229,6 +230,7 @@ class StoreSpec:
     conditions: tuple[StoreCondition, ...] = ()  # ClusterSecretStore only; () = every namespace
     refresh_interval: int = 0  # seconds; accepted for ESO manifests (0 = operator default)
     controller: str | None = None  # accepted for ESO manifests, ignored
+    operator_identity: bool = False  # ClusterSecretStore spec.useOperatorIdentity (secretsync.tenancy)
 
     @property
     def ref(self) -> str:
@@ -424,6 +426,7 @@ STORE_SPEC_SCHEMA: Final = _obj(("provider",), **_STORE_COMMON)
 CLUSTER_STORE_SPEC_SCHEMA: Final = _obj(
     ("provider",),
     **_STORE_COMMON,
+    useOperatorIdentity=_BOOL,
     conditions=_list(
         _obj(
             namespaces=_list(_NS),
@@ -604,9 +607,10 @@ def _check_keys(mapping: Mapping[str, Any], path: str, what: str) -> None:
 
 
 def _compile(pattern: str, path: str) -> None:
+    """Tenant patterns run on RE2 (secretsync.regex): linear time, Go's regexp syntax, as in ESO."""
     try:
-        re.compile(pattern)
-    except re.error as exc:
+        regex.compile(pattern)
+    except regex.RegexError as exc:
         raise SpecError(path, f"is not a valid regular expression: {exc}") from None
 
 
@@ -711,10 +715,10 @@ def _parse_template(template: Mapping[str, Any]) -> TemplateSpec:
     )
 
 
-def _remote_ref(ref: Mapping[str, Any]) -> RemoteRef:
-    return RemoteRef(
-        key=str(ref["key"]), property=_opt_str(ref, "property"), version=_opt_str(ref, "version")
-    )
+def _remote_ref(ref: Mapping[str, Any], path: str) -> RemoteRef:
+    key = str(ref["key"])
+    tenancy.confine_path(key, f"{path}.key")  # no '..' out of the store's path, for every provider
+    return RemoteRef(key=key, property=_opt_str(ref, "property"), version=_opt_str(ref, "version"))
 
 
 def _parse_data(index: int, entry: Mapping[str, Any]) -> DataEntry:
@@ -724,7 +728,7 @@ def _parse_data(index: int, entry: Mapping[str, Any]) -> DataEntry:
     ref = _sub(entry, "remoteRef")
     return DataEntry(
         secret_key=secret_key,
-        ref=_remote_ref(ref),
+        ref=_remote_ref(ref, f"{path}.remoteRef"),
         decoding=_opt_str(ref, "decodingStrategy") or "None",
     )
 
@@ -736,13 +740,18 @@ def _parse_data_from(index: int, entry: Mapping[str, Any]) -> DataFromEntry:
         raise SpecError(path, "set exactly one of extract or find")
     if extract is not None:
         ref = _sub(entry, "extract")
-        return DataFromEntry(extract=_remote_ref(ref), decoding=_opt_str(ref, "decodingStrategy") or "None")
+        return DataFromEntry(
+            extract=_remote_ref(ref, f"{path}.extract"), decoding=_opt_str(ref, "decodingStrategy") or "None"
+        )
     spec = _sub(entry, "find")
+    find_path = _opt_str(spec, "path")
+    if find_path is not None:
+        tenancy.confine_path(find_path, f"{path}.find.path")
     regexp = _opt_str(_sub(spec, "name"), "regexp")
     if regexp is not None:
         _compile(regexp, f"{path}.find.name.regexp")
     return DataFromEntry(
-        find=FindSpec(path=_opt_str(spec, "path"), name_regexp=regexp, tags=_frozen(spec.get("tags"))),
+        find=FindSpec(path=find_path, name_regexp=regexp, tags=_frozen(spec.get("tags"))),
         decoding=_opt_str(spec, "decodingStrategy") or "None",
     )
 
@@ -792,6 +801,7 @@ def parse_store(body: Mapping[str, Any], kind: str | None = None) -> StoreSpec:
         conditions=conditions,
         refresh_interval=int(spec.get("refreshInterval") or 0),
         controller=_opt_str(spec, "controller"),
+        operator_identity=kind == CLUSTER_SECRET_STORE and spec.get("useOperatorIdentity") is True,
     )
 
 
@@ -835,8 +845,8 @@ def _check_own_namespace(section: Mapping[str, Any], path: str, namespace: str) 
 def _parse_condition(index: int, cond: Mapping[str, Any]) -> StoreCondition:
     path = f"spec.conditions[{index}]"
     regexes = tuple(str(r) for r in cond.get("namespaceRegexes") or [])
-    for i, regex in enumerate(regexes):
-        _compile(regex, f"{path}.namespaceRegexes[{i}]")
+    for i, pattern in enumerate(regexes):
+        _compile(pattern, f"{path}.namespaceRegexes[{i}]")
     selector = None
     if cond.get("namespaceSelector") is not None:
         selector = _parse_selector(_sub(cond, "namespaceSelector"), f"{path}.namespaceSelector")
@@ -897,7 +907,7 @@ def store_allows(store: StoreSpec, namespace: str, namespace_labels: Mapping[str
             return True
         if cond.namespace_selector is not None and cond.namespace_selector.matches(labels):
             return True
-        if any(re.search(regex, namespace) for regex in cond.namespace_regexes):
+        if any(regex.search(pattern, namespace) for pattern in cond.namespace_regexes):
             return True
     return False
 

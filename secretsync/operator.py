@@ -277,7 +277,9 @@ async def run(
     sealed = SealedController(api, key_manager, metrics, executor, scheduler=scheduler)
     # Provider SDK calls block on the network: a larger pool of their own, apart from RSA.
     io_executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="secretsync-provider")
-    external = ExternalController(api, metrics, io_executor, scheduler=scheduler)
+    external = ExternalController(
+        api, metrics, io_executor, scheduler=scheduler, rules=settings.tenancy_rules
+    )
     runtime = Runtime(
         settings=settings,
         metrics=metrics,

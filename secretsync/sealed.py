@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
-from secretsync import kube, sealing, status, templating
-from secretsync.errors import SpecError, TemplateError
+from secretsync import kube, ownership, sealing, status, templating
+from secretsync.errors import INTERNAL_REASON, OwnershipConflict, SpecError, TemplateError, unexpected
 from secretsync.keys import KeyManager
 from secretsync.metrics import Metrics
 from secretsync.scheduler import Backoff, Scheduler
@@ -31,8 +31,6 @@ logger = logging.getLogger("secretsync.sealed")
 
 GROUP_VERSION = sealing.API_VERSION
 PLURAL = "sealedsecrets"
-MANAGED_ANNOTATION = "secretsync.io/managed"
-BITNAMI_MANAGED_ANNOTATION = "sealedsecrets.bitnami.com/managed"
 
 Body = dict[str, Any]
 
@@ -55,13 +53,6 @@ _meta = kube.meta
 def _ref(body: Mapping[str, Any]) -> str:
     meta = _meta(body)
     return f"{meta.get('namespace')}/{meta.get('name')}"
-
-
-def _is_managed(secret: Mapping[str, Any]) -> bool:
-    annotations = _meta(secret).get("annotations") or {}
-    return (
-        annotations.get(MANAGED_ANNOTATION) == "true" or annotations.get(BITNAMI_MANAGED_ANNOTATION) == "true"
-    )
 
 
 def merge_secret(existing: Body, desired: Body, owner_ref: Body) -> Body:
@@ -180,7 +171,11 @@ class SealedController:
         lock = self._locks.setdefault(uid, asyncio.Lock())
         async with lock:
             fingerprint = self._fingerprint(body)
-            outcome = await self._reconcile(body)
+            try:
+                outcome = await self._reconcile(body)
+            except Exception as exc:  # a bug: still a status for this generation, never a value
+                logger.error("SealedSecret %s: unexpected %s", _ref(body), type(exc).__name__)
+                outcome = Outcome(False, INTERNAL_REASON, unexpected(exc), retry=True)
             await self._report(body, outcome)
             key = (str(_meta(body).get("namespace")), str(_meta(body).get("name")))
             if outcome.waits_for_key:
@@ -212,8 +207,10 @@ class SealedController:
             if not len(self.keys.ring):
                 hint = "the operator has no active sealing key yet"
             return Outcome(False, "UnsealFailed", f"{result.message}. Fix: {hint}", waits_for_key=True)
-        try:
-            rendered = templating.render(result.template_data, result.values)
+        try:  # off the event loop: a template's time budget bounds a worker thread, not the loop
+            rendered = await loop.run_in_executor(
+                self.executor, templating.render, result.template_data, result.values
+            )
             desired = sealing.build_secret(body, result, rendered_template_data=rendered)
         except TemplateError as exc:
             return Outcome(False, "TemplateFailed", f"spec.template.data: {exc}")
@@ -241,15 +238,11 @@ class SealedController:
                 )
             self._secret_rv[uid] = _meta(created).get("resourceVersion", "")
             return Outcome(True, "Unsealed", done, action="created")
-        if not (kube.is_controlled_by(existing, sealed) or _is_managed(existing)):
+        try:
+            ownership.check_adopt(existing, sealed)
+        except OwnershipConflict as exc:
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
-            return Outcome(
-                False,
-                "SecretNotOwned",
-                f"Secret {ns}/{name} exists and is not managed by this SealedSecret; left untouched. "
-                f"Fix: delete that Secret, or annotate it {MANAGED_ANNOTATION}=true "
-                "to let secretsync take it over",
-            )
+            return Outcome(False, exc.reason, str(exc))
         merged = merge_secret(existing, desired, owner_ref)
         if kube.same_secret(existing, merged):
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")

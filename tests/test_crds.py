@@ -177,6 +177,9 @@ def test_store_crds_share_the_provider_schema() -> None:
     ss, css = (_schema(CRDS[n]) for n in ("secretstores.yaml", "clustersecretstores.yaml"))
     css_spec = copy.deepcopy(_at(css, "spec"))
     del css_spec["properties"]["conditions"]
+    # Only a cluster admin's store may opt in to the operator's own identity (secretsync.tenancy).
+    assert css_spec["properties"].pop("useOperatorIdentity")["type"] == "boolean"
+    assert "useOperatorIdentity" not in _at(ss, "spec")["properties"]
     assert _at(ss, "spec") == css_spec
     assert _at(ss, "status") == _at(css, "status")
 

@@ -37,6 +37,7 @@ NEEDED_CLUSTERWIDE = {
     *((GROUP, r, v) for r in CUSTOM for v in ("get", "list", "watch", "patch")),
     *((GROUP, f"{r}/status", v) for r in CUSTOM for v in ("get", "patch", "update")),
     *((g, "events", v) for g in ("", "events.k8s.io") for v in ("create", "patch")),
+    ("", "serviceaccounts", "get"),  # Vault kubernetes auth: the admin's mark on the ServiceAccount
     ("", "serviceaccounts/token", "create"),  # Vault kubernetes auth (TokenRequest)
     *(("", "namespaces", v) for v in ("get", "list", "watch")),  # ClusterSecretStore conditions
     *(("apiextensions.k8s.io", "customresourcedefinitions", v) for v in ("get", "list", "watch")),
@@ -46,6 +47,7 @@ NEEDED_PER_NAMESPACE = {
     *((GROUP, r, v) for r in NAMESPACED_CUSTOM for v in ("get", "list", "watch", "patch")),
     *((GROUP, f"{r}/status", v) for r in NAMESPACED_CUSTOM for v in ("get", "patch", "update")),
     *((g, "events", v) for g in ("", "events.k8s.io") for v in ("create", "patch")),
+    ("", "serviceaccounts", "get"),
     ("", "serviceaccounts/token", "create"),
 }
 # leader.py: get, create, then replace (PUT = update) the Lease secretsync-operator.
@@ -337,7 +339,7 @@ def test_argocd_health_checks() -> None:
 def test_dockerfile() -> None:
     text = (ROOT / "Dockerfile").read_text()
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    assert lines[0] == "FROM python:3.11-slim"
+    assert lines[0].startswith("FROM python:3.11-slim-bookworm@sha256:")
     (user,) = [line for line in lines if line.startswith("USER ")]
     assert user.split()[1].split(":")[0] == "65532"
     assert 'ENTRYPOINT ["secretsync"]' in lines and 'CMD ["operator"]' in lines

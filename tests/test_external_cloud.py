@@ -40,6 +40,33 @@ def _store(name: str, provider: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _cluster_store(name: str, provider: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "ClusterSecretStore",
+        "metadata": {"name": name},
+        "spec": {"provider": provider, **spec},
+    }
+
+
+def _aws_auth(env: ExternalEnv) -> dict[str, Any]:
+    """A Secret with (moto's dummy) access keys in NS, and the store auth naming it."""
+    env.emu.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "aws-creds", "namespace": NS},
+            "stringData": {"id": "AKIDEXAMPLE", "key": "secret-example"},
+        }
+    )
+    return {
+        "secretRef": {
+            "accessKeyIDSecretRef": {"name": "aws-creds", "key": "id"},
+            "secretAccessKeySecretRef": {"name": "aws-creds", "key": "key"},
+        }
+    }
+
+
 def _force_sync(env: ExternalEnv, name: str) -> None:
     env.emu.patch(
         API, "ExternalSecret", name, {"metadata": {"annotations": {"force-sync": str(time.time())}}}, NS
@@ -70,13 +97,17 @@ def test_aws_secrets_manager_reads_and_calls_per_cycle(
     sm.create_secret(Name="team/one", SecretString="1", Tags=[{"Key": "team", "Value": "a"}])
     sm.create_secret(Name="team/two", SecretString="2", Tags=[{"Key": "team", "Value": "a"}])
     proc = _start(operator_factory)
-    env.emu.create(_store("aws", {"aws": {"service": "SecretsManager", "region": "us-east-1"}}))
-    env.wait_reason("SecretStore", "aws", NS, "Valid")
+    # The operator's own AWS identity (moto's keys in its environment), which a cluster admin's
+    # ClusterSecretStore may use only by opting in.
+    aws = {"aws": {"service": "SecretsManager", "region": "us-east-1"}}
+    env.emu.create(_cluster_store("aws", aws, useOperatorIdentity=True))
+    env.wait_reason("ClusterSecretStore", "aws", None, "Valid")
     env.emu.create(
         external_secret(
             "es",
             NS,
             "aws",
+            secretStoreRef={"name": "aws", "kind": "ClusterSecretStore"},
             data=[
                 {"secretKey": "user", "remoteRef": {"key": "app/db", "property": "user"}},
                 {"secretKey": "password", "remoteRef": {"key": "app/db", "property": "password"}},
@@ -114,20 +145,7 @@ def test_aws_parameter_store_and_deletion(env: ExternalEnv, moto: Any, operator_
     ssm.put_parameter(Name="/app/list", Value="a,b,c", Type="StringList")
     ssm.put_parameter(Name="/app/secret", Value=CANARY, Type="SecureString")
     ssm.put_parameter(Name="/gone", Value="x", Type="String")
-    env.emu.create(
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "aws-creds", "namespace": NS},
-            "stringData": {"id": "AKIDEXAMPLE", "key": "secret-example"},
-        }
-    )
-    auth = {
-        "secretRef": {
-            "accessKeyIDSecretRef": {"name": "aws-creds", "key": "id"},
-            "secretAccessKeySecretRef": {"name": "aws-creds", "key": "key"},
-        }
-    }
+    auth = _aws_auth(env)
     proc = _start(operator_factory)
     env.emu.create(_store("ssm", {"aws": {"service": "ParameterStore", "region": "us-east-1", "auth": auth}}))
     env.emu.create(
@@ -167,7 +185,8 @@ def test_aws_parameter_store_and_deletion(env: ExternalEnv, moto: Any, operator_
 def test_aws_outage_keeps_the_secret_and_recovers(env: ExternalEnv, moto: Any, operator_factory: Any) -> None:
     moto.boto3_client("secretsmanager").create_secret(Name="k", SecretString=CANARY)
     proc = _start(operator_factory)
-    env.emu.create(_store("aws", {"aws": {"service": "SecretsManager", "region": "us-east-1"}}))
+    auth = _aws_auth(env)
+    env.emu.create(_store("aws", {"aws": {"service": "SecretsManager", "region": "us-east-1", "auth": auth}}))
     env.emu.create(
         external_secret(
             "es", NS, "aws", refreshInterval="1s", data=[{"secretKey": "k", "remoteRef": {"key": "k"}}]

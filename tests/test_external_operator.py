@@ -80,10 +80,10 @@ def test_token_auth_kv2_data_property_extract_and_template(
                     "type": "kubernetes.io/basic-auth",
                     "metadata": {"labels": {"app": "db"}},
                     "data": {
-                        "username": "{{ user }}",
-                        "password": "{{ password }}",
-                        "dsn": "pg://{{ user }}:{{ password }}@db/{{ first }}",
-                        "a": "{{ a }}",
+                        "username": "{{ .user }}",
+                        "password": "{{ .password }}",
+                        "dsn": "pg://{{ .user }}:{{ .password }}@db/{{ .first }}",
+                        "a": "{{ .a }}",
                     },
                 },
             },
@@ -190,10 +190,23 @@ def test_approle_and_kubernetes_auth(running: OperatorProcess, env: ExternalEnv,
     env.emu.create(vault_store("approle", NS, openbao.addr, approle_auth))
     policy_name = openbao.write_policy("k8s-reader", policy)
     mount = openbao.enable_kubernetes_auth(
-        env.emu.url, bound_sa_names=["vault-reader"], bound_namespaces=[NS], policies=[policy_name]
+        env.emu.url,
+        bound_sa_names=["vault-reader"],
+        bound_namespaces=[NS],
+        policies=[policy_name],
+        audience="vault",  # the fixed audience of the tokens secretsync mints
     )
     env.emu.create(
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "vault-reader", "namespace": NS}}
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            # an admin's mark: stores may mint tokens for this ServiceAccount
+            "metadata": {
+                "name": "vault-reader",
+                "namespace": NS,
+                "annotations": {"secretsync.io/allow-store-tokens": "true"},
+            },
+        }
     )
     k8s_auth = {
         "kubernetes": {

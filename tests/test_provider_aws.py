@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from secretsync.errors import ProviderAuthError, ProviderUnavailable, SecretNotFound, SpecError
+from secretsync.errors import (
+    PropertyNotFound,
+    ProviderAuthError,
+    ProviderUnavailable,
+    SecretNotFound,
+    SpecError,
+)
 from secretsync.providers import create
 from secretsync.providers.aws import AwsProvider, literal_prefix
 from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
@@ -108,9 +114,9 @@ def test_sm_reads_string_binary_and_properties(moto: Any, sm: Any) -> None:
     assert moto.calls["GetSecretValue"] == 8  # one per get, nothing else
     assert moto.total_calls == 8
 
-    with pytest.raises(SecretNotFound, match=r"app/plain is not JSON.*'user'"):
+    with pytest.raises(PropertyNotFound, match=r"app/plain is not JSON.*'user'"):
         provider.get(RemoteRef("app/plain", property="user"))
-    with pytest.raises(SecretNotFound, match=r"app/db has no property 'nope'"):
+    with pytest.raises(PropertyNotFound, match=r"app/db has no property 'nope'"):
         provider.get(RemoteRef("app/db", property="nope"))
 
 
@@ -211,7 +217,7 @@ def test_ssm_types_versions_and_properties(moto: Any, ssm: Any) -> None:
         provider.get(RemoteRef("/app/missing"))
     with pytest.raises(SecretNotFound, match=r"^aws: ssm parameter /app/url \(version 9\) not found$"):
         provider.get(RemoteRef("/app/url", version="9"))
-    with pytest.raises(SecretNotFound, match="is not JSON"):
+    with pytest.raises(PropertyNotFound, match="is not JSON"):
         provider.get(RemoteRef("/app/url", property="x"))
 
 
@@ -374,7 +380,7 @@ def test_canary_never_in_errors_or_logs(
     ]
     messages = []
     for attempt in attempts:
-        with pytest.raises((SecretNotFound, SpecError)) as info:
+        with pytest.raises((SecretNotFound, PropertyNotFound, SpecError)) as info:
             attempt()
         messages.append(str(info.value))
     assert all(CANARY not in m for m in messages), messages

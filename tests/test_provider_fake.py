@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from secretsync import providers
-from secretsync.errors import SecretNotFound, SpecError
+from secretsync.errors import PropertyNotFound, SecretNotFound, SpecError
 from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
 from secretsync.providers.fake import FakeProvider
 
@@ -70,10 +70,10 @@ def test_versions(fake: FakeProvider) -> None:
 def test_not_found_messages_name_key_and_property_only(fake: FakeProvider) -> None:
     with pytest.raises(SecretNotFound, match="fake: key 'nope' not found"):
         fake.get(RemoteRef("nope"))
-    with pytest.raises(SecretNotFound) as caught:
+    with pytest.raises(PropertyNotFound) as caught:
         fake.get(RemoteRef("app/db", property="missing"))
     assert str(caught.value) == "fake: key 'app/db' has no property 'missing'"
-    with pytest.raises(SecretNotFound) as caught:
+    with pytest.raises(PropertyNotFound) as caught:
         fake.get(RemoteRef("app/api", property="x"))
     assert "plain-token" not in str(caught.value)
     assert "is not JSON" in str(caught.value)

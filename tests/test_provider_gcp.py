@@ -23,6 +23,7 @@ import grpc
 
 from secretsync import providers
 from secretsync.errors import (
+    PropertyNotFound,
     ProviderAuthError,
     ProviderError,
     ProviderUnavailable,
@@ -183,14 +184,14 @@ def test_property_nested_and_list_index(gcp_fake: SecretManagerFake, store: GcpP
     assert store.get(RemoteRef("cfg", property="db.hosts.1.name")) == b"b"
     assert store.get(RemoteRef("cfg", property="db.hosts")) == b'[{"name":"a"},{"name":"b"}]'
     with pytest.raises(
-        SecretNotFound, match=r"secret projects/proj/secrets/cfg version latest has no property"
+        PropertyNotFound, match=r"secret projects/proj/secrets/cfg version latest has no property"
     ):
         store.get(RemoteRef("cfg", property="db.nope"))
 
 
 def test_property_on_non_json_is_a_clear_error(gcp_fake: SecretManagerFake, store: GcpProvider) -> None:
     gcp_fake.put_secret(f"{P}/plain", f"just text {CANARY}")
-    with pytest.raises(SpecError, match="is not JSON, so property 'user' cannot be selected") as caught:
+    with pytest.raises(PropertyNotFound, match=r"is not JSON, so it has no property 'user'") as caught:
         store.get(RemoteRef("plain", property="user"))
     assert CANARY not in str(caught.value)
 
@@ -495,19 +496,36 @@ def test_no_auth_no_adc_no_endpoint_is_an_auth_error(harness: Harness) -> None:
     assert time.monotonic() - started < 2
 
 
-def test_adc_from_environment_is_used(
+def test_adc_is_never_sent_to_an_endpoint_override(
     gcp_fake: SecretManagerFake, harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The operator has ADC; a store naming an endpoint gets anonymous credentials, never ADC."""
     key_file = tmp_path / "adc.json"
     key_file.write_bytes(service_account_json("adc@proj.iam.gserviceaccount.com"))
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
     gcp_fake.put_secret(f"{P}/db", "v1")
     provider = harness.build({"projectID": "proj", "endpoint": gcp_fake.endpoint})
+    assert provider.access.ambient_identity is False
     assert provider.get(RemoteRef("db")) == b"v1"
-    assert harness.events["login"] == 1
+    assert harness.events["login"] == 0
+    assert [call.authorization for call in gcp_fake.call_log] == [""]  # no bearer token was sent
     gcp_fake.fail_next(1, grpc.StatusCode.PERMISSION_DENIED)
-    with pytest.raises(ProviderAuthError, match=r"application default credentials \(adc@proj"):
+    with pytest.raises(ProviderAuthError, match=r"as anonymous credentials"):
         provider.get(RemoteRef("db"))
+
+
+def test_adc_without_endpoint_is_the_operators_identity(
+    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without auth and endpoint the provider declares ambient identity and loads ADC (no network)."""
+    key_file = tmp_path / "adc.json"
+    key_file.write_bytes(service_account_json("adc@proj.iam.gserviceaccount.com"))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    provider = harness.build({"projectID": "proj"})
+    assert provider.access.ambient_identity is True
+    _credentials, identity = provider._credentials()
+    assert identity == "application default credentials (adc@proj.iam.gserviceaccount.com)"
+    assert harness.events["login"] == 1
 
 
 def test_canary_never_in_errors_or_logs(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from secretsync.errors import SecretNotFound, SpecError
+from secretsync.errors import PropertyNotFound, SpecError
 from secretsync.providers import paths
 
 DOC: dict[str, Any] = {
@@ -59,7 +59,7 @@ def test_no_property_is_the_whole_document_as_compact_json_in_stored_order() -> 
     "prop", ["missing", "db.missing", "list.9.name", "list.x", "user.deeper", "db.ports.-1"]
 )
 def test_missing_property_is_not_found_naming_where_and_property_never_values(prop: str) -> None:
-    with pytest.raises(SecretNotFound) as caught:
+    with pytest.raises(PropertyNotFound) as caught:
         paths.select(DOC, prop, where="vault: secret/data/app/db")
     assert str(caught.value) == f"vault: secret/data/app/db has no property {prop!r}"
     assert "app" not in str(caught.value).replace("app/db", "")
@@ -163,5 +163,5 @@ def test_escaped_path_reaches_nested_value(keys: list[str], leaf: Any) -> None:
 def test_numeric_segments_index_lists(items: list[Any], data: st.DataObject) -> None:
     index = data.draw(st.integers(min_value=0, max_value=len(items) - 1))
     assert paths.select({"l": items}, f"l.{index}") == items[index]
-    with pytest.raises(SecretNotFound):
+    with pytest.raises(PropertyNotFound):
         paths.select({"l": items}, f"l.{len(items)}")

@@ -224,7 +224,7 @@ def test_template_data_is_rendered(running: OperatorProcess, env: SealedEnv) -> 
     _, cert = vector_key(4096)
     obj = seal(cert, secret("tpl", NS, {"user": "admin", "db-password": CANARY}))
     obj["spec"].setdefault("template", {})["data"] = {
-        "dsn": "postgres://{{ user }}:{{ data['db-password'] }}@db:5432/app"
+        "dsn": 'postgres://{{ .user }}:{{ index . "db-password" }}@db:5432/app'
     }
     _apply(env, obj)
     env.wait_ready("tpl", NS)
@@ -234,10 +234,10 @@ def test_template_data_is_rendered(running: OperatorProcess, env: SealedEnv) -> 
 def test_unknown_template_variable_is_reported(running: OperatorProcess, env: SealedEnv) -> None:
     _, cert = vector_key(4096)
     obj = seal(cert, secret("tpl-bad", NS, {"user": CANARY}))
-    obj["spec"].setdefault("template", {})["data"] = {"dsn": "{{ usr }}"}
+    obj["spec"].setdefault("template", {})["data"] = {"dsn": "{{ .usr }}"}
     _apply(env, obj)
     cond = env.wait_reason("tpl-bad", NS, "TemplateFailed")
-    assert "'usr' is undefined" in cond["message"]
+    assert "missing key: usr" in cond["message"]
     assert env.get_secret("tpl-bad", NS) is None
     _no_canary(cond["message"], running.logs())
 

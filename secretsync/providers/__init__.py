@@ -2,7 +2,7 @@
 
 ``spec.provider`` of a store has exactly one key (``vault``, ``aws``, ``gcpsm``,
 ``fake``); the registry maps it to a factory. Factories import their SDK
-lazily, so the operator pays for hvac, boto3 or the Google client only when a
+lazily, so the operator pays for boto3 or the Google client only when a
 store uses that backend, and a missing extra is a clear error, not a crash.
 """
 

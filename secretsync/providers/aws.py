@@ -43,8 +43,8 @@ Why this module looks the way it does:
 * **Fail fast.** Short timeouts and three attempts in botocore's standard retry mode: an outage is a
   ProviderUnavailable within seconds, and the controller's own backoff takes over.
 * **Errors are translated once, here**, naming the service, the operation and the key, never a value
-  or a credential. AWS's own message is kept only for validation errors, never for
-  signature/credential errors (a signature mismatch echoes the canonical request).
+  or a credential. Only AWS's error *code* is passed on, never its message: a signature mismatch
+  echoes the canonical request, and text from a server is not ours to vouch for.
 * **No secrets in debug logs.** botocore logs response bodies and canonical requests at DEBUG; a
   filter on those loggers drops their DEBUG records, so ``--log-level debug`` stays safe.
 """
@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping
@@ -66,9 +65,15 @@ from botocore import exceptions as bx
 from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
 
-from secretsync.errors import ProviderAuthError, ProviderError, ProviderUnavailable, SecretNotFound, SpecError
+from secretsync.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderUnavailable,
+    SecretNotFound,
+    SpecError,
+)
 from secretsync.providers import paths, specs
-from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
+from secretsync.providers.base import Access, FindSpec, RemoteRef, SecretKeyRef, StoreContext
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +244,8 @@ class AwsProvider:
         self._config = parse_config(context.spec)
         self._service = self._config.service
         self._noun = "secretsmanager secret" if self._service == "secretsmanager" else "ssm parameter"
+        # Without auth.secretRef every call (and AssumeRole of ``role``) runs as the operator itself.
+        self.access = Access(ambient_identity=self._config.auth is None)
         # Guards building/dropping the client: boto3 sessions are not thread-safe, clients are.
         self._lock = threading.Lock()
         self._client: Any = None
@@ -306,10 +313,7 @@ class AwsProvider:
 
     @staticmethod
     def _parse(subject: str, value: bytes, prop: str) -> Any:
-        try:
-            return json.loads(value)
-        except (ValueError, UnicodeDecodeError):
-            raise SecretNotFound(f"{subject} is not JSON, so it has no property {prop!r}") from None
+        return paths.document(value, subject, prop)
 
     def _find_secrets(self, spec: FindSpec) -> dict[str, bytes]:
         matcher = paths.compile_name_regexp(spec.name_regexp)
@@ -331,6 +335,7 @@ class AwsProvider:
                     continue
                 if all(tags.get(key) == value for key, value in spec.tags.items()):
                     names.append(name)
+                    paths.check_find_size(len(names))
         found: dict[str, bytes] = {}
         for start in range(0, len(names), BATCH_GET_IDS):
             chunk = names[start : start + BATCH_GET_IDS]
@@ -375,6 +380,7 @@ class AwsProvider:
                     name = str(parameter["Name"])
                     if matcher is None or matcher.search(name):
                         found[name] = str(parameter["Value"]).encode()
+                        paths.check_find_size(len(found))
             return found
         filters: list[dict[str, Any]] = [
             {"Key": f"tag:{key}", "Option": "Equals", "Values": [value]} for key, value in spec.tags.items()
@@ -394,6 +400,7 @@ class AwsProvider:
                 name = str(parameter["Name"])
                 if matcher is None or matcher.search(name):
                     names.append(name)
+                    paths.check_find_size(len(names))
         for start in range(0, len(names), GET_PARAMETERS_NAMES):
             chunk = names[start : start + GET_PARAMETERS_NAMES]
             answer = self._call("GetParameters", f"{chunk[0]}, ...", Names=chunk, WithDecryption=True)
@@ -446,9 +453,7 @@ class AwsProvider:
                     f"aws: {service} {operation} on {subject} unavailable: {status} {code}"
                 )
             if code in _INVALID or status == 400:
-                return SpecError(
-                    "remoteRef", f"aws: {service} {operation} on {subject} was rejected: {code}: {message}"
-                )
+                return SpecError("remoteRef", f"aws: {service} {operation} on {subject} was rejected: {code}")
             return ProviderError(f"aws: {service} {operation} on {subject} failed: {status} {code}")
         if isinstance(exc, bx.NoRegionError):
             return SpecError(f"{SPEC}.region", "is not set and boto3 found no default region (AWS_REGION)")
@@ -458,9 +463,13 @@ class AwsProvider:
                 f"set {SPEC}.auth.secretRef or configure the SDK default chain"
             )
         if isinstance(exc, bx.ParamValidationError):
-            return SpecError("remoteRef", f"aws: {service} {operation} on {subject}: invalid request: {exc}")
+            return SpecError(
+                "remoteRef", f"aws: {service} {operation} on {subject}: invalid request parameters"
+            )
         if isinstance(exc, bx.HTTPClientError | bx.ConnectionError):
-            return ProviderUnavailable(f"aws: {service} {operation} on {subject} unreachable: {exc}")
+            return ProviderUnavailable(
+                f"aws: {service} {operation} on {subject} unreachable ({type(exc).__name__})"
+            )
         if isinstance(exc, bx.BotoCoreError):
             return ProviderError(f"aws: {service} {operation} on {subject} failed: {type(exc).__name__}")
         return exc

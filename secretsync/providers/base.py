@@ -7,7 +7,7 @@ needs from the cluster arrives as plain values and callables in a
 (namespace rules are the reader's job, not the provider's), and a token
 minter for service-account tokens (Vault's kubernetes auth).
 
-Methods are synchronous: the backends' SDKs (hvac, boto3, google-cloud) are;
+Methods are synchronous: the backends' clients (requests, boto3, google-cloud) are;
 the controller calls them from a thread pool. Each provider translates its
 SDK's errors once, inside the provider, into :class:`SecretNotFound`,
 :class:`ProviderAuthError`, :class:`ProviderUnavailable` or :class:`SpecError`,
@@ -19,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
+
+from secretsync.tenancy import Access as Access  # re-exported: providers declare their access with it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +90,9 @@ class Provider(Protocol):
     """One authenticated client for one store identity, shared by every ExternalSecret using it."""
 
     name: str
+    access: Access
+    """What this store will do with whose identity, from its spec alone (set by the constructor,
+    before any network): the controller has secretsync.tenancy judge it before the first call."""
 
     def get(self, ref: RemoteRef) -> bytes:
         """One value: the remote secret, or its ``property``; raises SecretNotFound if absent."""

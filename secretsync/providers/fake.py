@@ -23,13 +23,12 @@ Semantics, matching ESO where it has them:
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from secretsync.errors import SecretNotFound, SpecError
 from secretsync.providers import paths
-from secretsync.providers.base import FindSpec, RemoteRef, StoreContext
+from secretsync.providers.base import Access, FindSpec, RemoteRef, StoreContext
 
 SPEC_PATH = "spec.provider.fake"
 
@@ -47,6 +46,7 @@ class FakeProvider:
     """Serves the entries of ``spec.provider.fake.data``; no I/O, no state beyond the spec."""
 
     name = "fake"
+    access = Access()  # in-memory: no identity, no server
 
     def __init__(self, context: StoreContext) -> None:
         self._entries = parse_entries(context.spec)
@@ -58,12 +58,7 @@ class FakeProvider:
         if not ref.property:
             return entry.value.encode()
         where = _describe(entry)
-        try:
-            document = json.loads(entry.value)
-        except ValueError:
-            raise SecretNotFound(
-                f"fake: {where} is not JSON, so it has no property {ref.property!r}"
-            ) from None
+        document = paths.document(entry.value, f"fake: {where}", ref.property)
         return paths.to_bytes(paths.select(document, ref.property, where=f"fake: {where}"))
 
     def get_map(self, ref: RemoteRef) -> dict[str, bytes]:

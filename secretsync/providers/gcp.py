@@ -13,10 +13,12 @@ Spec (defaults in brackets)::
 ``auth.workloadIdentity`` / ``workloadIdentityFederation`` (ESO) are not supported: on GKE with
 Workload Identity, omit ``auth`` and ADC picks up the pod's identity from the metadata server.
 
-Credentials without ``auth``: Application Default Credentials (``GOOGLE_APPLICATION_CREDENTIALS``,
-gcloud's ADC file, the metadata server). If ADC finds nothing and ``endpoint`` is set, the client
-uses anonymous credentials: that is how emulators and private endpoints behind an authenticating
-proxy are reached, without a new CRD field. Without ``endpoint``, no ADC is a ProviderAuthError.
+Credentials without ``auth``: with ``endpoint`` set, anonymous credentials (that is how emulators
+and private endpoints behind an authenticating proxy are reached; the operator's own token never
+goes to a host a store names). Without ``endpoint``: Application Default Credentials
+(``GOOGLE_APPLICATION_CREDENTIALS``, gcloud's ADC file, the metadata server), which are the
+operator's own identity, so secretsync.tenancy allows them only to a ClusterSecretStore that opts
+in with ``spec.useOperatorIdentity: true``. A service-account key's ``token_uri`` must be Google's.
 
 Reads, as ESO does them: ``get`` is ``AccessSecretVersion`` of ``remoteRef.version`` [``latest``],
 the payload bytes as stored (binary is fine), or with ``property`` the value :func:`paths.select`
@@ -48,10 +50,10 @@ Why this module looks the way it does:
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import re
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -66,9 +68,10 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports.gr
 )
 from google.oauth2 import service_account
 
+from secretsync import limits
 from secretsync.errors import ProviderAuthError, ProviderError, ProviderUnavailable, SecretNotFound, SpecError
 from secretsync.providers import paths, specs
-from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
+from secretsync.providers.base import Access, FindSpec, RemoteRef, SecretKeyRef, StoreContext
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.initial_reconnect_backoff_ms", 250),
     ("grpc.min_reconnect_backoff_ms", 250),
     ("grpc.max_reconnect_backoff_ms", 5000),
+    # A secret version holds at most 64 KiB; an endpoint sending more is not Secret Manager.
+    ("grpc.max_receive_message_length", limits.PROVIDER_MAX_RESPONSE_BYTES),
 )
 AUTH_METHODS = ("secretRef",)
 _SECRET_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -174,8 +179,8 @@ def service_account_credentials(raw: bytes, ref: SecretKeyRef) -> tuple[Credenti
     """
     where = f"Secret key {_ref_text(ref)}"
     try:
-        info = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        info = paths.loads(raw)
+    except ValueError:
         info = None
     if not isinstance(info, dict):
         raise ProviderAuthError(f"gcp: {where} is not a service-account key JSON (not a JSON object)")
@@ -186,6 +191,12 @@ def service_account_credentials(raw: bytes, ref: SecretKeyRef) -> tuple[Credenti
     missing = [f for f in _KEY_FIELDS if not isinstance(info.get(f), str) or not info[f]]
     if missing:
         raise ProviderAuthError(f"gcp: service-account key in {where} lacks {', '.join(missing)}")
+    if not _is_google_token_uri(info["token_uri"]):
+        # google-auth POSTs a signed assertion to token_uri and reports the answer: a key naming
+        # another host would make the operator probe any server a tenant chooses.
+        raise ProviderAuthError(
+            f"gcp: service-account key in {where} has a token_uri that is not an https Google endpoint"
+        )
     try:
         credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
             info, scopes=[CLOUD_PLATFORM]
@@ -195,6 +206,17 @@ def service_account_credentials(raw: bytes, ref: SecretKeyRef) -> tuple[Credenti
             f"gcp: service-account key in {where} has an unusable private_key (not an RSA PEM key)"
         ) from None
     return credentials, f"service account {info['client_email']}"
+
+
+def _is_google_token_uri(uri: str) -> bool:
+    try:
+        parsed = urllib.parse.urlsplit(uri)
+    except ValueError:
+        return False
+    host = (parsed.hostname or "").lower()
+    return parsed.scheme == "https" and (
+        host in ("oauth2.googleapis.com", "accounts.google.com") or host.endswith(".googleapis.com")
+    )
 
 
 def _ref_text(ref: SecretKeyRef) -> str:
@@ -228,6 +250,11 @@ class GcpProvider:
         """Validate the spec (SpecError if malformed); no credentials and no network until first use."""
         self._context = context
         self._config = parse_config(context.spec)
+        # No auth: Application Default Credentials, the operator's own identity, unless an endpoint
+        # is set, where the client goes anonymous: the operator's token never goes to such a host.
+        ambient = self._config.key_ref is None and not self._config.endpoint_overridden
+        endpoint = ((f"{SPEC}.endpoint", self._config.endpoint),) if self._config.endpoint_overridden else ()
+        self.access = Access(ambient_identity=ambient, servers=endpoint)
         self._lock = threading.Lock()  # guards building / dropping the client only
         self._client: sm.SecretManagerServiceClient | None = None
         self._identity = "not yet authenticated"
@@ -271,6 +298,7 @@ class GcpProvider:
             if matcher is not None and not matcher.search(secret_id):
                 continue
             try:
+                paths.check_find_size(len(found) + 1)
                 found[secret_id] = self._access(f"{full_name}/versions/latest", "latest")
             except SecretNotFound:  # deleted since the listing, or no versions yet: skip, like ESO
                 continue
@@ -349,12 +377,7 @@ class GcpProvider:
 
     @staticmethod
     def _parse_json(data: bytes, subject: str, prop: str) -> Any:
-        try:
-            return json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            raise SpecError(
-                "remoteRef.property", f"gcp: {subject} is not JSON, so property {prop!r} cannot be selected"
-            ) from None
+        return paths.document(data, f"gcp: {subject}", prop)
 
     # -- the client and error translation -----------------------------------------------------------
 
@@ -380,12 +403,13 @@ class GcpProvider:
             credentials, identity = service_account_credentials(self._context.read_credential(ref), ref)
             self._context.on_event("login")
             return credentials, identity
+        if self._config.endpoint_overridden:
+            # Emulators and private endpoints behind an authenticating proxy need no Google token, and
+            # the operator's own (ADC) must never travel to a host a store names (secretsync.tenancy).
+            return AnonymousCredentials(), "anonymous credentials (endpoint override without auth)"  # type: ignore[no-untyped-call]
         try:
             found, _project = google.auth.default(scopes=[CLOUD_PLATFORM])
         except google.auth.exceptions.DefaultCredentialsError:
-            if self._config.endpoint_overridden:
-                # Emulators and private endpoints behind an authenticating proxy need no Google token.
-                return AnonymousCredentials(), "anonymous credentials (no ADC found; endpoint override)"  # type: ignore[no-untyped-call]
             raise ProviderAuthError(
                 f"gcp: {self._context.ref} has no auth and no Application Default Credentials were "
                 "found: set auth.secretRef.secretAccessKeySecretRef to a service-account key, or run "
@@ -425,21 +449,23 @@ class GcpProvider:
         secret: str | None,
         version: str | None,
     ) -> Exception:
-        reason = _reason(err)
+        """Our error for ``err``: built from the gRPC status code and our own words only. The
+        server's message is not passed on: an endpoint a store names is not ours to vouch for."""
+        code = _code_name(err)
         subject = f"secret {secret} version {version}" if secret else resource
         if isinstance(err, gexc.NotFound):
             if secret:
                 return SecretNotFound(f"gcp: {subject} not found")
-            return SecretNotFound(f"gcp: {resource} not found ({method}: {reason})")
+            return SecretNotFound(f"gcp: {resource} not found ({method})")
         if isinstance(err, gexc.FailedPrecondition) and secret:
-            return ProviderError(f"gcp: {_unusable_version(subject, version, reason)}")
+            return ProviderError(f"gcp: {_unusable_version(subject, version, _reason(err))}")
         if isinstance(err, gexc.PermissionDenied):
             return ProviderAuthError(
-                f"gcp: permission denied for {method} on {resource} as {self._identity}: {reason}"
+                f"gcp: permission denied for {method} on {resource} as {self._identity} ({code})"
             )
         if isinstance(err, gexc.Unauthenticated | google.auth.exceptions.RefreshError):
             return ProviderAuthError(
-                f"gcp: credentials rejected for {method} on {resource} ({self._identity}): {reason}"
+                f"gcp: credentials rejected for {method} on {resource} ({self._identity}; {code})"
             )
         if isinstance(
             err,
@@ -450,18 +476,25 @@ class GcpProvider:
             | google.auth.exceptions.TransportError,
         ):
             return ProviderUnavailable(
-                f"gcp: Secret Manager at {self._config.endpoint} unavailable for {method} on {resource}: "
-                f"{reason}"
+                f"gcp: Secret Manager at {self._config.endpoint} unavailable for {method} on {resource} "
+                f"({code})"
             )
         if isinstance(err, gexc.InvalidArgument):
-            return SpecError(field, f"gcp: {method} on {resource} rejected as invalid: {reason}")
-        code = getattr(err, "code", None)
-        code_text = getattr(code, "name", None) or type(err).__name__
-        return ProviderError(f"gcp: {method} on {resource} failed ({code_text}): {reason}")
+            return SpecError(field, f"gcp: {method} on {resource} rejected as invalid ({code})")
+        return ProviderError(f"gcp: {method} on {resource} failed ({code})")
+
+
+def _code_name(err: Exception) -> str:
+    """The gRPC status code's name (``PERMISSION_DENIED``), or the exception class for transport errors."""
+    code = getattr(err, "grpc_status_code", None) or getattr(err, "code", None)
+    name = getattr(code, "name", None)
+    return name if isinstance(name, str) else type(err).__name__
 
 
 def _unusable_version(subject: str, version: str | None, reason: str) -> str:
-    """Why a version cannot be read (FAILED_PRECONDITION) and what to do about it."""
+    """Why a version cannot be read (FAILED_PRECONDITION) and what to do about it.
+
+    Only the state is taken from the server's text, and only if it is one we know."""
     found = _STATE.search(reason)
     state = found.group(1).upper() if found else None
     latest = " (latest is the newest version, whatever its state; it never falls back)"
@@ -473,7 +506,7 @@ def _unusable_version(subject: str, version: str | None, reason: str) -> str:
             f"{subject} is DESTROYED{latest}: its data is gone; add a new version or set "
             "remoteRef.version to another one"
         )
-    return f"{subject} cannot be accessed (FAILED_PRECONDITION): {reason}"
+    return f"{subject} cannot be accessed (FAILED_PRECONDITION)"
 
 
 def _label_filter(tags: Mapping[str, str]) -> str:
@@ -489,7 +522,7 @@ def _label_filter(tags: Mapping[str, str]) -> str:
 
 
 def _reason(err: Exception) -> str:
-    """The server's or library's one-line reason, trimmed (it names resources, never payloads)."""
+    """The server's one-line reason, trimmed: searched for a known state, never shown to users."""
     text = getattr(err, "message", None) or str(err) or type(err).__name__
     text = " ".join(str(text).split())
     return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 3] + "..."

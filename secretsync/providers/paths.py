@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from secretsync.errors import SecretNotFound, SpecError
+from secretsync import limits, regex
+from secretsync.errors import PropertyNotFound, SpecError
 
 _MISSING = object()
 
@@ -42,7 +42,8 @@ _MISSING = object()
 def select(payload: Any, prop: str | None, *, where: str = "secret") -> Any:
     """The value ``prop`` names in ``payload``: the whole payload when ``prop`` is empty.
 
-    Raises :class:`SecretNotFound` naming ``where`` and ``prop`` when nothing matches.
+    Raises :class:`PropertyNotFound` naming ``where`` and ``prop`` when nothing matches (never
+    SecretNotFound: the secret exists, so deletionPolicy must not act).
     """
     if not prop:
         return payload
@@ -50,7 +51,7 @@ def select(payload: Any, prop: str | None, *, where: str = "secret") -> Any:
         return payload[prop]
     found = _walk(payload, split_path(prop))
     if found is _MISSING:
-        raise SecretNotFound(f"{where} has no property {prop!r}")
+        raise PropertyNotFound(f"{where} has no property {prop!r}")
     return found
 
 
@@ -133,6 +134,23 @@ def _format_float(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def loads(value: bytes | str) -> Any:
+    """Parse JSON from a backend; ValueError for anything unusable, also nesting too deep for the
+    parser (RecursionError) or text that is not UTF-8: a remote value is not ours to trust."""
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        raise ValueError("not JSON") from None
+
+
+def document(value: bytes | str, where: str, prop: str) -> Any:
+    """The JSON document ``property`` is selected from; PropertyNotFound if the value is not JSON."""
+    try:
+        return loads(value)
+    except ValueError:
+        raise PropertyNotFound(f"{where} is not JSON, so it has no property {prop!r}") from None
+
+
 def json_object(value: bytes, where: str) -> dict[str, Any]:
     """Parse ``value`` as a JSON object for ``dataFrom.extract``; SpecError naming ``where`` if not one.
 
@@ -140,8 +158,8 @@ def json_object(value: bytes, where: str) -> dict[str, Any]:
     usually a different ``key``/``property`` (ESO reports "unable to unmarshal secret").
     """
     try:
-        parsed = json.loads(value)
-    except (ValueError, UnicodeDecodeError):
+        parsed = loads(value)
+    except ValueError:
         parsed = _MISSING
     if not isinstance(parsed, dict):
         raise SpecError("dataFrom.extract", f"{where} is not a JSON object, so it cannot be extracted")
@@ -153,11 +171,21 @@ def flatten_for_extract(obj: Mapping[str, Any]) -> dict[str, bytes]:
     return {key: to_bytes(value) for key, value in obj.items()}
 
 
-def compile_name_regexp(pattern: str | None) -> re.Pattern[str] | None:
-    """``dataFrom.find.name.regexp``, compiled once; None matches every name."""
+def check_find_size(count: int) -> None:
+    """Refuse a ``find`` that would return more than :data:`limits.FIND_MAX_RESULTS` secrets."""
+    if count > limits.FIND_MAX_RESULTS:
+        raise SpecError(
+            "dataFrom.find",
+            f"matches more than {limits.FIND_MAX_RESULTS} remote secrets; narrow it with path, "
+            "name.regexp or tags",
+        )
+
+
+def compile_name_regexp(pattern: str | None) -> Any:
+    """``dataFrom.find.name.regexp``, compiled once on RE2 (linear time); None matches every name."""
     if not pattern:
         return None
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        return regex.compile(pattern)
+    except regex.RegexError as exc:
         raise SpecError("dataFrom.find.name.regexp", f"invalid regular expression: {exc}") from None

@@ -1,4 +1,4 @@
-"""HashiCorp Vault / OpenBao KV v1 and v2 through hvac, with ESO's ``spec.provider.vault`` fields.
+"""HashiCorp Vault / OpenBao KV v1 and v2 over its HTTP API, with ESO's ``spec.provider.vault`` fields.
 
 Spec (defaults in brackets)::
 
@@ -40,8 +40,17 @@ Why this module looks the way it does:
 * **Errors are translated once, here**, into SecretNotFound / ProviderAuthError /
   ProviderUnavailable / SpecError with the operation, the Vault path and the reason, and never a
   value or a credential: Vault's own error text is scrubbed of every credential we sent.
-* **No environment magic.** hvac's ``Client`` reads ``VAULT_TOKEN``, ``~/.vault-token`` and
-  ``VAULT_CACERT``; a multi-tenant operator must not, so only hvac's adapter is used.
+* **No environment magic.** Vault clients read ``VAULT_TOKEN``, ``~/.vault-token`` and
+  ``VAULT_CACERT``; a multi-tenant operator must not, so requests are made here, with nothing
+  taken from the environment but the proxy settings and CA bundle, read once.
+* **The server is a tenant's choice** (``spec.provider.vault.server``, within the admin's
+  ``--allowed-servers``): answers are read up to ``limits.PROVIDER_MAX_RESPONSE_BYTES``, redirects
+  are not followed (they could lead anywhere), every request has connect and read time-outs, the
+  server's error text is never passed on: it is mapped to our own words (:func:`_safe_reason`),
+  so the store's status cannot be used to read another service's answers.
+* **Paths stay inside the store's mount**: every key, find path and listed name goes through
+  :func:`secretsync.tenancy.confine_path`, and without a configured mount Vault's own
+  ``sys/``, ``auth/``, ``identity/`` and ``cubbyhole/`` are refused as mounts.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ import base64
 import binascii
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import re
@@ -57,17 +67,24 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import hvac.adapters
-import hvac.exceptions
 import requests
 from requests.adapters import HTTPAdapter
 
-from secretsync.errors import ProviderAuthError, ProviderError, ProviderUnavailable, SecretNotFound, SpecError
+from secretsync import limits
+from secretsync.errors import (
+    NotPermitted,
+    ProviderAuthError,
+    ProviderError,
+    ProviderUnavailable,
+    SecretNotFound,
+    SpecError,
+)
 from secretsync.providers import paths, specs
-from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
+from secretsync.providers.base import Access, FindSpec, RemoteRef, SecretKeyRef, StoreContext
+from secretsync.tenancy import confine_path
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +94,13 @@ TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 CLOSE_TIMEOUT = (2.0, 2.0)  # revoke-self at close is best effort: never hold a shutdown for long
 POOL_SIZE = 32  # connections kept per provider; more threads than this would churn connections
 DEFAULT_SA_AUDIENCES: tuple[str, ...] = ()
-"""Audiences asked for a service-account token when ``serviceAccountRef.audiences`` is empty.
-
-Empty means "the API server's default audience", exactly what ESO requests. A Vault role without
-``audience`` reviews tokens against that default, so any fixed default here (say ``vault``) would
-break those roles; roles that pin an audience list it in ``audiences`` as ESO users already do.
-"""
+"""Audiences asked for when ``serviceAccountRef.audiences`` is empty: none, and the token minter
+(secretsync.tenancy.token_audiences) then uses its fixed default, ``vault``. Never the API
+server's own audience: a token for it would act as the ServiceAccount against the cluster, so
+the Vault role must set ``audience=vault`` (or an audience a cluster admin allowed)."""
 AUTH_METHODS = ("tokenSecretRef", "appRole", "kubernetes")
+RESERVED_MOUNTS = frozenset({"sys", "auth", "identity", "cubbyhole", "v1"})
+"""First path segments that are Vault's own API, never a KV mount a key may name."""
 
 
 # -- configuration ---------------------------------------------------------------------------------
@@ -266,8 +283,11 @@ class KVLayout:
     version: int
 
     def split(self, key: str, field: str = "remoteRef.key") -> tuple[str, str]:
-        """(mount, path relative to the mount) for ``key``; the relative path may be empty."""
-        key = key.strip("/")
+        """(mount, path relative to the mount) for ``key``; the relative path may be empty.
+
+        The key is confined first (no ``.``/``..``/empty segments: secretsync.tenancy), and without a
+        configured mount the key's first segment may not be one of Vault's own paths."""
+        key = confine_path(key, field)
         if self.mount is not None:
             rel = key
             if key == self.mount or key.startswith(f"{self.mount}/"):
@@ -281,6 +301,12 @@ class KVLayout:
             mount, _, rel = key.partition("/")
         if not mount:
             raise SpecError(field, "is empty, and the store has no path (mount) to read from")
+        if mount.lower() in RESERVED_MOUNTS:
+            raise NotPermitted(
+                field,
+                f"{mount}/ is Vault's own API, not a secrets mount; keys are read from KV mounts only "
+                "(a store should set path to its mount)",
+            )
         return mount, rel
 
     def data_path(self, mount: str, rel: str) -> str:
@@ -321,10 +347,11 @@ class _Token:
 class _HTTPError(Exception):
     """An HTTP error answer from Vault, before it is translated for the operation at hand."""
 
-    def __init__(self, status: int, reason: str, body: Any) -> None:
+    def __init__(self, status: int, reason: str | None, body: Any) -> None:
         super().__init__(reason)
         self.status = status
-        self.reason = reason
+        self.reason = reason or f"error {status}"  # ours (see _safe_reason), never the server's text
+        self.because = f": {reason}" if reason else ""
         self.body = body
 
 
@@ -333,10 +360,11 @@ class _PermissionDenied(ProviderAuthError):
 
 
 class _Connection:
-    """One pooled requests session plus hvac's JSON adapter; built lazily, dropped at close."""
+    """One pooled requests session; built lazily, dropped at close."""
 
     def __init__(self, config: VaultConfig) -> None:
         self._ca_file = _write_ca_file(config.ca_pem) if config.ca_pem else None
+        self.base = config.server
         session = requests.Session()
         pool = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
         session.mount("http://", pool)
@@ -347,17 +375,57 @@ class _Connection:
         session.proxies = requests.utils.get_environ_proxies(config.server)
         env_ca = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         session.verify = self._ca_file or env_ca or True
-        # token=None and namespace=None: both are sent per request by the provider.
-        self.adapter = hvac.adapters.JSONAdapter(
-            base_uri=config.server, token=None, verify=session.verify, timeout=TIMEOUT, session=session
-        )
+        # Compressed answers could expand past the size cap before it is checked.
+        session.headers["Accept-Encoding"] = "identity"
+        self.session = session
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+        payload: Mapping[str, Any] | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
+    ) -> tuple[int, Any]:
+        """(status, parsed JSON body or None); the body is read up to the response size limit."""
+        with self.session.request(
+            method,
+            self.base + url,
+            headers=dict(headers),
+            params=params,
+            json=payload,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            raw = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                raw += chunk
+                if len(raw) > limits.PROVIDER_MAX_RESPONSE_BYTES:
+                    raise _TooLarge()
+            return response.status_code, _json_or_none(bytes(raw))
 
     def close(self) -> None:
-        self.adapter.close()
+        self.session.close()
         if self._ca_file:
             with contextlib.suppress(OSError):
                 os.unlink(self._ca_file)
             self._ca_file = None
+
+
+class _TooLarge(Exception):
+    """The server's answer exceeded limits.PROVIDER_MAX_RESPONSE_BYTES (reading stopped there)."""
+
+
+def _json_or_none(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _write_ca_file(pem: bytes) -> str:
@@ -381,6 +449,7 @@ class VaultProvider:
         self._context = context
         self._config = parse_config(context.spec)
         self._kv = KVLayout(self._config.mount, self._config.kv_version)
+        self.access = Access(servers=((f"{SPEC}.server", self._config.server),))
         self._lock = threading.Lock()  # guards login and renewal (held across their requests)
         self._connection_lock = threading.Lock()  # guards building/dropping the connection
         self._connection: _Connection | None = None
@@ -415,6 +484,7 @@ class VaultProvider:
                 continue
             if spec.tags and not self._tags_match(mount, rel, spec.tags):
                 continue
+            paths.check_find_size(len(found) + 1)
             with contextlib.suppress(SecretNotFound):  # deleted between LIST and GET: skip, like ESO
                 found[name] = paths.to_json(self._read_at(mount, rel, None)[1])
         return found
@@ -439,7 +509,7 @@ class VaultProvider:
                 f"vault: {self._identity()} has no access under mount {mount}/ "
                 "(no policy grants anything there, or there is no such mount)"
             ) from None
-        self._check_mount(mount, body.get("data") or {})
+        self._check_mount(mount, _obj(body.get("data")))
 
     def close(self) -> None:
         """Drop the connection; revoke the token only if we logged in for it (best effort)."""
@@ -450,7 +520,7 @@ class VaultProvider:
             return
         if token is not None and token.logged_in:
             with contextlib.suppress(Exception):
-                connection.adapter.request(
+                connection.request(
                     "POST",
                     "/v1/auth/token/revoke-self",
                     headers=self._headers(token, self._config.auth_namespace),
@@ -501,9 +571,16 @@ class VaultProvider:
             raise SecretNotFound(f"vault: no secrets under {self._kv.list_path(mount, base)}")
         found: list[str] = []
         pending = [*reversed(top)]
+        lists = 1
         while pending:
             rel = pending.pop()
             if rel.endswith("/"):
+                lists += 1
+                if lists > limits.FIND_MAX_LISTS:
+                    raise SpecError(
+                        "dataFrom.find.path",
+                        f"has more than {limits.FIND_MAX_LISTS} folders below it; narrow the path",
+                    )
                 pending.extend(reversed(self._list(mount, rel.rstrip("/")) or []))
             else:
                 found.append(rel)
@@ -516,9 +593,10 @@ class VaultProvider:
             body = self._call("LIST", path, "listing", path)
         except SecretNotFound:
             return None
-        keys = (body.get("data") or {}).get("keys") or []
+        keys = _obj(body.get("data")).get("keys")
+        keys = keys if isinstance(keys, list) else []
         prefix = f"{folder}/" if folder else ""
-        return [f"{prefix}{key}" for key in keys if isinstance(key, str)]
+        return [f"{prefix}{key}" for key in keys if isinstance(key, str) and _listable(key)]
 
     def _tags_match(self, mount: str, rel: str, tags: Mapping[str, str]) -> bool:
         path = f"{mount}/metadata/{rel}"
@@ -526,14 +604,14 @@ class VaultProvider:
             body = self._call("GET", path, "reading metadata of", path)
         except SecretNotFound:
             return False
-        custom = (body.get("data") or {}).get("custom_metadata") or {}
+        custom = _obj(_obj(body.get("data")).get("custom_metadata"))
         return all(key in custom and str(custom[key]) == value for key, value in tags.items())
 
     def _check_mount(self, mount: str, info: Mapping[str, Any]) -> None:
         engine = info.get("type")
         if engine not in ("kv", "generic"):
             raise SpecError(f"{SPEC}.path", f"mount {mount}/ is a {engine!r} engine, not kv")
-        actual = str((info.get("options") or {}).get("version") or "1")
+        actual = str(_obj(info.get("options")).get("version") or "1")
         if actual != str(self._kv.version):
             raise SpecError(
                 f"{SPEC}.version", f"mount {mount}/ is KV v{actual} but the store says v{self._kv.version}"
@@ -575,14 +653,20 @@ class VaultProvider:
         url = "/v1/" + urllib.parse.quote(path, safe="/")
         headers = self._headers(token, namespace)
         try:
-            answer = self._adapter().request(method, url, headers=headers, params=params, json=payload)
-        except hvac.exceptions.VaultError as exc:
-            status = _status_of(exc)
-            raise _HTTPError(status, _vault_reason(exc), exc.json) from None
+            status, answer = self._connection_().request(
+                method, url, headers=headers, params=params, payload=payload
+            )
+        except _TooLarge:
+            raise ProviderError(
+                f"vault: {self._config.server} sent more than {limits.PROVIDER_MAX_RESPONSE_BYTES >> 20} "
+                "MiB for one request; refused (a KV secret is far smaller)"
+            ) from None
         except requests.RequestException as exc:
             raise ProviderUnavailable(
                 f"vault: cannot reach {self._config.server}: {_network_reason(exc)}"
             ) from None
+        if status >= 300:
+            raise _HTTPError(status, _safe_reason(status, answer), answer)
         return answer if isinstance(answer, dict) else {}
 
     def _headers(self, token: _Token | None, namespace: str | None = None) -> dict[str, str]:
@@ -593,14 +677,14 @@ class VaultProvider:
             headers["X-Vault-Namespace"] = namespace or self._config.namespace or ""
         return headers
 
-    def _adapter(self) -> Any:
+    def _connection_(self) -> _Connection:
         connection = self._connection
         if connection is None:
             with self._connection_lock:
                 if self._connection is None:
                     self._connection = _Connection(self._config)
                 connection = self._connection
-        return connection.adapter
+        return connection
 
     def _translate(self, err: _HTTPError, action: str, subject: str) -> ProviderError:
         """An HTTP error (other than 401/403) of a data request as one of our errors."""
@@ -608,7 +692,7 @@ class VaultProvider:
             return SecretNotFound(f"vault: {subject} {_gone(err.body)}")
         if err.status == 429 or err.status >= 500:
             return self._unavailable(err, f"{action} {subject}")
-        return ProviderError(f"vault: {action} {subject} failed ({err.status}): {err.reason}")
+        return ProviderError(f"vault: {action} {subject} failed ({err.status}){err.because}")
 
     def _unavailable(self, err: _HTTPError, doing: str) -> ProviderUnavailable:
         server = self._config.server
@@ -616,7 +700,7 @@ class VaultProvider:
             return ProviderUnavailable(f"vault: {server} is sealed")
         if err.status == 429:
             return ProviderUnavailable(f"vault: {server} is rate limiting ({doing})")
-        return ProviderUnavailable(f"vault: {server} answered {err.status} {doing}: {err.reason}")
+        return ProviderUnavailable(f"vault: {server} answered {err.status} {doing}{err.because}")
 
     def _denied(self, action: str, subject: str) -> ProviderAuthError:
         return _PermissionDenied(
@@ -673,13 +757,15 @@ class VaultProvider:
             body = self._raw("POST", "auth/token/renew-self", token, namespace=self._config.auth_namespace)
         except _HTTPError as err:
             raise ProviderAuthError(f"vault: token renewal failed: {err.reason}") from None
-        auth = body.get("auth") or {}
+        auth = _obj(body.get("auth"))
         self._context.on_event("renew")
-        log.debug("vault: renewed the token of %s for %ss", self._context.ref, auth.get("lease_duration"))
+        log.debug(
+            "vault: renewed the token of %s for %ss", self._context.ref, _seconds(auth.get("lease_duration"))
+        )
         return dataclasses.replace(
             token,
             obtained=sent,
-            ttl=float(auth.get("lease_duration") or 0),
+            ttl=_seconds(auth.get("lease_duration")),
             renewable=bool(auth.get("renewable")),
         )
 
@@ -722,16 +808,15 @@ class VaultProvider:
                 auth.mount,
                 {"role_id": role_id, "secret_id": secret_id},
                 f"approle login at auth/{auth.mount}",
-                secrets=(role_id, secret_id),
             )
-            role_name = (body.get("metadata") or {}).get("role_name")
-            who = f"approle role {role_name!r}" if role_name else "the approle role"
+            role_name = _names(_obj(body.get("metadata")).get("role_name"))
+            who = f"approle role {role_name!r}" if role_name != "none" else "the approle role"
             return self._logged_in(sent, body, who)
         jwt = self._service_account_jwt(auth)
         who = f"kubernetes login at auth/{auth.mount} as role {auth.role!r}"
         if auth.service_account:
             who += f" (service account {auth.service_account})"
-        sent, body = self._login(auth.mount, {"role": auth.role, "jwt": jwt}, who, secrets=(jwt,))
+        sent, body = self._login(auth.mount, {"role": auth.role, "jwt": jwt}, who)
         return self._logged_in(sent, body, f"kubernetes role {auth.role!r}")
 
     def _service_account_jwt(self, auth: KubernetesAuth) -> str:
@@ -752,9 +837,7 @@ class VaultProvider:
                 f"vault: Secret key {_ref_text(ref)} is not UTF-8 text, so it cannot be a credential"
             ) from None
 
-    def _login(
-        self, mount: str, payload: Mapping[str, str], who: str, secrets: Iterable[str]
-    ) -> tuple[float, dict[str, Any]]:
+    def _login(self, mount: str, payload: Mapping[str, str], who: str) -> tuple[float, dict[str, Any]]:
         """POST ``auth/<mount>/login`` without a token; returns when it was sent and the ``auth`` answer."""
         path = f"auth/{mount}/login"
         sent = time.monotonic()
@@ -763,7 +846,7 @@ class VaultProvider:
         except _HTTPError as err:
             if err.status == 429 or err.status >= 500:
                 raise self._unavailable(err, f"during {who}") from None
-            reason = "no such auth mount" if err.status == 404 else _scrub(err.reason, secrets)
+            reason = "no such auth mount" if err.status == 404 else err.reason
             raise ProviderAuthError(f"vault: {who} failed: {reason}") from None
         auth = body.get("auth")
         if not isinstance(auth, dict) or not auth.get("client_token"):
@@ -772,8 +855,8 @@ class VaultProvider:
 
     def _logged_in(self, sent: float, auth: Mapping[str, Any], who: str) -> _Token:
         self._generation += 1
-        ttl = float(auth.get("lease_duration") or 0)
-        policies = ", ".join(str(p) for p in auth.get("policies") or []) or "none"
+        ttl = _seconds(auth.get("lease_duration"))
+        policies = _names(auth.get("policies"))
         self._context.on_event("login")
         log.info("vault: %s logged in as %s (token ttl %ss)", self._context.ref, who, int(ttl))
         return _Token(
@@ -809,10 +892,10 @@ class VaultProvider:
                     f"vault: {source} was rejected (expired, revoked, or without the default policy)"
                 ) from None
             raise self._translate(err, "looking up", "the token") from None
-        data = body.get("data") or {}
+        data = _obj(body.get("data"))
         self._generation += 1
-        ttl, renewable = float(data.get("ttl") or 0), bool(data.get("renewable"))
-        policies = ", ".join(str(p) for p in data.get("policies") or []) or "none"
+        ttl, renewable = _seconds(data.get("ttl")), bool(data.get("renewable"))
+        policies = _names(data.get("policies"))
         return dataclasses.replace(
             probe,
             ttl=ttl if renewable else 0,  # a static token we cannot renew is used until it fails
@@ -826,34 +909,76 @@ class VaultProvider:
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def _status_of(exc: hvac.exceptions.VaultError) -> int:
-    """hvac maps statuses to classes; map them back (UnexpectedError: read the response if any)."""
-    statuses = {
-        hvac.exceptions.InvalidRequest: 400,
-        hvac.exceptions.Unauthorized: 401,
-        hvac.exceptions.Forbidden: 403,
-        hvac.exceptions.InvalidPath: 404,
-        hvac.exceptions.RateLimitExceeded: 429,
-        hvac.exceptions.InternalServerError: 500,
-        hvac.exceptions.VaultNotInitialized: 501,
-        hvac.exceptions.BadGateway: 502,
-        hvac.exceptions.VaultDown: 503,
-    }
-    return statuses.get(type(exc), 520)
+# Vault's error texts we recognise, in our own words. Anything else is reported by status code
+# only: the server is the tenant's choice, and its text could be another service's answer.
+_KNOWN_REASONS: tuple[tuple[str, str], ...] = (
+    ("permission denied", "permission denied"),
+    ("vault is sealed", "Vault is sealed"),
+    ("sealed", "Vault is sealed"),
+    ("invalid role or secret id", "invalid role or secret ID"),
+    ("invalid role id", "invalid role or secret ID"),
+    ("invalid role_id", "invalid role or secret ID"),
+    ("invalid secret id", "invalid role or secret ID"),
+    ("invalid secret_id", "invalid role or secret ID"),
+    ("failed to validate credentials", "invalid role or secret ID"),
+    ("missing client token", "missing client token"),
+    ("invalid token", "token not valid"),
+    ("bad token", "token not valid"),
+    ("token not found", "token not valid"),
+    ("audience", "the token's audience is not accepted by the Vault role (set its audience)"),
+    ("service account name not authorized", "the ServiceAccount is not bound to the Vault role"),
+    ("namespace not authorized", "the ServiceAccount's namespace is not bound to the Vault role"),
+    ("could not be found", "no such role"),
+    ("invalid role name", "no such role"),
+    ("role not found", "no such role"),
+    ("no handler for route", "no such path or mount"),
+    ("unsupported path", "no such path or mount"),
+    ("rate limit", "rate limited"),
+    ("lease is not renewable", "token not renewable"),
+    ("not renewable", "token not renewable"),
+)
 
 
-def _vault_reason(exc: hvac.exceptions.VaultError) -> str:
-    """Vault's ``errors`` as one line: ``1 error occurred: * permission denied`` -> ``permission denied``."""
-    errors = exc.errors if isinstance(exc.errors, list) else []
-    text = "; ".join(str(e) for e in errors if e) or str(exc.args[0] if exc.args else "") or "no details"
-    text = re.sub(r"\d+ errors? occurred:", "", text)
-    text = re.sub(r"\s*\*\s+", " ", text)
-    return " ".join(text.split())[:300] or "no details"
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: answers come from a server a tenant chose."""
+    return value if isinstance(value, dict) else {}
+
+
+_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+
+def _names(value: Any) -> str:
+    """Role or policy names from an answer, for messages: only name-like strings, at most 8."""
+    items = value if isinstance(value, list) else [value]
+    names = [str(v) for v in items if isinstance(v, str) and _NAME.fullmatch(v)][:8]
+    return ", ".join(names) or "none"
+
+
+def _seconds(value: Any) -> float:
+    """A TTL from an answer: a non-negative number of seconds, anything else 0 (nothing to renew)."""
+    try:
+        seconds = float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
+    return seconds if 0 <= seconds < 10 * 365 * 86400 else 0.0
+
+
+def _safe_reason(status: int, body: Any) -> str | None:
+    """A reason for an error answer in our words (see :data:`_KNOWN_REASONS`), or None: never the
+    server's own text."""
+    if 300 <= status < 400:
+        return f"redirected ({status}); redirects are not followed: point server at the active node"
+    errors = body.get("errors") if isinstance(body, dict) else None
+    text = " ".join(str(e) for e in errors if isinstance(e, str)).lower() if isinstance(errors, list) else ""
+    for needle, reason in _KNOWN_REASONS:
+        if needle in text:
+            return reason
+    return None
 
 
 def _gone(body: Any) -> str:
     """Why a KV v2 read found nothing: a deleted or destroyed version answers 404 with metadata."""
-    metadata = ((body or {}).get("data") or {}).get("metadata") if isinstance(body, dict) else None
+    metadata = _obj(_obj(body).get("data")).get("metadata")
     if isinstance(metadata, dict):
         if metadata.get("destroyed"):
             return "was destroyed"
@@ -862,12 +987,14 @@ def _gone(body: Any) -> str:
     return "not found"
 
 
-def _scrub(text: str, secrets: Iterable[str]) -> str:
-    """Remove every credential we sent from a server message, in case the server echoes one."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+def _listable(name: str) -> bool:
+    """A LIST entry we may follow: one path segment (a folder ends in ``/``) that stays in place."""
+    try:
+        confine_path(name, "list")
+    except NotPermitted:
+        log.debug("vault: skipped a listed name that would leave its folder")
+        return False
+    return "/" not in name.rstrip("/")
 
 
 def _network_reason(exc: requests.RequestException) -> str:

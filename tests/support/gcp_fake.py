@@ -467,6 +467,7 @@ class GcpCall:
 
     method: str
     resource: str
+    authorization: str = ""  # the call's "authorization" metadata (a bearer token), "" if none
 
 
 @dataclass
@@ -782,8 +783,9 @@ class SecretManagerFake:
                 or getattr(request, "parent", "")
                 or getattr(getattr(request, "secret", None), "name", "")
             )
+            metadata = dict(context.invocation_metadata() or ())
             with self._lock:
-                self._log.append(GcpCall(method, resource))
+                self._log.append(GcpCall(method, resource, str(metadata.get("authorization", ""))))
                 delay, delayed = self._latency
             if delay and (delayed is None or method in delayed):
                 time.sleep(delay)

@@ -645,6 +645,11 @@ class TokenAuthority:
         )
         return token, float(expires_at)
 
+    @property
+    def issued(self) -> list[IssuedToken]:
+        """Every token issued so far, in order (for tests of who got tokens for what)."""
+        return list(self._issued.values())
+
     def review(
         self, token: str, audiences: Sequence[str], current_uid: Callable[[str, str], str | None]
     ) -> JsonDict:
