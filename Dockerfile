@@ -1,7 +1,10 @@
 # secretsync operator and CLI image. Build from the repo root:
 #   docker build -t ghcr.io/secretsync/secretsync:0.1.0 .
 # (ghcr.io/secretsync is a placeholder; see deploy/README.md.)
-FROM python:3.11-slim
+# The base image is pinned by digest, so a rebuild cannot pick up a different image under the same
+# tag. Refresh it deliberately: docker buildx imagetools inspect python:3.11-slim-bookworm, then
+# replace the digest below (tests/security/test_supply_chain.py checks that one is there).
+FROM python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b
 
 # No .pyc files (the root filesystem is read-only in the pod anyway), unbuffered logs.
 # HOME=/tmp: the one writable place in the pod (an emptyDir), for any library's caches.
