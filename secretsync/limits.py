@@ -96,6 +96,10 @@ PROVIDER_MAX_RESPONSE_BYTES: Final = 4 * _MiB
 a Secret Manager version (64 KiB at most) or a page of a listing is far smaller; a 300 MB answer
 once took the operator past its memory limit."""
 
+PROVIDER_MAX_RESPONSE_SECONDS: Final = 60.0
+"""Longest time one answer may take to arrive in full, however it trickles in (each socket read
+also has its own read time-out)."""
+
 FIND_MAX_RESULTS: Final = 1000
 """Most remote secrets one ``dataFrom[].find`` may return (a Secret holds at most 1 MiB anyway).
 Beyond it the ExternalSecret fails with a message asking for a narrower path, regexp or tags."""

@@ -14,6 +14,7 @@ from tests.support.external_env import (
     ExternalEnv,
     external_secret,
     metric_value,
+    root_token_store,
     token_secret,
     vault_store,
 )
@@ -39,12 +40,7 @@ def running(env: ExternalEnv, operator_factory: Any) -> OperatorProcess:
 
 
 def _token_store(env: ExternalEnv, openbao: Any, name: str = "vault", namespace: str = NS, **kw: Any) -> None:
-    env.emu.create(token_secret("vault-token", namespace, openbao.root_token))
-    env.emu.create(
-        vault_store(
-            name, namespace, openbao.addr, {"tokenSecretRef": {"name": "vault-token", "key": "token"}}, **kw
-        )
-    )
+    root_token_store(env.emu, openbao, namespace, name, **kw)
 
 
 def _no_canary(proc: OperatorProcess, env: ExternalEnv, *extra: str) -> None:

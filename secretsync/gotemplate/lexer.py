@@ -299,22 +299,15 @@ class Lexer:
         self._emit(typ)
 
     def _lex_char(self) -> None:
-        while True:
-            c = self._peek()
-            self.pos += 1
-            if c == "\\":
-                d = self._peek()
-                self.pos += 1
-                if d not in ("", "\n"):
-                    continue
-                raise self._error("unterminated character constant")
-            if c in ("", "\n"):
-                raise self._error("unterminated character constant")
-            if c == "'":
-                break
+        self._lex_delimited("'", "unterminated character constant")
         self._emit(T.CHAR_CONST)
 
     def _lex_quote(self) -> None:
+        self._lex_delimited('"', "unterminated quoted string")
+        self._emit(T.STRING)
+
+    def _lex_delimited(self, close: str, unterminated: str) -> None:
+        """Skip to the closing quote, honouring backslash escapes; a newline or the end is an error."""
         while True:
             c = self._peek()
             self.pos += 1
@@ -323,12 +316,11 @@ class Lexer:
                 self.pos += 1
                 if d not in ("", "\n"):
                     continue
-                raise self._error("unterminated quoted string")
+                raise self._error(unterminated)
             if c in ("", "\n"):
-                raise self._error("unterminated quoted string")
-            if c == '"':
-                break
-        self._emit(T.STRING)
+                raise self._error(unterminated)
+            if c == close:
+                return
 
     def _accept(self, valid: str) -> bool:
         if self.pos < self.n and self.src[self.pos] in valid:

@@ -400,11 +400,16 @@ class _Connection:
             allow_redirects=False,
             stream=True,
         ) as response:
+            # read1: one socket read per call, so a server trickling bytes meets the deadline too
+            # (the read time-out alone restarts with every byte).
+            deadline = time.monotonic() + limits.PROVIDER_MAX_RESPONSE_SECONDS
             raw = bytearray()
-            for chunk in response.iter_content(64 * 1024):
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
                 raw += chunk
                 if len(raw) > limits.PROVIDER_MAX_RESPONSE_BYTES:
                     raise _TooLarge()
+                if time.monotonic() > deadline:
+                    raise requests.exceptions.ReadTimeout("answer too slow")
             return response.status_code, _json_or_none(bytes(raw))
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ operator's memory with an endless answer.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,20 @@ def test_an_endless_answer_is_cut_off(env: ExternalEnv, operator_factory: Any, r
     assert proc.proc is not None
     assert _peak_rss_mib(proc.proc.pid) < 300
     assert rogue.bytes_sent < 64 << 20  # the operator hung up long before 300 MB
+
+
+def test_a_trickling_answer_meets_a_deadline(rogue: RogueServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every read succeeds (a byte each 0.2 s) but the answer never ends: the whole has a deadline."""
+    from secretsync import limits
+    from secretsync.errors import ProviderUnavailable
+    from secretsync.providers.base import StoreContext
+    from secretsync.providers.vault import VaultProvider
+
+    monkeypatch.setattr(limits, "PROVIDER_MAX_RESPONSE_SECONDS", 1.0)
+    rogue.answer = rogue.trickle()
+    spec = {"server": rogue.url, "auth": {"tokenSecretRef": {"name": "t", "key": "t"}}}
+    vault = VaultProvider(StoreContext("SecretStore", "s", "ns", spec, read_credential=lambda ref: b"tok"))
+    started = time.monotonic()
+    with pytest.raises(ProviderUnavailable, match="no answer in time"):
+        vault.check()
+    assert time.monotonic() - started < 5

@@ -16,9 +16,16 @@ from typing import Any
 
 import pytest
 
-from tests.support.external_env import API, ExternalEnv, external_secret, token_secret, vault_store
+from tests.support.external_env import (
+    API,
+    ExternalEnv,
+    external_secret,
+    root_token_store,
+    token_secret,
+    vault_store,
+)
 from tests.support.operator_proc import OperatorProcess
-from tests.support.sealed_env import fresh_key, key_secret, seal, secret
+from tests.support.sealed_env import seal, secret
 
 NS = "tenant-a"
 OTHER = "team-b"
@@ -64,25 +71,8 @@ def env(kube_emulator: Any) -> ExternalEnv:
     return ExternalEnv(kube_emulator)
 
 
-@pytest.fixture
-def cert(env: ExternalEnv) -> bytes:
-    key_pem, cert_pem = fresh_key()
-    env.emu.create(key_secret("sealing-key", key_pem, cert_pem))
-    return cert_pem
-
-
-@pytest.fixture
-def running(env: ExternalEnv, cert: bytes, operator_factory: Any) -> OperatorProcess:
-    proc: OperatorProcess = operator_factory(extra_args=["--key-renew-period", "0"])
-    proc.wait_ready()
-    return proc
-
-
 def _vault(env: ExternalEnv, openbao: Any, ns: str = NS) -> None:
-    env.emu.create(token_secret("vault-token", ns, openbao.root_token))
-    env.emu.create(
-        vault_store("vault", ns, openbao.addr, {"tokenSecretRef": {"name": "vault-token", "key": "token"}})
-    )
+    root_token_store(env.emu, openbao, ns)
 
 
 def _es_with_template(openbao: Any, name: str, template: str, ns: str = NS, **spec: Any) -> dict[str, Any]:

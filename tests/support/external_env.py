@@ -54,6 +54,13 @@ def external_secret(name: str, namespace: str, store: str, **spec: Any) -> dict[
     }
 
 
+def root_token_store(emu: Any, openbao: Any, namespace: str, name: str = "vault", **kw: Any) -> None:
+    """A SecretStore ``name`` in ``namespace`` using OpenBao's root token (from a Secret beside it)."""
+    emu.create(token_secret("vault-token", namespace, openbao.root_token))
+    auth = {"tokenSecretRef": {"name": "vault-token", "key": "token"}}
+    emu.create(vault_store(name, namespace, openbao.addr, auth, **kw))
+
+
 class ExternalEnv:
     def __init__(self, emulator: Any) -> None:
         self.emu = emulator

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import json
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -104,6 +105,22 @@ class RogueServer:
                 handler.wfile.write(chunk)
                 sent += len(chunk)
                 self.count(len(chunk))
+
+        return reply
+
+    def trickle(self, every: float = 0.2, limit: int = 1000) -> Answer:
+        """200 with a body that arrives one byte at a time: each read succeeds, the whole never ends."""
+
+        def reply(handler: _Handler) -> None:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(limit))
+            handler.end_headers()
+            for _ in range(limit):
+                handler.wfile.write(b" ")
+                handler.wfile.flush()
+                self.count(1)
+                time.sleep(every)
 
         return reply
 
