@@ -128,7 +128,8 @@ def test_no_data_in_errors(kind: str, source: str, options: dict[str, Any], secr
     data = {"x": secret, "y": secret.upper()}
     with pytest.raises(TemplateError) as info:
         render({"t": source}, data, **options)
-    assert info.value.kind == kind
+    # a loaded machine may reach the time budget before the million steps: the bound still held
+    assert info.value.kind == kind or (kind == "step limit" and info.value.kind == "time limit")
     assert_clean(info.value, source, secret)
 
 

@@ -62,7 +62,9 @@ def test_hostile_template_fails_fast(source: str, kind: str) -> None:
     with pytest.raises(TemplateError) as info:
         render({"t": source}, {"a": "x"})
     assert time.monotonic() - start < 2.0
-    assert info.value.kind == kind
+    # A million steps take about half the 1 s time budget: on a loaded machine the time budget
+    # may stop the template first. Either is the bound working.
+    assert info.value.kind == kind or (kind == "step limit" and info.value.kind == "time limit")
 
 
 @pytest.mark.parametrize(
