@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck importlint unit bench constraints clean
+.PHONY: test demo lint typecheck importlint unit controlplane bench constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-test: lint typecheck importlint unit
+test: lint typecheck importlint controlplane unit
+
+# The real Kubernetes control plane for tests/cluster (etcd, kube-apiserver, kube-controller-manager,
+# kubectl), built from pinned Go modules into ~/.cache/secretsync/ once per machine (needs Go).
+controlplane:
+	@bash tests/cluster/build/build.sh >/dev/null
 
 lint: $(STAMP)
 	$(BIN)/ruff check secretsync tests bench examples

@@ -134,9 +134,12 @@ class ExternalController:
         *,
         scheduler: Scheduler | None = None,
         rules: tenancy.Rules | None = None,
+        cluster_stores: bool = True,
     ) -> None:
         self.api = api
         self.rules = rules or tenancy.Rules()
+        # Namespaced mode (--watch-namespace) has no rights to cluster-scoped objects.
+        self.cluster_stores = cluster_stores
         self.metrics = metrics
         self.executor = executor
         self.scheduler = scheduler or Scheduler()
@@ -579,6 +582,12 @@ class ExternalController:
         self, spec: model.ExternalSecretSpec, ns: str
     ) -> tuple[model.StoreSpec | None, Provider | None, Outcome | None]:
         kind = spec.store_kind
+        if kind == "ClusterSecretStore" and not self.cluster_stores:
+            message = (
+                f"ClusterSecretStore {spec.store_name}: this operator runs in namespaced mode "
+                "(--watch-namespace) and serves SecretStores only; use a SecretStore in this namespace"
+            )
+            return None, None, Outcome(False, "StoreNotAllowed", message)
         store_ns = ns if kind == "SecretStore" else None
         store_body = await self.api.get(
             kube.path_for(GROUP_VERSION, STORE_PLURALS[kind], store_ns, spec.store_name)

@@ -29,9 +29,9 @@ from secretsync.sealed import SealedController
 
 logger = logging.getLogger("secretsync.operator")
 
-# An explicit registry (not kopf's global default): importing this module
-# registers nothing globally, and tests can run several operators in one process.
-REGISTRY = kopf.OperatorRegistry()
+# Handlers are registered per run (:func:`registry`), never in kopf's global default: importing
+# this module registers nothing, several operators can run in one process, and what is watched
+# follows the settings (namespaced mode watches no cluster-scoped resource it has no rights to).
 
 Flag = asyncio.Event | threading.Event | asyncio.Future[Any]
 
@@ -136,7 +136,6 @@ def _runtime(memo: kopf.Memo) -> Runtime:
     return runtime
 
 
-@kopf.on.event("secretsync.io", "v1alpha1", "sealedsecrets", registry=REGISTRY)
 async def sealed_secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     """Every SealedSecret event; the controller drops the ones that need no work."""
     runtime = _runtime(memo)
@@ -145,7 +144,6 @@ async def sealed_secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -
         await runtime.sealed.on_sealed_event(event.get("type"), body)
 
 
-@kopf.on.event("secretsync.io", "v1alpha1", "externalsecrets", registry=REGISTRY)
 async def external_secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     runtime = _runtime(memo)
     body: dict[str, Any] = dict(event["object"])
@@ -153,7 +151,6 @@ async def external_secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any)
         await runtime.external.on_external_event(event.get("type"), body)
 
 
-@kopf.on.event("secretsync.io", "v1alpha1", "secretstores", registry=REGISTRY)
 async def secret_store_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     runtime = _runtime(memo)
     body: dict[str, Any] = dict(event["object"])
@@ -161,14 +158,12 @@ async def secret_store_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) ->
         await runtime.external.on_store_event(event.get("type"), "SecretStore", body)
 
 
-@kopf.on.event("secretsync.io", "v1alpha1", "clustersecretstores", registry=REGISTRY)
 async def cluster_secret_store_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     await _runtime(memo).external.on_store_event(
         event.get("type"), "ClusterSecretStore", dict(event["object"])
     )
 
 
-@kopf.on.event("v1", "secrets", registry=REGISTRY)
 async def secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     """Secrets matter twice: key Secrets feed the key ring; produced Secrets are healed."""
     runtime = _runtime(memo)
@@ -183,7 +178,6 @@ async def secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
         await runtime.external.on_secret_event(event.get("type"), body)
 
 
-@kopf.on.login(registry=REGISTRY)
 def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
     """Authenticate exactly as kubectl would: explicit flags, in-cluster, then KUBECONFIG."""
     settings = _runtime(memo).settings
@@ -202,9 +196,29 @@ def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
     )
 
 
-def kopf_settings() -> kopf.OperatorSettings:
+def registry(settings: Settings) -> kopf.OperatorRegistry:
+    """The handlers for this run. ClusterSecretStores are cluster-scoped: kopf would watch them
+    cluster-wide whatever namespaces it is given, which the namespaced install has no rights to
+    (the watch fails and takes the operator down), so namespaced mode does not serve them."""
+    handlers = kopf.OperatorRegistry()
+    group, version = "secretsync.io", "v1alpha1"
+    kopf.on.event(group, version, "sealedsecrets", registry=handlers)(sealed_secret_event)
+    kopf.on.event(group, version, "externalsecrets", registry=handlers)(external_secret_event)
+    kopf.on.event(group, version, "secretstores", registry=handlers)(secret_store_event)
+    if settings.clusterwide:
+        kopf.on.event(group, version, "clustersecretstores", registry=handlers)(cluster_secret_store_event)
+    kopf.on.event("v1", "secrets", registry=handlers)(secret_event)
+    kopf.on.login(registry=handlers)(login)
+    return handlers
+
+
+def kopf_settings(clusterwide: bool = True) -> kopf.OperatorSettings:
     """Every kopf setting the operator relies on, each with the reason."""
     settings = kopf.OperatorSettings()
+    # Namespaced mode names exact namespaces: listing every namespace (and watching CRDs for new
+    # resources) would need cluster-wide rights it does not have, and kopf would retry a forbidden
+    # list for about a minute at every start. The resources it serves exist before it starts.
+    settings.scanning.disabled = not clusterwide
     # Our handlers post their own events with a reason and a clear message;
     # kopf's per-log-line events would flood `kubectl describe`.
     settings.posting.enabled = True
@@ -278,7 +292,12 @@ async def run(
     # Provider SDK calls block on the network: a larger pool of their own, apart from RSA.
     io_executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="secretsync-provider")
     external = ExternalController(
-        api, metrics, io_executor, scheduler=scheduler, rules=settings.tenancy_rules
+        api,
+        metrics,
+        io_executor,
+        scheduler=scheduler,
+        rules=settings.tenancy_rules,
+        cluster_stores=settings.clusterwide,
     )
     runtime = Runtime(
         settings=settings,
@@ -351,8 +370,8 @@ async def run(
         watchers.append(asyncio.create_task(mark_ready()))
         if not stop.is_set():
             await kopf.operator(
-                registry=REGISTRY,
-                settings=kopf_settings(),
+                registry=registry(settings),
+                settings=kopf_settings(settings.clusterwide),
                 memo=kopf.Memo(runtime=runtime),
                 clusterwide=settings.clusterwide,
                 # The operator's own namespace is watched too: the key Secrets live there.

@@ -408,6 +408,7 @@ class OpenBaoServer:
         mount_point: str = "kubernetes",
         kubernetes_ca_cert: str | None = None,
         audience: str | None = None,
+        token_reviewer_jwt: str | None = None,
         replay: bool = True,
     ) -> str:
         """Mount (if needed) and configure Kubernetes auth, and create ``role``; returns the mount point.
@@ -426,6 +427,7 @@ class OpenBaoServer:
                 kubernetes_host=kubernetes_host,
                 kubernetes_ca_cert=ca_pem,
                 disable_local_ca_jwt=True,
+                token_reviewer_jwt=token_reviewer_jwt,
                 mount_point=mount_point,
             )
             client.auth.kubernetes.create_role(

@@ -32,7 +32,9 @@ class OperatorProcess:
         namespace: str = "secretsync-system",
         extra_args: list[str] | None = None,
         env: dict[str, str] | None = None,
+        bind_address: str = "127.0.0.1",
     ) -> None:
+        self.bind_address = bind_address
         self.http_port = reserve_port()
         self.metrics_port = reserve_port()
         self.log_path = workdir / f"operator-{self.http_port}.log"
@@ -48,7 +50,7 @@ class OperatorProcess:
             "--metrics-port",
             str(self.metrics_port),
             "--bind-address",
-            "127.0.0.1",
+            bind_address,
             "--log-level",
             "debug",
             *(extra_args or []),
@@ -58,11 +60,11 @@ class OperatorProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"http://{self.bind_address}:{self.http_port}"
 
     @property
     def metrics_url(self) -> str:
-        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+        return f"http://{self.bind_address}:{self.metrics_port}/metrics"
 
     def start(self) -> OperatorProcess:
         log = self.log_path.open("ab")
