@@ -19,7 +19,7 @@ test: lint typecheck importlint controlplane unit
 # The real Kubernetes control plane for tests/cluster (etcd, kube-apiserver, kube-controller-manager,
 # kubectl), built from pinned Go modules into ~/.cache/secretsync/ once per machine (needs Go).
 controlplane:
-	@bash tests/cluster/build/build.sh >/dev/null
+	@bash tests/cluster/controlplane/build.sh >/dev/null
 
 lint: $(STAMP)
 	$(BIN)/ruff check secretsync tests bench examples

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
-from secretsync import kube, model, ownership, providers, status, templating, tenancy
+from secretsync import kube, model, ownership, providers, secretcheck, status, templating, tenancy
 from secretsync.errors import (
     INTERNAL_REASON,
     NotPermitted,
@@ -457,6 +457,10 @@ class ExternalController:
             self._done[uid] = fingerprint
             if outcome.reason in STORE_WAIT_REASONS:
                 self._waiting.add((ns, name))
+                if outcome.retry is None:
+                    # Woken when the store becomes ready; and looked at again with backoff, since
+                    # the store may have become ready while this reconcile was still reporting.
+                    outcome = dataclasses.replace(outcome, retry=self.backoff.next_delay(uid))
             else:
                 self._waiting.discard((ns, name))
             if outcome.retry is not None:
@@ -567,6 +571,8 @@ class ExternalController:
             return Outcome(False, "TemplateFailed", f"spec.target.template: {exc}")
         try:
             return await self._write(body, spec, desired)
+        except secretcheck.InvalidSecret as exc:
+            return Outcome(False, exc.reason, f"{exc}; fix spec.target (or the data it is built from)")
         except OwnershipConflict as exc:
             # The other writer may go away (deleted, retargeted): look again, slowly (backoff to 5 min).
             return Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
@@ -761,6 +767,7 @@ class ExternalController:
                     "Merge only adds keys to an existing Secret",
                     retry=self.backoff.next_delay(ns + name),
                 )
+            secretcheck.check(desired, None, f"Secret {ns}/{target}")
             try:
                 created = await self.api.create(kube.path_for("v1", "secrets", ns), desired)
             except kube.Conflict:
@@ -783,13 +790,7 @@ class ExternalController:
         if kube.same_secret(existing, merged):
             self._secret_rv[f"{ns}/{name}"] = _meta(existing).get("resourceVersion", "")
             return Outcome(True, "SecretSynced", done, synced=True)
-        if existing.get("immutable") and existing.get("data") != merged.get("data"):
-            return Outcome(
-                False,
-                "ImmutableSecretChanged",
-                f"Secret {ns}/{target} is immutable and its data would "
-                "change; left untouched. Fix: delete the Secret so it is re-created",
-            )
+        secretcheck.check(merged, existing, f"Secret {ns}/{target}")
         try:
             replaced = await self.api.replace(path, merged)
         except kube.Conflict:
@@ -813,13 +814,17 @@ class ExternalController:
             meta["annotations"][DATA_HASH] = data_hash(data)
             out["data"] = data
         else:
+            # What the spec asks for, even where the API server refuses the change (type, immutable):
+            # secretcheck reports it as a spec to change, not a silent no-op or a retry loop.
             out["data"] = desired["data"]
-            out["type"] = existing.get("type") or desired.get("type")
+            out["type"] = desired.get("type") or "Opaque"
+            if desired.get("immutable"):
+                out["immutable"] = True
+            else:
+                out.pop("immutable", None)
         if dmeta.get("ownerReferences"):
             refs = [r for r in meta.get("ownerReferences") or [] if not r.get("controller")]
             meta["ownerReferences"] = refs + dmeta["ownerReferences"]
-        if desired.get("immutable") and policy != "Merge":
-            out["immutable"] = True  # never on a Secret we merge into: it is not ours to freeze
         return out
 
     async def _delete_target(self, body: Body, spec: model.ExternalSecretSpec) -> Outcome:
@@ -829,7 +834,15 @@ class ExternalController:
         existing = await self.api.get(path)
         message = "every remote secret is gone; Secret deleted (deletionPolicy Delete)"
         if existing is not None and kube.is_controlled_by(existing, body):
-            await self.api.delete(path)
+            emeta = _meta(existing)
+            try:  # the Secret as read: not one re-created or changed since (409 otherwise)
+                await self.api.delete(
+                    path, uid=emeta.get("uid"), resource_version=emeta.get("resourceVersion")
+                )
+            except kube.Conflict:
+                return Outcome(
+                    False, "ApiError", f"Secret {ns}/{target} changed while deleting it", retry=1.0
+                )
             return Outcome(False, "SecretDeleted", f"{message}: {ns}/{target}", action="Deleted", synced=True)
         return Outcome(
             False,
@@ -857,7 +870,7 @@ class ExternalController:
             return False
         path = kube.path_for(GROUP_VERSION, plural, meta.get("namespace"), str(meta.get("name")), "status")
         try:
-            await self.api.merge_patch(path, {"metadata": {"uid": meta.get("uid")}, "status": new})
+            await self.api.write_status(path, str(meta.get("uid")), new)  # only onto this very object
         except kube.ApiError as exc:
             logger.warning("cannot write status of %s: %s", kube.ref_of(body), exc)
         if status.flipped(previous, new) or not ready:

@@ -109,6 +109,28 @@ class Conflict(ApiError):
     """409: already exists, or a stale resourceVersion."""
 
 
+class Invalid(ApiError):
+    """422: the API server refused the object itself (validation, a failed JSON-patch test, an
+    immutable field): retrying the same write cannot help. The message names the fields, never
+    their values (``invalid_fields``), because a refused value could be a secret."""
+
+
+FIELD_MANAGER = "secretsync"
+"""Who wrote it, in every object's managedFields (server-side apply and ``kubectl`` show it)."""
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
+def invalid_fields(payload: Mapping[str, Any]) -> str:
+    """The fields a 422 Status names, with the kind of problem: ``data[tls.key] (FieldValueRequired)``."""
+    causes = (payload.get("details") or {}).get("causes") or []
+    named = [
+        f"{cause.get('field')} ({cause.get('reason')})"
+        for cause in causes
+        if isinstance(cause, dict) and cause.get("field")
+    ]
+    return ", ".join(named[:10]) or str(payload.get("reason") or "Invalid")
+
+
 Body = dict[str, Any]
 
 
@@ -192,6 +214,8 @@ class KubeApi:
         session = await self.session()
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": content_type} if data is not None else {}
+        if method in _WRITES:
+            params = {"fieldManager": FIELD_MANAGER, **(params or {})}
         try:
             async with session.request(
                 method, path.lstrip("/"), data=data, params=params, headers=headers
@@ -204,7 +228,9 @@ class KubeApi:
                         reason = payload.get("reason", reason)
                         message = payload.get("message", message)
                     except ValueError:
-                        pass
+                        payload = {}
+                    if resp.status == 422:
+                        raise Invalid(422, str(reason), invalid_fields(payload) if payload else "Invalid")
                     cls = NotFound if resp.status == 404 else Conflict if resp.status == 409 else ApiError
                     raise cls(resp.status, str(reason), str(message))
                 return json.loads(text) if text else {}
@@ -243,9 +269,29 @@ class KubeApi:
     async def merge_patch(self, path: str, body: Body) -> Body:
         return await self.request("PATCH", path, body=body, content_type="application/merge-patch+json")
 
-    async def delete(self, path: str) -> None:
+    async def write_status(self, path: str, uid: str, new_status: Body) -> Body:
+        """Set ``status`` (``path`` ends in ``/status``) only if the object still has ``uid``.
+
+        A JSON patch whose ``test`` op the API server evaluates against the stored object: a late
+        reconcile of a deleted object never writes onto a new object of the same name (a uid in a
+        merge patch of the status subresource is simply dropped by the server)."""
+        ops = [
+            {"op": "test", "path": "/metadata/uid", "value": uid},
+            {"op": "add", "path": "/status", "value": new_status},
+        ]
+        return await self.request("PATCH", path, body=ops, content_type="application/json-patch+json")
+
+    async def delete(self, path: str, *, uid: str | None = None, resource_version: str | None = None) -> None:
+        """Delete; with ``uid``/``resource_version`` only that very object, unchanged since it was read
+        (the server answers 409 otherwise, which raises :class:`Conflict`). Absent is not an error."""
+        preconditions = {k: v for k, v in (("uid", uid), ("resourceVersion", resource_version)) if v}
+        body = (
+            {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": preconditions}
+            if preconditions
+            else None
+        )
         with contextlib.suppress(NotFound):
-            await self.request("DELETE", path)
+            await self.request("DELETE", path, body=body)
 
 
 def meta(body: Mapping[str, Any]) -> dict[str, Any]:

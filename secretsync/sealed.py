@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
-from secretsync import kube, ownership, sealing, status, templating
+from secretsync import kube, ownership, sealing, secretcheck, status, templating
 from secretsync.errors import INTERNAL_REASON, OwnershipConflict, SpecError, TemplateError, unexpected
 from secretsync.keys import KeyManager
 from secretsync.metrics import Metrics
@@ -71,9 +71,13 @@ def merge_secret(existing: Body, desired: Body, owner_ref: Body) -> Body:
     meta["ownerReferences"] = refs
     out["data"] = desired.get("data") or {}
     out.pop("stringData", None)
-    out["type"] = existing.get("type") or desired.get("type")
-    if "immutable" in desired:
-        out["immutable"] = desired["immutable"]
+    # What the spec asks for, even where the API server refuses the change (type, immutable):
+    # secretcheck reports that as a spec to change, instead of a silent no-op or a retry loop.
+    out["type"] = desired.get("type") or "Opaque"
+    if desired.get("immutable"):
+        out["immutable"] = True
+    else:
+        out.pop("immutable", None)
     return out
 
 
@@ -231,6 +235,10 @@ class SealedController:
         done = f"unsealed {count} keys into Secret {ns}/{name}"
         if existing is None:
             try:
+                secretcheck.check(desired, None, f"Secret {ns}/{name}")
+            except secretcheck.InvalidSecret as exc:
+                return Outcome(False, exc.reason, f"{exc}; fix spec.template")
+            try:
                 created = await self.api.create(kube.path_for("v1", "secrets", ns), desired)
             except kube.Conflict:
                 return Outcome(
@@ -247,16 +255,11 @@ class SealedController:
         if kube.same_secret(existing, merged):
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
             return Outcome(True, "Unsealed", done)
-        if existing.get("immutable") and (
-            existing.get("data") != merged.get("data") or existing.get("type") != merged.get("type")
-        ):
+        try:
+            secretcheck.check(merged, existing, f"Secret {ns}/{name}")
+        except secretcheck.InvalidSecret as exc:
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
-            return Outcome(
-                False,
-                "ImmutableSecretChanged",
-                f"Secret {ns}/{name} is immutable and its data would change; left untouched. "
-                "Fix: delete the Secret so it is re-created with the new data",
-            )
+            return Outcome(False, exc.reason, str(exc))
         try:
             replaced = await self.api.replace(path, merged)
         except kube.Conflict:
@@ -288,9 +291,8 @@ class SealedController:
             try:
                 # The uid is a precondition: a late reconcile of a deleted object must not write
                 # its status onto a new object of the same name.
-                await self.api.merge_patch(
-                    kube.path_for(GROUP_VERSION, PLURAL, ns, name, "status"),
-                    {"metadata": {"uid": meta.get("uid")}, "status": new},
+                await self.api.write_status(
+                    kube.path_for(GROUP_VERSION, PLURAL, ns, name, "status"), str(meta.get("uid")), new
                 )
             except kube.ApiError as exc:
                 logger.warning("cannot write status of SealedSecret %s/%s: %s", ns, name, exc)

@@ -1,5 +1,5 @@
 """The real-cluster tier: a real kube-apiserver, etcd and kube-controller-manager (built from Go
-modules by build/build.sh), started once per session on this machine.
+modules by controlplane/build.sh), started once per session on this machine.
 
 Every test here is marked ``cluster``. The operator runs as its ServiceAccount with a token from
 the TokenRequest API, installed with the built kubectl exactly as the README says, so the shipped

@@ -130,7 +130,8 @@ def test_the_overlay_grants_nothing_cluster_wide_but_discovery(
         ("list", "secrets", None, "no"),
         ("list", "externalsecrets.secretsync.io", "team-b", "yes"),
         ("list", "clustersecretstores.secretsync.io", None, "no"),
-        ("list", "customresourcedefinitions.apiextensions.k8s.io", None, "yes"),
+        ("list", "customresourcedefinitions.apiextensions.k8s.io", None, "no"),
+        ("get", "namespaces", None, "no"),
     ):
         args = ["auth", "can-i", verb, resource, *(["-n", ns] if ns else ["-A"])]
         answer = namespaced.kubectl(*args, kubeconfig=config, check=False).stdout.strip()

@@ -1,4 +1,4 @@
-"""The real Kubernetes binaries the tests use: built from Go modules by tests/cluster/build/build.sh.
+"""The real Kubernetes binaries the tests use, built from Go modules by tests/cluster/controlplane/.
 
 ``binary("kubectl")`` builds the control plane on first use (or reuses the cache outside the
 repository) and returns the path. A machine without Go gets one clear error, never a skip:
@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / "tests" / "cluster" / "build" / "build.sh"
+BUILD = ROOT / "tests" / "cluster" / "controlplane" / "build.sh"
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
 
 

@@ -1,6 +1,6 @@
 """A real Kubernetes control plane on this machine: etcd, kube-apiserver, kube-controller-manager.
 
-The binaries come from tests/cluster/build/build.sh (Go modules, pinned). Everything listens on
+The binaries come from tests/cluster/controlplane/build.sh (Go modules, pinned). Everything listens on
 loopback except where the API server must reach the operator (its service proxy refuses loopback
 endpoints): the operator then binds the host's own address, :func:`host_ip`.
 
@@ -165,6 +165,24 @@ class ControlPlane:
             ),
             0o644,
         )
+        # Every request of a ServiceAccount in secretsync-system, for the RBAC test: what the
+        # operator really calls, against what its roles grant.
+        self.audit_policy = self._write(
+            "audit-policy.yaml",
+            yaml.safe_dump(
+                {
+                    "apiVersion": "audit.k8s.io/v1",
+                    "kind": "Policy",
+                    "omitStages": ["RequestReceived"],
+                    "rules": [
+                        {"level": "Metadata", "userGroups": ["system:serviceaccounts:secretsync-system"]},
+                        {"level": "None"},
+                    ],
+                }
+            ).encode(),
+            0o644,
+        )
+        self.audit_log = self.dir / "audit.log"
         self.admin_kubeconfig = self.dir / "admin.kubeconfig"
         self._write_kubeconfig(
             self.admin_kubeconfig,
@@ -238,6 +256,10 @@ class ControlPlane:
                 "--authorization-mode=Node,RBAC",
                 "--enable-admission-plugins=OwnerReferencesPermissionEnforcement",
                 "--endpoint-reconciler-type=none",
+                f"--audit-policy-file={self.audit_policy}",
+                f"--audit-log-path={self.audit_log}",
+                "--audit-log-format=json",
+                "--audit-log-mode=blocking",
                 "--profiling=false",
                 "--v=1",
             ],
@@ -456,6 +478,19 @@ class ControlPlane:
             "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
         }
         self.apply(slice_)
+
+    def audit(self, username: str) -> list[dict[str, Any]]:
+        """The audit events (stage ResponseComplete) of requests ``username`` made so far."""
+        events = []
+        if self.audit_log.exists():
+            for line in self.audit_log.read_text().splitlines():
+                event = json.loads(line)
+                if (
+                    event.get("stage") == "ResponseComplete"
+                    and (event.get("user") or {}).get("username") == username
+                ):
+                    events.append(event)
+        return events
 
     def logs(self, name: str) -> str:
         return (self.dir / f"{name}.log").read_text(errors="replace")
