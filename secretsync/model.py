@@ -69,16 +69,95 @@ _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "
 _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 
-# ESO features secretsync does not implement: named, so the error says so
-# instead of "unknown field" (a real API server prunes them silently, which
-# would be worse: the feature would just not happen).
-_UNSUPPORTED: Final = {
+OTHER_ESO_PROVIDERS: Final = (
+    "akeyless",
+    "azurekv",
+    "bitwardensecretsmanager",
+    "doppler",
+    "gitlab",
+    "ibm",
+    "infisical",
+    "kubernetes",
+    "onepassword",
+    "onepasswordSDK",
+    "oracle",
+    "webhook",
+)
+"""Common ESO providers, declared in the store CRDs only to be refused with a clear message."""
+OTHER_VAULT_AUTH_METHODS: Final = ("ldap", "userPass", "jwt", "cert", "iam", "gcp")
+"""ESO's other Vault auth methods, declared only to be refused."""
+
+# ESO fields secretsync does not implement. Each one is DECLARED in the CRDs (a closed schema
+# would otherwise let the API server prune it silently, for every client that does not ask for
+# strict field validation: the feature would just not happen) and REFUSED by one CEL rule on its
+# parent object whose message is exactly this text (tests/test_crds.py checks that, and that the
+# model below refuses the same field with the same text for bodies that skipped the API server).
+# Supporting one later: delete its entry here, its ``_refused(...)`` in the schema below and its
+# rule in crds/. Keys name the field as the schema below does (tests look them up).
+_STS_TAGS: Final = "; roles are assumed without STS session tags"
+_AMBIENT: Final = (
+    "use auth.secretRef, or omit auth in a ClusterSecretStore with spec.useOperatorIdentity: true "
+    "(the operator's own identity)"
+)
+_AMBIENT_GCP: Final = (
+    "use auth.secretRef, or omit auth in a ClusterSecretStore with spec.useOperatorIdentity: true "
+    "(Application Default Credentials, which cover GKE Workload Identity)"
+)
+_UNSUPPORTED: Final[dict[str, str]] = {
+    # ExternalSecret
+    "refreshPolicy": "ESO's refreshPolicy is not supported; use refreshInterval ('0' = fetch once)",
+    "syncWindows": "ESO's syncWindows is not supported; values are read again every refreshInterval",
+    "target.manifest": "ESO's target.manifest is not supported; secretsync writes Secrets only",
+    "templateFrom": "ESO's templateFrom is not supported; put templates in target.template.data",
+    "template.metadata.finalizers": "ESO's target.template.metadata.finalizers is not supported; "
+    "remove it (the Secret gets no finalizers)",
+    "sourceRef": "ESO's sourceRef (per-entry stores and generators) is not supported; "
+    "use spec.secretStoreRef (one store per ExternalSecret)",
     "rewrite": "ESO's dataFrom[].rewrite is not supported; keys are converted as by ESO's "
     "conversionStrategy Default",
-    "sourceRef": "ESO's sourceRef (per-entry stores and generators) is not supported",
-    "templateFrom": "ESO's templateFrom is not supported; put templates in target.template.data",
-    "refreshPolicy": "ESO's refreshPolicy is not supported; use refreshInterval ('0' = fetch once)",
-    "generatorRef": "ESO generators are not supported",
+    "metadataPolicy": "ESO's metadataPolicy Fetch is not supported; omit it or use None",
+    "conversionStrategy": "ESO's conversionStrategy Unicode is not supported; omit it or use Default",
+    "nullBytePolicy": "ESO's nullBytePolicy Fail is not supported; omit it or use Ignore "
+    "(values are written as fetched)",
+    # SecretStore and ClusterSecretStore
+    **{
+        f"provider.{name}": f"provider {name} is not supported by secretsync; supported: "
+        "vault, aws, gcpsm, fake"
+        for name in OTHER_ESO_PROVIDERS
+    },
+    "vault.tls": "ESO's vault.tls (client certificates) is not supported; the Vault server must accept "
+    "the connection without one (verify it with caBundle)",
+    "vault.caProvider": "ESO's vault.caProvider is not supported; put the CA certificates in vault.caBundle "
+    "(base64 of the PEM)",
+    "vault.readYourWrites": "ESO's vault.readYourWrites is not supported; omit it or set false",
+    "vault.forwardInconsistent": "ESO's vault.forwardInconsistent is not supported; omit it or set false",
+    "vault.headers": "ESO's vault.headers is not supported; requests carry only Vault's own headers "
+    "(token, namespace)",
+    "vault.checkAndSet": "ESO's vault.checkAndSet only applies to PushSecret, which secretsync does not "
+    "have; remove it",
+    **{
+        f"vault.auth.{method}": f"ESO's vault.auth.{method} is not supported; use tokenSecretRef, appRole or "
+        "kubernetes"
+        for method in OTHER_VAULT_AUTH_METHODS
+    },
+    "aws.auth.jwt": f"ESO's aws.auth.jwt is not supported; {_AMBIENT}",
+    "aws.additionalRoles": "ESO's aws.additionalRoles (role chaining) is not supported; use one role",
+    "aws.externalID": "ESO's aws.externalID is not supported; use a role whose trust policy needs no "
+    "external ID",
+    "aws.sessionTags": f"ESO's aws.sessionTags is not supported{_STS_TAGS}",
+    "aws.transitiveTagKeys": f"ESO's aws.transitiveTagKeys is not supported{_STS_TAGS}",
+    "aws.sessionTagsPolicy": f"ESO's aws.sessionTagsPolicy Simple and Custom are not supported; omit it "
+    f"or use None{_STS_TAGS}",
+    "aws.customSessionTags": f"ESO's aws.customSessionTags is not supported{_STS_TAGS}",
+    "aws.secretsManager": "ESO's aws.secretsManager only applies to PushSecret, which secretsync does not "
+    "have; remove it",
+    "aws.prefix": "ESO's aws.prefix is not supported; put the whole name in each remoteRef.key",
+    "gcpsm.auth.workloadIdentity": f"ESO's gcpsm.auth.workloadIdentity is not supported; {_AMBIENT_GCP}",
+    "gcpsm.auth.workloadIdentityFederation": "ESO's gcpsm.auth.workloadIdentityFederation is not supported; "
+    f"{_AMBIENT_GCP}",
+    "gcpsm.secretVersionSelectionPolicy": "ESO's gcpsm.secretVersionSelectionPolicy LatestOrFetch is not "
+    "supported; omit it or use LatestOrFail",
+    "fake.validationResult": "ESO's fake.validationResult is not supported; a fake store is always valid",
 }
 
 
@@ -262,9 +341,20 @@ class Node:
     max_length: int | None = None
     max_items: int | None = None
     format: str | None = None
+    # Declared for ESO manifests but not supported: the message (from _UNSUPPORTED) the CRD's CEL
+    # rule on the parent object gives too. ``supported``: the values still accepted (ESO's no-op
+    # default, e.g. metadataPolicy None); empty: the field is refused whatever its value.
+    refuse: str = ""
+    supported: tuple[Any, ...] = ()
 
 
-def _obj(required: Iterable[str] = (), **fields: Node) -> Node:
+def _refused(node: Node, what: str, *supported: Any) -> Node:
+    """``node``, declared only to be refused with ``_UNSUPPORTED[what]`` (unless its value is in
+    ``supported``)."""
+    return dataclasses.replace(node, refuse=_UNSUPPORTED[what], supported=supported)
+
+
+def _obj(required: Iterable[str] = (), /, **fields: Node) -> Node:
     return Node("object", fields=fields, required=tuple(required))
 
 
@@ -307,20 +397,27 @@ _DECODING = _str(enum=DECODING_STRATEGIES)
 _SECRET_KEY_REF = _obj(("name",), name=_NAME, key=_KEY, namespace=_NS)
 _SERVICE_ACCOUNT_REF = _obj(("name",), name=_NAME, namespace=_NS, audiences=_list(_STR))
 
+# Strings compared in a CEL rule carry a maxLength: it bounds the rule's estimated cost.
+_CONVERSION = _refused(_str(enum=("Default", "Unicode"), max_length=16), "conversionStrategy", "Default")
+_NULL_BYTES = _refused(_str(enum=("Ignore", "Fail"), max_length=16), "nullBytePolicy", "Ignore")
+
 _REMOTE_REF = _obj(
     ("key",),
     key=_str(min_length=1),
     property=_STR,
     version=_STR,
     decodingStrategy=_DECODING,
-    conversionStrategy=_str(enum=("Default",)),
-    metadataPolicy=_str(enum=("None",)),
+    conversionStrategy=_CONVERSION,
+    metadataPolicy=_refused(_str(enum=("None", "Fetch"), max_length=16), "metadataPolicy", "None"),
+    nullBytePolicy=_NULL_BYTES,
 )
 
 ES_SPEC_SCHEMA: Final = _obj(
     ("secretStoreRef",),
     secretStoreRef=_obj(("name",), name=_NAME, kind=_str(enum=STORE_KINDS)),
     refreshInterval=_str(pattern=GO_DURATION, hint="a Go duration such as 1h, 15m, 1h30m or 0"),
+    refreshPolicy=_refused(_str(enum=("CreatedOnce", "Periodic", "OnChange")), "refreshPolicy"),
+    syncWindows=_refused(_ANY, "syncWindows"),
     target=_obj(
         name=_NAME,
         creationPolicy=_str(enum=CREATION_POLICIES, max_length=16),
@@ -328,13 +425,26 @@ ES_SPEC_SCHEMA: Final = _obj(
         immutable=_BOOL,
         template=_obj(
             type=_STR,
-            metadata=_obj(labels=_MAP, annotations=_MAP),
+            metadata=_obj(
+                labels=_MAP,
+                annotations=_MAP,
+                finalizers=_refused(_list(_STR), "template.metadata.finalizers"),
+            ),
             data=_MAP,
             mergePolicy=_str(enum=MERGE_POLICIES),
             engineVersion=_STR,
+            templateFrom=_refused(_list(_ANY), "templateFrom"),
         ),
+        manifest=_refused(_ANY, "target.manifest"),
     ),
-    data=_list(_obj(("secretKey", "remoteRef"), secretKey=_KEY, remoteRef=_REMOTE_REF)),
+    data=_list(
+        _obj(
+            ("secretKey", "remoteRef"),
+            secretKey=_KEY,
+            remoteRef=_REMOTE_REF,
+            sourceRef=_refused(_ANY, "sourceRef"),
+        )
+    ),
     dataFrom=_list(
         _obj(
             extract=_REMOTE_REF,
@@ -342,9 +452,12 @@ ES_SPEC_SCHEMA: Final = _obj(
                 path=_STR,
                 name=_obj(regexp=_STR),
                 tags=_MAP,
-                conversionStrategy=_str(enum=("Default",)),
+                conversionStrategy=_CONVERSION,
                 decodingStrategy=_DECODING,
+                nullBytePolicy=_NULL_BYTES,
             ),
+            rewrite=_refused(_list(_ANY), "rewrite"),
+            sourceRef=_refused(_ANY, "sourceRef"),
         ),
         max_items=MAX_DATA_FROM,
     ),
@@ -375,7 +488,14 @@ _VAULT = _obj(
             serviceAccountRef=_SERVICE_ACCOUNT_REF,
             secretRef=_SECRET_KEY_REF,
         ),
+        **{method: _refused(_ANY, f"vault.auth.{method}") for method in OTHER_VAULT_AUTH_METHODS},
     ),
+    tls=_refused(_ANY, "vault.tls"),
+    caProvider=_refused(_ANY, "vault.caProvider"),
+    readYourWrites=_refused(_BOOL, "vault.readYourWrites", False),
+    forwardInconsistent=_refused(_BOOL, "vault.forwardInconsistent", False),
+    headers=_refused(_MAP, "vault.headers"),
+    checkAndSet=_refused(_ANY, "vault.checkAndSet"),
 )
 _AWS = _obj(
     ("service", "region"),
@@ -389,7 +509,18 @@ _AWS = _obj(
             secretAccessKeySecretRef=_SECRET_KEY_REF,
             sessionTokenSecretRef=_SECRET_KEY_REF,
         ),
+        jwt=_refused(_ANY, "aws.auth.jwt"),
     ),
+    additionalRoles=_refused(_list(_STR), "aws.additionalRoles"),
+    externalID=_refused(_STR, "aws.externalID"),
+    sessionTags=_refused(_list(_ANY), "aws.sessionTags"),
+    transitiveTagKeys=_refused(_list(_STR), "aws.transitiveTagKeys"),
+    sessionTagsPolicy=_refused(
+        _str(enum=("None", "Simple", "Custom"), max_length=16), "aws.sessionTagsPolicy", "None"
+    ),
+    customSessionTags=_refused(_MAP, "aws.customSessionTags"),
+    secretsManager=_refused(_ANY, "aws.secretsManager"),
+    prefix=_refused(_STR, "aws.prefix"),
 )
 _GCPSM = _obj(
     projectID=_STR,
@@ -397,10 +528,20 @@ _GCPSM = _obj(
     endpoint=_STR,
     auth=_obj(
         secretRef=_obj(secretAccessKeySecretRef=_SECRET_KEY_REF),
-        workloadIdentity=_ANY,
+        workloadIdentity=_refused(_ANY, "gcpsm.auth.workloadIdentity"),
+        workloadIdentityFederation=_refused(_ANY, "gcpsm.auth.workloadIdentityFederation"),
+    ),
+    secretVersionSelectionPolicy=_refused(
+        _str(enum=("LatestOrFail", "LatestOrFetch"), max_length=16),
+        "gcpsm.secretVersionSelectionPolicy",
+        "LatestOrFail",
     ),
 )
-_FAKE = _obj(("data",), data=_list(_obj(("key", "value"), key=_STR, value=_STR, version=_STR)))
+_FAKE = _obj(
+    ("data",),
+    data=_list(_obj(("key", "value"), key=_STR, value=_STR, version=_STR)),
+    validationResult=_refused(_INT, "fake.validationResult"),
+)
 
 _SELECTOR = _obj(
     matchLabels=_MAP,
@@ -415,7 +556,13 @@ _SELECTOR = _obj(
     ),
 )
 _STORE_COMMON: Final[dict[str, Node]] = {
-    "provider": _obj(vault=_VAULT, aws=_AWS, gcpsm=_GCPSM, fake=_FAKE),
+    "provider": _obj(
+        vault=_VAULT,
+        aws=_AWS,
+        gcpsm=_GCPSM,
+        fake=_FAKE,
+        **{name: _refused(_ANY, f"provider.{name}") for name in OTHER_ESO_PROVIDERS},
+    ),
     "refreshInterval": _INT,
     "controller": _STR,
     "retrySettings": _obj(maxRetries=_INT, retryInterval=_STR),
@@ -466,12 +613,16 @@ def check_schema(value: Any, node: Node, path: str) -> None:
             return
         for key, item in value.items():
             if key not in node.fields:
-                if key in _UNSUPPORTED:
-                    raise SpecError(f"{path}.{key}", _UNSUPPORTED[key])
-                known = ", ".join(node.fields)
+                known = ", ".join(k for k, child in node.fields.items() if not child.refuse)
                 raise SpecError(f"{path}.{key}", f"unknown field (known here: {known})")
-            if item is not None:
-                check_schema(item, node.fields[key], f"{path}.{key}")
+            if item is None:
+                continue
+            child = node.fields[key]
+            if child.refuse and not child.supported:
+                raise SpecError(f"{path}.{key}", child.refuse)
+            check_schema(item, child, f"{path}.{key}")
+            if child.refuse and item not in child.supported:
+                raise SpecError(f"{path}.{key}", child.refuse)
         for key in node.required:
             if value.get(key) is None:
                 raise SpecError(f"{path}.{key}", "is required")

@@ -7,15 +7,24 @@ late; the model comparison guarantees the operator accepts exactly what the
 API server accepts. CEL rules cannot run here without an API server, so a
 small evaluator for the subset we use runs them against the same inputs the
 model is fed, and both must agree.
+
+ESO fields secretsync does not support are declared in the CRDs (a closed
+schema would let the API server prune them silently) and refused by one CEL
+rule each; ``REFUSALS`` below puts each one in an otherwise valid object, and
+the CEL rule and the model must refuse it with the same path and message
+(tests/cluster/test_crd_fields_real.py sends the same objects to a real API
+server).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pathlib
 import re
 import subprocess
 import sys
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,8 +33,9 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from secretsync import model
+from secretsync import crypto, model, sealing
 from secretsync.errors import SpecError
+from tests.test_crypto import VECTORS, vector_key
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 CRD_DIR = REPO / "crds"
@@ -449,7 +459,8 @@ def cel_failures(schema: dict[str, Any], value: Any, path: str = "") -> list[tup
         except CelError:
             ok = False
         if ok is not True:
-            failures.append((path, rule["message"]))
+            # fieldPath (refusal rules): the API server reports the field, not the object
+            failures.append((path + rule.get("fieldPath", ""), rule["message"]))
     if isinstance(value, dict):
         for key, child in value.items():
             sub = (schema.get("properties") or {}).get(key) or schema.get("additionalProperties")
@@ -493,15 +504,19 @@ def test_every_cel_rule_is_where_we_expect_it() -> None:
         ".spec.provider.vault.auth.appRole",
         ".spec.provider.vault.auth.kubernetes",
     }
-    assert where["externalsecrets.yaml"] == {".spec", ".spec.target", ".spec.dataFrom[]"}
-    assert where["secretstores.yaml"] == provider
-    assert where["clustersecretstores.yaml"] == provider | {
+    refusing = {kind: {parent for parent, _, _ in _refusals(node)} for kind, node in SCHEMAS.items()}
+    assert (
+        where["externalsecrets.yaml"]
+        == {".spec", ".spec.target", ".spec.dataFrom[]"} | refusing["ExternalSecret"]
+    )
+    assert where["secretstores.yaml"] == provider | refusing["SecretStore"]
+    assert where["clustersecretstores.yaml"] == provider | refusing["ClusterSecretStore"] | {
         ".spec.conditions[].namespaceSelector.matchExpressions[]"
     }
     for crd in CRDS.values():
         for _, node in _schema_nodes(_schema(crd)):
             for rule in node.get("x-kubernetes-validations") or []:
-                assert set(rule) == {"rule", "message"} and rule["message"]
+                assert set(rule) - {"fieldPath"} == {"rule", "message"} and rule["message"]
                 Cel(rule["rule"])  # parses
 
 
@@ -668,6 +683,327 @@ def test_cel_selector_terms(term: dict[str, Any], ok: bool) -> None:
     cond = {"namespaceSelector": {"matchExpressions": [term]}}
     body = _store({"fake": {"data": []}}, "ClusterSecretStore", conditions=[cond])
     _agree(body, None if ok else "spec.conditions[0].namespaceSelector.matchExpressions[0].values")
+
+
+# --------------------------------------------------------------------------- declared but refused
+
+SCHEMAS: dict[str, model.Node] = {
+    "ExternalSecret": model.ES_SPEC_SCHEMA,
+    "SecretStore": model.STORE_SPEC_SCHEMA,
+    "ClusterSecretStore": model.CLUSTER_STORE_SPEC_SCHEMA,
+}
+
+
+def _refusals(node: model.Node, path: str = ".spec") -> Iterator[tuple[str, str, model.Node]]:
+    """(parent path as ``_schema_nodes`` names it, field, the field's node) for every refused field."""
+    if node.type == "object":
+        for key, child in node.fields.items():
+            if child.refuse:
+                yield path, key, child
+            else:
+                yield from _refusals(child, f"{path}.{key}")
+    elif node.type == "array":
+        assert node.items is not None
+        yield from _refusals(node.items, f"{path}[]")
+
+
+def _cel_literal(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else f"'{value}'"
+
+
+def refusal_rule(field: str, node: model.Node) -> str:
+    """The one CEL rule, on the parent object, that refuses ``field`` (but its supported values)."""
+    if not node.supported:
+        return f"!has(self.{field})"
+    allowed = [_cel_literal(value) for value in node.supported]
+    test = f"== {allowed[0]}" if len(allowed) == 1 else f"in [{', '.join(allowed)}]"
+    return f"!has(self.{field}) || self.{field} {test}"
+
+
+@pytest.mark.parametrize("kind", SCHEMAS)
+def test_each_refused_field_has_one_cel_rule_with_the_models_message(kind: str) -> None:
+    """Exactly the model's refusals, each one rule with a fieldPath, and the same message."""
+    expected: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for parent, field, node in _refusals(SCHEMAS[kind]):
+        expected[parent].append((refusal_rule(field, node), f".{field}", node.refuse))
+    found: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for path, node in _schema_nodes(_schema(BY_KIND[kind])):
+        for rule in node.get("x-kubernetes-validations") or []:
+            if "fieldPath" in rule:
+                found[path].append((" ".join(rule["rule"].split()), rule["fieldPath"], rule["message"]))
+    assert {k: sorted(v) for k, v in found.items()} == {k: sorted(v) for k, v in expected.items()}
+
+
+def test_every_unsupported_message_is_used_by_the_schema() -> None:
+    """model._UNSUPPORTED is the one source of the messages: no entry without its field."""
+    used = {node.refuse for schema in SCHEMAS.values() for _, _, node in _refusals(schema)}
+    assert used == set(model._UNSUPPORTED.values())
+
+
+def set_at(obj: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at a dotted path with list indices (``spec.data[0].sourceRef``), making objects."""
+    steps: list[str | int] = []
+    for part in path.split("."):
+        name, *indices = re.split(r"\[(\d+)\]", part)
+        steps.append(name)
+        steps.extend(int(i) for i in indices if i)
+    node: Any = obj
+    for step in steps[:-1]:
+        node = node.setdefault(step, {}) if isinstance(step, str) else node[step]
+    node[steps[-1]] = value
+
+
+def _node_at(node: model.Node, path: str) -> model.Node:
+    for part in re.sub(r"\[\d+\]", "", path).split(".")[1:]:
+        while node.type == "array":
+            assert node.items is not None
+            node = node.items
+        node = node.fields[part]
+    return node
+
+
+_ES_SPEC: dict[str, Any] = {
+    "secretStoreRef": {"name": "store"},
+    "target": {"template": {"metadata": {}}},
+    "data": [{"secretKey": "password", "remoteRef": {"key": "db"}}],
+    "dataFrom": [{"extract": {"key": "app"}}, {"find": {"path": "app/"}}],
+}
+_PROVIDERS: dict[str, dict[str, Any]] = {
+    "vault": {"server": "https://vault.example.com:8200"},
+    "aws": {"service": "SecretsManager", "region": "eu-west-1"},
+    "gcpsm": {"projectID": "my-project"},
+    "fake": {"data": [{"key": "k", "value": "v"}]},
+}
+_KEY_REF = {"name": "creds", "key": "key"}
+
+# Each refused field, with a value as ESO's docs write it.
+_ES_REFUSED: dict[str, Any] = {
+    "spec.refreshPolicy": "Periodic",
+    "spec.syncWindows": {"kind": "allow", "windows": [{"schedule": "0 9 * * 1-5", "duration": "8h"}]},
+    "spec.target.manifest": {"apiVersion": "v1", "kind": "ConfigMap"},
+    "spec.target.template.templateFrom": [{"configMap": {"name": "tmpl", "items": [{"key": "config.yml"}]}}],
+    "spec.target.template.metadata.finalizers": ["example.com/cleanup"],
+    "spec.data[0].sourceRef": {"storeRef": {"name": "other", "kind": "ClusterSecretStore"}},
+    "spec.data[0].remoteRef.metadataPolicy": "Fetch",
+    "spec.data[0].remoteRef.conversionStrategy": "Unicode",
+    "spec.data[0].remoteRef.nullBytePolicy": "Fail",
+    "spec.dataFrom[0].rewrite": [{"regexp": {"source": "exp-(.*?)-ression", "target": "rewriting-${1}"}}],
+    "spec.dataFrom[0].sourceRef": {
+        "generatorRef": {
+            "apiVersion": "generators.external-secrets.io/v1alpha1",
+            "kind": "Password",
+            "name": "pw",
+        }
+    },
+    "spec.dataFrom[0].extract.metadataPolicy": "Fetch",
+    "spec.dataFrom[0].extract.conversionStrategy": "Unicode",
+    "spec.dataFrom[0].extract.nullBytePolicy": "Fail",
+    "spec.dataFrom[1].find.conversionStrategy": "Unicode",
+    "spec.dataFrom[1].find.nullBytePolicy": "Fail",
+}
+_STORE_REFUSED: dict[str, Any] = {
+    **{f"spec.provider.{name}": {} for name in model.OTHER_ESO_PROVIDERS},
+    "spec.provider.azurekv": {"vaultUrl": "https://my-vault.vault.azure.net", "authType": "WorkloadIdentity"},
+    "spec.provider.vault.tls": {"certSecretRef": _KEY_REF, "keySecretRef": _KEY_REF},
+    "spec.provider.vault.caProvider": {"type": "ConfigMap", "name": "ca", "key": "ca.crt"},
+    "spec.provider.vault.readYourWrites": True,
+    "spec.provider.vault.forwardInconsistent": True,
+    "spec.provider.vault.headers": {"X-Vault-Request": "true"},
+    "spec.provider.vault.checkAndSet": {"required": True},
+    "spec.provider.vault.auth.ldap": {"path": "ldap", "username": "u", "secretRef": _KEY_REF},
+    "spec.provider.vault.auth.userPass": {"path": "userpass", "username": "u", "secretRef": _KEY_REF},
+    "spec.provider.vault.auth.jwt": {"path": "jwt", "role": "r", "secretRef": _KEY_REF},
+    "spec.provider.vault.auth.cert": {"clientCert": _KEY_REF, "secretRef": _KEY_REF},
+    "spec.provider.vault.auth.iam": {"vaultRole": "r", "region": "eu-west-1"},
+    "spec.provider.vault.auth.gcp": {"role": "r", "projectID": "p"},
+    "spec.provider.aws.auth.jwt": {"serviceAccountRef": {"name": "irsa"}},
+    "spec.provider.aws.additionalRoles": ["arn:aws:iam::123456789012:role/hop"],
+    "spec.provider.aws.externalID": "tenant-1",
+    "spec.provider.aws.sessionTags": [{"key": "team", "value": "a"}],
+    "spec.provider.aws.transitiveTagKeys": ["team"],
+    "spec.provider.aws.sessionTagsPolicy": "Simple",
+    "spec.provider.aws.customSessionTags": {"team": "a"},
+    "spec.provider.aws.secretsManager": {"forceDeleteWithoutRecovery": True},
+    "spec.provider.aws.prefix": "team-a/",
+    "spec.provider.gcpsm.auth.workloadIdentity": {"serviceAccountRef": {"name": "wi"}, "clusterName": "c"},
+    "spec.provider.gcpsm.auth.workloadIdentityFederation": {
+        "audience": "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/k",
+        "serviceAccountRef": {"name": "wif"},
+    },
+    "spec.provider.gcpsm.secretVersionSelectionPolicy": "LatestOrFetch",
+    "spec.provider.fake.validationResult": 2,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """One refused ESO field, set in an otherwise valid object."""
+
+    kind: str
+    path: str  # where the value goes, and the path the API server and the model both report
+    value: Any
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.path.removeprefix('spec.')}"
+
+    @property
+    def node(self) -> model.Node:
+        return _node_at(SCHEMAS[self.kind], self.path)
+
+    @property
+    def message(self) -> str:
+        return self.node.refuse
+
+    def body(self, value: Any = None, *, name: str = "demo", namespace: str = "demo") -> dict[str, Any]:
+        """The object with the refused value (or ``value``: a supported one)."""
+        body = self.base(name=name, namespace=namespace)
+        set_at(body, self.path, self.value if value is None else value)
+        return body
+
+    def base(self, *, name: str = "demo", namespace: str = "demo") -> dict[str, Any]:
+        """The same object without the field: valid everywhere."""
+        if self.kind == "ExternalSecret":
+            spec = copy.deepcopy(_ES_SPEC)
+        else:
+            provider = self.path.split(".")[2]
+            provider = provider if provider in _PROVIDERS else "fake"
+            spec = {"provider": {provider: copy.deepcopy(_PROVIDERS[provider])}}
+        meta = {"name": name} | ({} if self.kind == "ClusterSecretStore" else {"namespace": namespace})
+        return {"apiVersion": "secretsync.io/v1alpha1", "kind": self.kind, "metadata": meta, "spec": spec}
+
+
+REFUSALS: list[Refusal] = [Refusal("ExternalSecret", path, value) for path, value in _ES_REFUSED.items()] + [
+    Refusal(kind, path, value) for kind in model.STORE_KINDS for path, value in _STORE_REFUSED.items()
+]
+
+
+def test_every_refused_field_has_a_case() -> None:
+    for kind, schema in SCHEMAS.items():
+        fields = {f"{parent}.{field}" for parent, field, _ in _refusals(schema)}
+        assert {"." + re.sub(r"\[\d+\]", "[]", case.path) for case in REFUSALS if case.kind == kind} == fields
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=lambda case: case.id)
+def test_refused_field(case: Refusal) -> None:
+    """Declared (kubectl's strict validation knows it), refused by its CEL rule and by the model,
+    both with the same path and message; the same object without it is valid."""
+    schema = _schema(BY_KIND[case.kind])
+    base, body = case.base(), case.body()
+    assert cel_failures(schema, base) == []
+    _parse(base)
+    jsonschema.validate(body, _strict(schema))
+    assert cel_failures(schema, body) == [(case.path, case.message)]
+    with pytest.raises(SpecError) as caught:
+        _parse(body)
+    assert (caught.value.path, caught.value.problem) == (case.path, case.message)
+
+
+@pytest.mark.parametrize("case", [case for case in REFUSALS if case.node.supported], ids=lambda case: case.id)
+def test_esos_default_of_a_refused_field_is_accepted(case: Refusal) -> None:
+    """metadataPolicy None, readYourWrites false, ...: ESO's no-op values stay valid."""
+    schema = _schema(BY_KIND[case.kind])
+    for value in case.node.supported:
+        body = case.body(value)
+        jsonschema.validate(body, _strict(schema))
+        assert cel_failures(schema, body) == []
+        _parse(body)
+
+
+ESO_PERIODIC_EXAMPLE: dict[str, Any] = yaml.safe_load(
+    """
+# ESO's docs: docs/snippets/basic-external-secret.yaml with the "Periodic" refresh policy of
+# docs/api/externalsecret.md, as a user migrating it writes it (only apiVersion changed).
+apiVersion: secretsync.io/v1alpha1
+kind: ExternalSecret
+metadata:
+  name: example
+spec:
+  refreshPolicy: Periodic
+  refreshInterval: 1h  # Update every hour
+  secretStoreRef:
+    name: secretstore-sample
+    kind: SecretStore
+  target:
+    name: secret-to-be-created
+    creationPolicy: Owner
+  data:
+  - secretKey: secret-key-to-be-managed
+    remoteRef:
+      key: provider-key
+      version: provider-key-version
+      property: provider-key-property
+  dataFrom:
+  - extract:
+      key: remote-key-in-the-provider
+"""
+)
+
+
+def test_eso_docs_example_with_refresh_policy_is_refused() -> None:
+    body = copy.deepcopy(ESO_PERIODIC_EXAMPLE) | {"metadata": {"name": "example", "namespace": "demo"}}
+    message = model._UNSUPPORTED["refreshPolicy"]
+    assert cel_failures(_schema(BY_KIND["ExternalSecret"]), body) == [("spec.refreshPolicy", message)]
+    with pytest.raises(SpecError, match=re.escape(f"spec.refreshPolicy: {message}")):
+        model.parse_external_secret(body)
+    del body["spec"]["refreshPolicy"]
+    model.parse_external_secret(body)
+
+
+# --------------------------------------------------------------------------- SealedSecret
+
+SEALED = _load("sealedsecrets.yaml")
+KUBESEAL_FINALIZER = "example.com/keep"
+
+
+def kubeseal_output() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A SealedSecret as ``kubeseal`` writes it, with our apiVersion, and the Secret it opens to.
+
+    kubeseal (NewSealedSecret) serialises a SealedSecret whose metadata is name, namespace and the
+    scope annotations, and whose spec.template.metadata is a copy of the sealed Secret's whole
+    ObjectMeta: a zero creationTimestamp is written as ``creationTimestamp: null`` in both, and a
+    Secret read from a cluster brings its finalizers, uid and resourceVersion along. The values
+    are tests/data/vectors' real kubeseal output.
+    """
+    sealed, expected = list(yaml.safe_load_all((VECTORS / "bitnami-sealedsecrets-4096.yaml").read_text()))[:2]
+    sealed["apiVersion"] = "secretsync.io/v1alpha1"
+    sealed["metadata"].update(creationTimestamp=None, finalizers=[KUBESEAL_FINALIZER])
+    sealed["spec"]["template"]["metadata"].update(
+        creationTimestamp=None,
+        finalizers=[KUBESEAL_FINALIZER],
+        uid="5c0e3bd6-6d5e-4cbe-9b41-2a4b0d8a9c11",
+        resourceVersion="4242",
+        labels={"app": "db"},
+    )
+    return sealed, expected
+
+
+def test_kubeseal_output_passes_the_crd_strictly_and_unseals() -> None:
+    """kubectl apply (strict field validation) of kubeseal's output: Bitnami's CRD keeps unknown
+    fields in spec.template.metadata, ours must too; sealing.py reads only labels and annotations."""
+    sealed, expected = kubeseal_output()
+    schema = _schema(SEALED)
+    jsonschema.validate(sealed, _strict(schema))
+    assert cel_failures(schema, sealed) == []
+    ring = crypto.KeyRing([crypto.KeyEntry.from_key(vector_key(4096))])
+    result = sealing.unseal(sealed, ring)
+    assert result.ok, result.message
+    secret = sealing.build_secret(sealed, result)
+    assert secret["data"] == expected["data"]
+    assert secret["metadata"] == {"name": "db-creds", "namespace": "team-a", "labels": {"app": "db"}}
+    for nulls in ({"metadata": None}, {"metadata": None, "data": None}):
+        sealed["spec"]["template"].update(nulls)  # Bitnami's CRD has both nullable
+        jsonschema.validate(sealed, _strict(schema))
+        assert sealing.build_secret(sealed, sealing.unseal(sealed, ring))["data"] == expected["data"]
+
+
+def test_the_pre_0_7_bitnami_format_is_declared_and_refused() -> None:
+    sealed, _ = kubeseal_output()
+    sealed["spec"]["data"] = "c2VhbGVk"
+    schema = _schema(SEALED)
+    jsonschema.validate(sealed, _strict(schema))
+    ((path, message),) = cel_failures(schema, sealed)
+    assert path == "spec.data" and "pre-0.7 Bitnami format" in message and "not supported" in message
 
 
 # --------------------------------------------------------------------------- examples

@@ -252,12 +252,20 @@ def test_decoding_strategy_everywhere(strategy: str) -> None:
 
 
 def test_only_eso_defaults_accepted_for_unsupported_strategies() -> None:
-    ok = {"key": "r", "conversionStrategy": "Default", "metadataPolicy": "None"}
-    model.parse_external_secret(es(dataFrom=[{"extract": ok}, {"find": {"conversionStrategy": "Default"}}]))
-    for field, value in (("conversionStrategy", "Unicode"), ("metadataPolicy", "Fetch")):
+    ok = {"key": "r", "conversionStrategy": "Default", "metadataPolicy": "None", "nullBytePolicy": "Ignore"}
+    find = {"conversionStrategy": "Default", "nullBytePolicy": "Ignore"}
+    model.parse_external_secret(es(dataFrom=[{"extract": ok}, {"find": find}]))
+    for field, value in (
+        ("conversionStrategy", "Unicode"),
+        ("metadataPolicy", "Fetch"),
+        ("nullBytePolicy", "Fail"),
+    ):
         body = es(data=[{"secretKey": "k", "remoteRef": {"key": "r", field: value}}])
         error = spec_error(model.parse_external_secret, body)
         assert error.path == f"spec.data[0].remoteRef.{field}"
+        assert f"ESO's {field} {value} is not supported" in error.problem
+        body = es(data=[{"secretKey": "k", "remoteRef": {"key": "r", field: "Other"}}])
+        assert "is not one of" in spec_error(model.parse_external_secret, body).problem  # the enum first
 
 
 @pytest.mark.parametrize(
@@ -399,7 +407,7 @@ _THREE = [
             "spec.target.template.metadata.finalizers",
             [],
             "spec.target.template.metadata.finalizers",
-            "unknown",
+            "not supported",
         ),
         ("spec.data", {}, "spec.data", "must be a list"),
         ("spec.data", [None], "spec.data[0]", "null"),
@@ -640,7 +648,15 @@ def test_store_defaults() -> None:
                 "auth": {"secretRef": {"secretAccessKeySecretRef": _REF}},
             }
         },
-        {"gcpsm": {"auth": {"workloadIdentity": {"clusterName": "c", "anything": {"goes": 1}}}}},
+        {
+            "vault": {
+                **_VAULT,
+                "readYourWrites": False,
+                "forwardInconsistent": False,
+            }
+        },
+        {"aws": {"service": "ParameterStore", "region": "r", "sessionTagsPolicy": "None"}},
+        {"gcpsm": {"projectID": "p", "secretVersionSelectionPolicy": "LatestOrFail"}},
         {"fake": {"data": [{"key": "k", "value": ""}, {"key": "k", "value": "v", "version": "2"}]}},
     ],
 )
@@ -656,12 +672,24 @@ def test_valid_providers(provider: dict[str, Any]) -> None:
     [
         ({}, "spec.provider", "exactly one"),
         ({"vault": _VAULT, "fake": {"data": []}}, "spec.provider", "found: vault, fake"),
-        ({"azurekv": {}}, "spec.provider.azurekv", "unknown field"),
+        ({"azurekv": {}}, "spec.provider.azurekv", "provider azurekv is not supported by secretsync"),
+        (
+            {"fake": {"data": []}, "webhook": {}},
+            "spec.provider.webhook",
+            "supported: vault, aws, gcpsm, fake",
+        ),
         ({"vault": {}}, "spec.provider.vault.server", "required"),
         ({"vault": {"server": ""}}, "spec.provider.vault.server", "empty"),
         ({"vault": {**_VAULT, "version": "v3"}}, "spec.provider.vault.version", "v1, v2"),
         ({"vault": {**_VAULT, "caBundle": "not base64!"}}, "spec.provider.vault.caBundle", "base64"),
-        ({"vault": {**_VAULT, "auth": {"ldap": {}}}}, "spec.provider.vault.auth.ldap", "unknown field"),
+        ({"vault": {**_VAULT, "auth": {"ldap": {}}}}, "spec.provider.vault.auth.ldap", "not supported"),
+        ({"vault": {**_VAULT, "auth": {"nope": {}}}}, "spec.provider.vault.auth.nope", "unknown field"),
+        ({"vault": {**_VAULT, "readYourWrites": True}}, "spec.provider.vault.readYourWrites", "set false"),
+        (
+            {"vault": {**_VAULT, "readYourWrites": "no"}},
+            "spec.provider.vault.readYourWrites",
+            "true or false",
+        ),
         (
             {"vault": {**_VAULT, "auth": {"tokenSecretRef": {"key": "k"}}}},
             "spec.provider.vault.auth.tokenSecretRef.name",
@@ -734,7 +762,12 @@ def test_valid_providers(provider: dict[str, Any]) -> None:
         (
             {"aws": {"service": "SecretsManager", "region": "r", "auth": {"jwt": {}}}},
             "spec.provider.aws.auth.jwt",
-            "unknown",
+            "not supported",
+        ),
+        (
+            {"aws": {"service": "SecretsManager", "region": "r", "sessionTagsPolicy": "Tags"}},
+            "spec.provider.aws.sessionTagsPolicy",
+            "'Tags' is not one of: None, Simple, Custom",
         ),
         (
             {
@@ -751,7 +784,7 @@ def test_valid_providers(provider: dict[str, Any]) -> None:
         (
             {"gcpsm": {"auth": {"workloadIdentity": "x"}}},
             "spec.provider.gcpsm.auth.workloadIdentity",
-            "object",
+            "not supported",
         ),
         ({"fake": {}}, "spec.provider.fake.data", "required"),
         ({"fake": {"data": [{"value": "v"}]}}, "spec.provider.fake.data[0].key", "required"),
@@ -847,12 +880,8 @@ def test_cluster_store_ignores_a_namespace_in_metadata() -> None:
             "spec.provider.aws.auth.secretRef.secretAccessKeySecretRef.namespace",
         ),
         (
-            {
-                "gcpsm": {
-                    "auth": {"workloadIdentity": {"serviceAccountRef": {"name": "sa", "namespace": "other"}}}
-                }
-            },
-            "spec.provider.gcpsm.auth.workloadIdentity.serviceAccountRef.namespace",
+            {"gcpsm": {"auth": {"secretRef": {"secretAccessKeySecretRef": {**_REF, "namespace": "other"}}}}},
+            "spec.provider.gcpsm.auth.secretRef.secretAccessKeySecretRef.namespace",
         ),
     ],
 )
