@@ -24,6 +24,7 @@ from kopf.testing import KopfRunner
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
+from tests.support import secret_cases
 from tests.support.kube_emulator import KubeEmulator, ResourceDef, wait_for
 
 GROUP = "emulator.secretsync.test"
@@ -794,3 +795,21 @@ def test_service_proxy_forwards_to_a_registered_backend(kube_emulator: KubeEmula
         backend.shutdown()
         backend.server_close()
         thread.join(5)
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "fields"), secret_cases.REFUSED, ids=[c[0] for c in secret_cases.REFUSED]
+)
+def test_secrets_the_api_server_refuses_are_refused(
+    core: client.CoreV1Api, name: str, body: dict[str, Any], fields: set[str]
+) -> None:
+    """As kube-apiserver's ValidateSecret: 422, the causes naming the fields (tests/cluster checks
+    the real server answers the same)."""
+    with pytest.raises(ApiException) as info:
+        core.create_namespaced_secret("default", body)
+    assert info.value.status == 422
+    import json
+
+    causes = json.loads(info.value.body)["details"]["causes"]
+    assert {c["field"] for c in causes} == fields
+    assert all("x" * 50 not in c.get("message", "") for c in causes)

@@ -9,6 +9,7 @@ RBAC is all that authorizes it.
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -68,7 +69,8 @@ def installed(cluster: ControlPlane) -> ControlPlane:
 @pytest.fixture
 def namespace(cluster: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace for one test (deleted afterwards; the namespace controller empties it)."""
-    name = f"t{next(_counter)}-{request.node.name.lower().replace('_', '-')}"[:50].rstrip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())
+    name = f"t{next(_counter)}-{slug}"[:50].rstrip("-")
     cluster.create_namespace(name)
     yield name
     cluster.request("DELETE", f"/api/v1/namespaces/{name}")

@@ -121,6 +121,55 @@ class ApiError(Exception):
         }
 
 
+_SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_TYPE_KEYS = {  # Kubernetes' ValidateSecret: keys each type needs ("all" of them, or "any" one)
+    "kubernetes.io/tls": (("tls.crt", "tls.key"), all),
+    "kubernetes.io/basic-auth": (("username", "password"), any),
+    "kubernetes.io/ssh-auth": (("ssh-privatekey",), all),
+    "kubernetes.io/dockerconfigjson": ((".dockerconfigjson",), all),
+    "kubernetes.io/dockercfg": ((".dockercfg",), all),
+}
+
+
+def _validate_secret(name: str, obj: JsonDict) -> None:
+    """What kube-apiserver refuses in a Secret (core validation ValidateSecret), with the same
+    Status shape: causes name fields and never echo a value."""
+    causes: list[JsonDict] = []
+    data = {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()}
+    for key in data:
+        if len(key) > 253 or key in (".", "..") or not _SECRET_KEY.fullmatch(key):
+            causes.append({"reason": "FieldValueInvalid", "field": f"data[{key}]"})
+    if sum(len(v) for v in data.values()) > 1 << 20:
+        causes.append({"reason": "FieldValueTooLong", "field": "data"})
+    kind = obj.get("type") or "Opaque"
+    if kind in _TYPE_KEYS:
+        keys, rule = _TYPE_KEYS[kind]
+        if not rule(k in data for k in keys):
+            causes.extend(
+                {"reason": "FieldValueRequired", "field": f"data[{k}]"} for k in keys if k not in data
+            )
+    json_key = {
+        "kubernetes.io/dockerconfigjson": ".dockerconfigjson",
+        "kubernetes.io/dockercfg": ".dockercfg",
+    }.get(kind)
+    if json_key and json_key in data:
+        try:
+            valid = isinstance(json.loads(data[json_key]), dict)
+        except ValueError:
+            valid = False
+        if not valid:
+            causes.append({"reason": "FieldValueInvalid", "field": f"data[{json_key}]"})
+    for value in (_meta(obj).get("labels") or {}).values():
+        if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
+            causes.append({"reason": "FieldValueInvalid", "field": "metadata.labels"})
+    if causes:
+        fields = ", ".join(c["field"] for c in causes)
+        raise _invalid(
+            f'Secret "{name}" is invalid: {fields}', {"name": name, "kind": "Secret", "causes": causes}
+        )
+
+
 def _bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
@@ -1255,6 +1304,7 @@ class KubeEmulatorHandler(kmock.KubernetesEmulator):
                 obj.pop("data", None)
             if old is not None and obj["type"] != old.get("type"):
                 raise _invalid(f'Secret "{name}" is invalid: type: Invalid value: field is immutable')
+            _validate_secret(name, obj)
         if (
             group_resource in (("", "secrets"), ("", "configmaps"))
             and old is not None
@@ -1970,7 +2020,18 @@ class ServerThread:
         async with self.handler:  # kmock needs this for its stream feeder and error collection
             if setup is not None:
                 setup()
-            server = aiohttp.web.Server(self.handler, handler_cancellation=True, access_log=None)
+            loop = asyncio.get_running_loop()
+
+            def request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> Any:
+                # kube-apiserver takes request bodies up to 3 MiB (aiohttp's default is 1 MiB), so
+                # a Secret over its 1 MiB data limit reaches validation and gets the real 422.
+                return aiohttp.web.BaseRequest(
+                    message, payload, protocol, writer, task, loop, client_max_size=3 << 20
+                )
+
+            server = aiohttp.web.Server(
+                self.handler, request_factory=request, handler_cancellation=True, access_log=None
+            )
             runner = aiohttp.web.ServerRunner(server, shutdown_timeout=2.0)
             await runner.setup()
             try:

@@ -15,6 +15,7 @@ endpoints): the operator then binds the host's own address, :func:`host_ip`.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import datetime as dt
@@ -219,6 +220,7 @@ class ControlPlane:
 
     def start(self) -> ControlPlane:
         started = time.monotonic()
+        atexit.register(self.stop)
         self._prepare()
         bins = k8s_bin.bin_dir()
         self._spawn(
@@ -302,15 +304,13 @@ class ControlPlane:
         raise RuntimeError(f"{what} did not become ready in {timeout:.0f} s (logs in {self.dir})")
 
     def stop(self) -> None:
+        """Kill the three at once: a throwaway cluster needs no graceful drain (kube-apiserver's takes
+        seconds). Also run at interpreter exit, so no process outlives an interrupted test run."""
         for _, proc in reversed(self.procs):
             if proc.poll() is None:
-                proc.terminate()
-        for _, proc in reversed(self.procs):
-            try:
-                proc.wait(3)  # a throwaway cluster: no need to wait for a graceful drain
-            except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.wait(5)
+        for _, proc in reversed(self.procs):
+            proc.wait(10)
         self.procs.clear()
         for port in (self.etcd_port, self.peer_port, self.port, self.kcm_port):
             ports.release_port(port)
