@@ -576,6 +576,10 @@ class ExternalController:
         except OwnershipConflict as exc:
             # The other writer may go away (deleted, retargeted): look again, slowly (backoff to 5 min).
             return Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
+        except kube.Invalid as exc:  # refused as invalid: the same write can never pass
+            return Outcome(
+                False, "InvalidSecret", f"the API server refused Secret {ns}/{spec.target.name}: {exc}"
+            )
         except kube.ApiError as exc:
             return Outcome(
                 False,

@@ -224,6 +224,8 @@ class SealedController:
         desired["metadata"]["ownerReferences"] = [owner_ref]
         try:
             return await self._write(body, desired, owner_ref, len(result.values) + len(rendered))
+        except kube.Invalid as exc:  # refused as invalid: the same write can never pass
+            return Outcome(False, "InvalidSecret", f"the API server refused Secret {_ref(desired)}: {exc}")
         except kube.ApiError as exc:
             return Outcome(False, "ApiError", f"writing Secret {_ref(desired)} failed: {exc}", retry=True)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.kube_emulator import wait_for as emulator_wait_for
 from tests.support.operator_proc import OperatorProcess
 from tests.support.real_cluster import ControlPlane
 
@@ -39,23 +39,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    plane = ControlPlane(tmp_path_factory.mktemp("cluster"))
-    try:
-        plane.start()
+    with ControlPlane(tmp_path_factory.mktemp("cluster")) as plane:
         yield plane
-    finally:
-        plane.stop()
 
 
 @pytest.fixture(scope="module")
 def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     """A control plane for one test module alone (an overlay that must not meet the base's RBAC)."""
-    plane = ControlPlane(tmp_path_factory.mktemp("own-cluster"))
-    try:
-        plane.start()
+    with ControlPlane(tmp_path_factory.mktemp("own-cluster")) as plane:
         yield plane
-    finally:
-        plane.stop()
 
 
 @pytest.fixture(scope="session")
@@ -131,11 +123,5 @@ def start_operator(installed: ControlPlane, tmp_path: Path) -> Iterator[Operator
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
+    """Poll ``check`` until it is truthy (the emulator tests' helper, at a real cluster's pace)."""
+    return emulator_wait_for(check, timeout=timeout, interval=0.2, message=what)

@@ -229,3 +229,29 @@ def test_deleting_with_preconditions(cluster: ControlPlane, namespace: str) -> N
 
     asyncio.run(go())
     assert cluster.get(f"/api/v1/namespaces/{namespace}/secrets/doomed") is None
+
+
+def test_a_refused_write_is_invalid_and_names_fields_never_values(
+    cluster: ControlPlane, namespace: str
+) -> None:
+    """kube.Invalid carries the fields the server names, not its message (which may quote a value)."""
+    canary = "canary-422-Vb7k"
+    body = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "bad", "labels": {"app": canary + "x" * 60}},
+        "type": "kubernetes.io/tls",
+        "data": {"tls.crt": "Y2VydA=="},
+    }
+
+    async def go() -> None:
+        api = _api(cluster)
+        try:
+            with pytest.raises(kube.Invalid) as info:
+                await api.create(kube.path_for("v1", "secrets", namespace), body)
+            assert "data[tls.key] (FieldValueRequired)" in str(info.value)
+            assert "metadata.labels" in str(info.value) and canary not in str(info.value)
+        finally:
+            await api.close()
+
+    asyncio.run(go())

@@ -315,6 +315,16 @@ class ControlPlane:
         for port in (self.etcd_port, self.peer_port, self.port, self.kcm_port):
             ports.release_port(port)
 
+    def __enter__(self) -> ControlPlane:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def alive(self) -> bool:
         return all(proc.poll() is None for _, proc in self.procs)
 
