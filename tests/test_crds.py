@@ -25,7 +25,7 @@ import re
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
@@ -35,6 +35,7 @@ import yaml
 
 from secretsync import crypto, model, sealing
 from secretsync.errors import SpecError
+from tests.support.cel import Cel, CelError, cel_failures
 from tests.test_crypto import VECTORS, vector_key
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -255,221 +256,7 @@ def test_model_schema_matches_crd(name: str, node: model.Node) -> None:
 
 
 # --------------------------------------------------------------------------- a CEL subset
-
-
-class CelError(Exception):
-    """What the API server would report as an evaluation error (the rule then fails)."""
-
-
-_TOKEN = re.compile(
-    r"\s*(?:(?P<int>\d+)|'(?P<sq>[^']*)'|\"(?P<dq>[^\"]*)\"|(?P<id>[A-Za-z_]\w*)"
-    r"|(?P<op>&&|\|\||==|!=|<=|>=|[!?:+\-<>()\[\],.]))"
-)
-Expr = Callable[[dict[str, Any]], Any]
-
-
-class Cel:
-    """Just the CEL our CRDs use: literals, lists, ``self`` field selection, ``has()``,
-    ``size()``, ``!``, ``+``, comparisons, ``in``, ``&&``, ``||`` and ``?:``.
-
-    Selecting an absent field is an error, as in Kubernetes, so a rule that
-    forgets a ``has()`` guard fails here the way it would in a cluster.
-    """
-
-    def __init__(self, source: str) -> None:
-        self.tokens: list[tuple[str, Any]] = []
-        pos, source = 0, source.strip()
-        while pos < len(source):
-            match = _TOKEN.match(source, pos)
-            assert match, f"cannot tokenize {source[pos:]!r}"
-            kind = match.lastgroup
-            assert kind is not None
-            value: Any = match.group(kind)
-            if kind in ("sq", "dq"):
-                kind = "str"
-            elif kind == "int":
-                value = int(value)
-            self.tokens.append((kind, value))
-            pos = match.end()
-        self.pos = 0
-        self.expr = self._ternary()
-        assert self.pos == len(self.tokens), f"trailing tokens in {source!r}"
-
-    def __call__(self, value: Any) -> Any:
-        return self.expr({"self": value})
-
-    def _peek(self) -> tuple[str, Any]:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else ("end", None)
-
-    def _take(self, *ops: str) -> str | None:
-        kind, value = self._peek()
-        if (kind == "op" or (kind == "id" and value == "in")) and value in ops:
-            self.pos += 1
-            return str(value)
-        return None
-
-    def _expect(self, op: str) -> None:
-        assert self._take(op), f"expected {op!r} at token {self.pos}"
-
-    def _ternary(self) -> Expr:
-        cond = self._or()
-        if not self._take("?"):
-            return cond
-        yes = self._ternary()
-        self._expect(":")
-        no = self._ternary()
-        return lambda env: yes(env) if _bool(cond(env)) else no(env)
-
-    def _or(self) -> Expr:
-        left = self._and()
-        while self._take("||"):
-            left = (lambda a, b: lambda env: _bool(a(env)) or _bool(b(env)))(left, self._and())
-        return left
-
-    def _and(self) -> Expr:
-        left = self._rel()
-        while self._take("&&"):
-            left = (lambda a, b: lambda env: _bool(a(env)) and _bool(b(env)))(left, self._rel())
-        return left
-
-    def _rel(self) -> Expr:
-        left = self._add()
-        op = self._take("==", "!=", "<", "<=", ">", ">=", "in")
-        if op is None:
-            return left
-        right = self._add()
-        ops: dict[str, Callable[[Any, Any], bool]] = {
-            "==": lambda a, b: a == b,
-            "!=": lambda a, b: a != b,
-            "<": lambda a, b: a < b,
-            "<=": lambda a, b: a <= b,
-            ">": lambda a, b: a > b,
-            ">=": lambda a, b: a >= b,
-            "in": lambda a, b: a in b,
-        }
-        fn = ops[op]
-        return lambda env: fn(left(env), right(env))
-
-    def _add(self) -> Expr:
-        left = self._unary()
-        while op := self._take("+", "-"):
-            right = self._unary()
-            left = (
-                (lambda a, b: lambda env: a(env) + b(env))(left, right)
-                if op == "+"
-                else (lambda a, b: lambda env: a(env) - b(env))(left, right)
-            )
-        return left
-
-    def _unary(self) -> Expr:
-        if self._take("!"):
-            inner = self._unary()
-            return lambda env: not _bool(inner(env))
-        return self._postfix(self._primary())
-
-    def _postfix(self, expr: Expr) -> Expr:
-        while self._take("."):
-            kind, name = self._peek()
-            assert kind == "id"
-            self.pos += 1
-            if self._take("("):
-                self._expect(")")
-                assert name == "size", f"unsupported method {name}"
-                expr = (lambda e: lambda env: _size(e(env)))(expr)
-            else:
-                expr = (lambda e, n: lambda env: _select(e(env), n))(expr, name)
-        return expr
-
-    def _primary(self) -> Expr:
-        kind, value = self._peek()
-        self.pos += 1
-        if kind in ("int", "str"):
-            return lambda env: value
-        if kind == "op" and value == "(":
-            inner = self._ternary()
-            self._expect(")")
-            return inner
-        if kind == "op" and value == "[":
-            items: list[Expr] = []
-            while not self._take("]"):
-                items.append(self._ternary())
-                self._take(",")
-            return lambda env: [item(env) for item in items]
-        assert kind == "id", f"unexpected token {value!r}"
-        if value in ("true", "false"):
-            return lambda env: value == "true"
-        if value == "has":
-            self._expect("(")
-            target = self._primary_no_select()
-            self._expect(")")
-            return target
-        if value == "size":
-            self._expect("(")
-            inner = self._ternary()
-            self._expect(")")
-            return lambda env: _size(inner(env))
-        return lambda env: env[value]
-
-    def _primary_no_select(self) -> Expr:
-        """``has(a.b.c)``: evaluate ``a.b``, then test for ``c`` without selecting it."""
-        kind, value = self._peek()
-        assert kind == "id"
-        self.pos += 1
-        expr: Expr = lambda env: env[value]  # noqa: E731
-        while self._take("."):
-            _, name = self._peek()
-            self.pos += 1
-            if self._peek() == ("op", "."):
-                expr = (lambda e, n: lambda env: _select(e(env), n))(expr, name)
-            else:
-                return (lambda e, n: lambda env: _has(e(env), n))(expr, name)
-        raise AssertionError("has() needs a field selection")
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise CelError(f"no such overload: {value!r} is not a bool")
-    return value
-
-
-def _select(value: Any, name: str) -> Any:
-    if not isinstance(value, dict) or value.get(name) is None:
-        raise CelError(f"no such key: {name}")
-    return value[name]
-
-
-def _has(value: Any, name: str) -> bool:
-    if not isinstance(value, dict):
-        raise CelError(f"has() on a non-object: {name}")
-    return value.get(name) is not None
-
-
-def _size(value: Any) -> int:
-    if not isinstance(value, (list, dict, str)):
-        raise CelError("size() of a non-collection")
-    return len(value)
-
-
-def cel_failures(schema: dict[str, Any], value: Any, path: str = "") -> list[tuple[str, str]]:
-    """Every (path, message) whose ``x-kubernetes-validations`` rule is false or errors."""
-    failures: list[tuple[str, str]] = []
-    for rule in schema.get("x-kubernetes-validations") or []:
-        try:
-            ok = Cel(rule["rule"])(value)
-        except CelError:
-            ok = False
-        if ok is not True:
-            # fieldPath (refusal rules): the API server reports the field, not the object
-            failures.append((path + rule.get("fieldPath", ""), rule["message"]))
-    if isinstance(value, dict):
-        for key, child in value.items():
-            sub = (schema.get("properties") or {}).get(key) or schema.get("additionalProperties")
-            if isinstance(sub, dict) and child is not None:
-                failures.extend(cel_failures(sub, child, f"{path}.{key}" if path else key))
-    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for index, child in enumerate(value):
-            failures.extend(cel_failures(schema["items"], child, f"{path}[{index}]"))
-    return failures
+# The evaluator lives in tests/support/cel.py: the API emulator enforces the same rules with it.
 
 
 def test_cel_evaluator_basics() -> None:

@@ -8,13 +8,20 @@ emulator's Python helpers, so they can also run against kmock as shipped:
 from __future__ import annotations
 
 import base64
+import copy
+import dataclasses
+import functools
 import http.client
 import http.server
+import json
 import socket
+import ssl
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import kmock
 import kopf
@@ -813,3 +820,1130 @@ def test_secrets_the_api_server_refuses_are_refused(
     causes = json.loads(info.value.body)["details"]["causes"]
     assert {c["field"] for c in causes} == fields
     assert all("x" * 50 not in c.get("message", "") for c in causes)
+
+
+# ---- gap 12: custom resources are pruned, defaulted and validated by their CRD's schema -------------
+#
+# kmock stores custom resources as sent. kube-apiserver decodes them through the CRD's structural
+# schema (pruning, nulls, defaults; ?fieldValidation=Strict), validates them (types, formats, enum,
+# pattern, lengths, bounds, required) and runs the CEL rules. Each CR_CASES entry is one write and
+# what kube-apiserver v1.37 answers; tests/cluster/test_emulator_cr_parity_real.py sends each of them
+# to a real server and to the emulator and checks both answer the same.
+
+PROBE_GROUP = "parity.secretsync.test"
+PROBE_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": f"probes.{PROBE_GROUP}"},
+    "spec": {
+        "group": PROBE_GROUP,
+        "scope": "Namespaced",
+        "names": {"plural": "probes", "singular": "probe", "kind": "Probe"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "apiVersion": {"type": "string"},
+                            "kind": {"type": "string"},
+                            "metadata": {"type": "object"},
+                            "spec": {
+                                "type": "object",
+                                "required": ["name"],
+                                "x-kubernetes-validations": [
+                                    {
+                                        "rule": "self.minReplicas <= self.maxReplicas",
+                                        "message": "minReplicas must not exceed maxReplicas",
+                                    },
+                                    {
+                                        "rule": "!has(self.forbidden)",
+                                        "fieldPath": ".forbidden",
+                                        "message": "forbidden is refused",
+                                        "reason": "FieldValueForbidden",
+                                    },
+                                    {
+                                        "rule": "!has(self.immutableName) || !has(oldSelf.immutableName)"
+                                        " || self.immutableName == oldSelf.immutableName",
+                                        "message": "immutableName is immutable",
+                                    },
+                                ],
+                                "properties": {
+                                    "name": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "maxLength": 8,
+                                        "pattern": "^[a-z]+$",
+                                    },
+                                    "mode": {"type": "string", "enum": ["A", "B"]},
+                                    "count": {"type": "integer", "minimum": 0, "maximum": 10},
+                                    "ratio": {"type": "number", "exclusiveMaximum": True, "maximum": 1},
+                                    "small": {"type": "integer", "format": "int32"},
+                                    "flag": {"type": "boolean"},
+                                    "blob": {"type": "string", "format": "byte"},
+                                    "when": {"type": "string", "format": "date-time"},
+                                    "maybe": {"type": "string", "nullable": True},
+                                    "port": {"x-kubernetes-int-or-string": True},
+                                    "minReplicas": {"type": "integer"},
+                                    "maxReplicas": {"type": "integer"},
+                                    "forbidden": {"type": "string"},
+                                    "immutableName": {"type": "string"},
+                                    "tags": {
+                                        "type": "array",
+                                        "maxItems": 2,
+                                        "minItems": 1,
+                                        "items": {"type": "string", "maxLength": 3},
+                                    },
+                                    "labels": {
+                                        "type": "object",
+                                        "maxProperties": 2,
+                                        "additionalProperties": {"type": "string"},
+                                    },
+                                    "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                                    "half": {
+                                        "type": "object",
+                                        "x-kubernetes-preserve-unknown-fields": True,
+                                        "properties": {
+                                            "inner": {
+                                                "type": "object",
+                                                "properties": {"x": {"type": "string"}},
+                                            }
+                                        },
+                                    },
+                                    "withDefault": {"type": "string", "default": "dflt"},
+                                    "nested": {
+                                        "type": "object",
+                                        "default": {},
+                                        "properties": {
+                                            "d": {"type": "integer", "default": 7},
+                                            "e": {"type": "string"},
+                                        },
+                                    },
+                                    "items": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["k"],
+                                            "properties": {"k": {"type": "string"}, "v": {"type": "integer"}},
+                                        },
+                                    },
+                                    "embedded": {
+                                        "type": "object",
+                                        "x-kubernetes-embedded-resource": True,
+                                        "x-kubernetes-preserve-unknown-fields": True,
+                                    },
+                                },
+                            },
+                            "status": {
+                                "type": "object",
+                                "properties": {
+                                    "phase": {"type": "string", "enum": ["Ready", "Failed"]},
+                                    "observed": {"type": "integer"},
+                                    "conditions": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["type"],
+                                            "properties": {
+                                                "type": {"type": "string"},
+                                                "status": {"type": "string"},
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+CRDS_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+PROBES = f"/apis/{PROBE_GROUP}/v1/namespaces/{{ns}}/probes"
+OURS = "/apis/secretsync.io/v1alpha1"
+EXTERNAL_SECRETS = f"{OURS}/namespaces/{{ns}}/externalsecrets"
+SECRET_STORES = f"{OURS}/namespaces/{{ns}}/secretstores"
+CLUSTER_SECRET_STORES = f"{OURS}/clustersecretstores"
+SEALED_SECRETS = f"{OURS}/namespaces/{{ns}}/sealedsecrets"
+JSON, MERGE, JSON_PATCH = "application/json", "application/merge-patch+json", "application/json-patch+json"
+#: The cause kube-apiserver adds when a schema error stops it from evaluating the CEL rules.
+NOT_CHECKED = "<nil>"
+
+
+class Answer(NamedTuple):
+    status: int
+    body: Any
+    warnings: list[str]
+
+
+def send(
+    base_url: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    content_type: str = JSON,
+    context: ssl.SSLContext | None = None,
+) -> Answer:
+    """One plain HTTP request (the emulator's, or a real server's with ``context``); the texts of
+    the ``Warning: 299 - "..."`` headers come back too."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        base_url + path, data=data, method=method, headers={"Content-Type": content_type}
+    )
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=30) as response:  # our own URL
+            status, raw, headers = response.status, response.read(), response.headers
+    except urllib.error.HTTPError as exc:
+        status, raw, headers = exc.code, exc.read(), exc.headers
+    warnings = [json.loads(w.split(" - ", 1)[1]) for w in headers.get_all("Warning") or []]
+    try:
+        return Answer(status, json.loads(raw) if raw else None, warnings)
+    except ValueError:
+        return Answer(status, raw.decode(errors="replace"), warnings)
+
+
+Sender = Callable[..., Answer]
+
+
+def probe(name: str, /, **spec: Any) -> dict[str, Any]:
+    spec = {"name": "abc", "minReplicas": 1, "maxReplicas": 2, **spec}
+    return {"apiVersion": f"{PROBE_GROUP}/v1", "kind": "Probe", "metadata": {"name": name}, "spec": spec}
+
+
+def with_(obj: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A copy of ``obj`` with top-level keys replaced (``spec=...``) or merged (``spec__x=...``)."""
+    result = copy.deepcopy(obj)
+    for key, value in changes.items():
+        top, _, sub = key.partition("__")
+        if sub:
+            result.setdefault(top, {})[sub] = value
+        else:
+            result[top] = value
+    return result
+
+
+def external_secret(name: str, /, **spec: Any) -> dict[str, Any]:
+    spec = {
+        "secretStoreRef": {"name": "store"},
+        "data": [{"secretKey": "k", "remoteRef": {"key": "r"}}],
+        **spec,
+    }
+    return {
+        "apiVersion": "secretsync.io/v1alpha1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+def store(name: str, provider: dict[str, Any], kind: str = "SecretStore") -> dict[str, Any]:
+    return {
+        "apiVersion": "secretsync.io/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": {"provider": provider},
+    }
+
+
+def sealed(name: str, /, **spec: Any) -> dict[str, Any]:
+    spec = {"encryptedData": {"k": "AgBy3i4OJSWK+PiTySYZZA=="}, **spec}
+    return {
+        "apiVersion": "secretsync.io/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class CrCase:
+    """Create ``body`` (with ``query``), or create it and then send ``then``: (method, "" or
+    "/status", a body or a function of the current object, content type, query). Expected:
+    ``status``; for an error the cause fields (sorted, repeats kept) and, when given, the exact
+    message; for a success, when given, the stored ``spec``/``status`` (None: absent); the texts
+    of the Warning headers."""
+
+    id: str
+    collection: str
+    body: dict[str, Any]
+    status: int
+    fields: tuple[str, ...] = ()
+    query: str = ""
+    then: tuple[str, str, Any, str, str] | None = None
+    stored: dict[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
+    message: str | None = None
+
+
+def _unknown(*fields: str) -> tuple[str, ...]:
+    return tuple(f'unknown field "{field}"' for field in fields)
+
+
+_PRUNED = with_(
+    probe(
+        "pruned",
+        bogus=1,
+        half={"keep": 1, "inner": {"x": "y", "drop": 2}},
+        free={"a": {"b": 1}, "n": None},
+        items=[{"k": "a", "zz": 1}],
+    ),
+    extra=2,
+    metadata={"name": "pruned", "bogus": 3},
+)
+_PRUNED_SPEC = {
+    "name": "abc",
+    "minReplicas": 1,
+    "maxReplicas": 2,
+    "half": {"keep": 1, "inner": {"x": "y"}},
+    "free": {"a": {"b": 1}, "n": None},
+    "items": [{"k": "a"}],
+    "withDefault": "dflt",
+    "nested": {"d": 7},
+}
+_DEFAULTED = {"withDefault": "dflt", "nested": {"d": 7}}
+_BASE_SPEC = {"name": "abc", "minReplicas": 1, "maxReplicas": 2, **_DEFAULTED}
+_STRICT_400 = (
+    'Probe in version "v1" cannot be handled as a Probe: strict decoding error: '
+    'unknown field "metadata.bogus", unknown field "extra", unknown field "spec.bogus", '
+    'unknown field "spec.half.inner.drop", unknown field "spec.items[0].zz"'
+)
+_NOT_CHECKED_MESSAGE = (
+    "<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; "
+    "correct the existing errors to complete validation"
+)
+
+
+def invalid(name: str, *errors: str, kind: str = f"Probe.{PROBE_GROUP}") -> str:
+    """A 422's message as kube-apiserver words it: one error as is, several in brackets."""
+    listed = ", ".join(errors)
+    return f'{kind} "{name}" is invalid: ' + (listed if len(errors) == 1 else f"[{listed}]")
+
+
+def _put(**changes: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda current: with_(current, **changes)
+
+
+CR_CASES: list[CrCase] = [
+    # -- decoding: pruning, fieldValidation, nulls, defaults, numbers
+    CrCase(
+        "unknown-fields-pruned-with-warnings",
+        PROBES,
+        _PRUNED,
+        201,
+        stored={"spec": _PRUNED_SPEC},
+        warnings=_unknown(
+            "metadata.bogus", "extra", "spec.bogus", "spec.half.inner.drop", "spec.items[0].zz"
+        ),
+    ),
+    CrCase(
+        "unknown-fields-strict-400",
+        PROBES,
+        _PRUNED,
+        400,
+        query="?fieldValidation=Strict",
+        message=_STRICT_400,
+    ),
+    CrCase(
+        "unknown-fields-ignore",
+        PROBES,
+        _PRUNED,
+        201,
+        query="?fieldValidation=Ignore",
+        stored={"spec": _PRUNED_SPEC},
+    ),
+    CrCase(
+        "unknown-fields-warn",
+        PROBES,
+        _PRUNED,
+        201,
+        query="?fieldValidation=Warn",
+        warnings=_unknown(
+            "metadata.bogus", "extra", "spec.bogus", "spec.half.inner.drop", "spec.items[0].zz"
+        ),
+    ),
+    CrCase(
+        "field-validation-value",
+        PROBES,
+        probe("fv"),
+        422,
+        ("fieldValidation",),
+        query="?fieldValidation=strict",
+    ),
+    CrCase(
+        "strict-before-validation",
+        PROBES,
+        probe("sv", count="x", bogus=1),
+        400,
+        query="?fieldValidation=Strict",
+    ),
+    CrCase(
+        "nulls-dropped-unless-nullable",
+        PROBES,
+        probe("nulls", mode=None, maybe=None, labels={"a": None}, half=None, withDefault=None),
+        201,
+        stored={"spec": {**_BASE_SPEC, "maybe": None, "labels": {}}},
+    ),
+    CrCase("null-array-item", PROBES, probe("nullitem", tags=[None]), 422, (NOT_CHECKED, "spec.tags[0]")),
+    CrCase("null-required", PROBES, probe("nullreq", name=None), 422, (NOT_CHECKED, "spec.name")),
+    CrCase(
+        "defaults-and-integral-numbers",
+        PROBES,
+        probe("defaults", count=2.0, nested={"e": "x"}, ratio=0.5),
+        201,
+        stored={"spec": {**_BASE_SPEC, "count": 2, "ratio": 0.5, "nested": {"d": 7, "e": "x"}}},
+    ),
+    CrCase(
+        "status-dropped-on-create",
+        PROBES,
+        with_(probe("statuscreate"), status={"phase": "Nope", "bogus": 1}),
+        201,
+        stored={"spec": _BASE_SPEC, "status": None},
+        warnings=_unknown("status.bogus"),
+    ),
+    CrCase(
+        "embedded-resource",
+        PROBES,
+        probe(
+            "embedded",
+            embedded={
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "x", "bogus": 1},
+                "data": {"a": "b"},
+            },
+        ),
+        201,
+        stored={
+            "spec": {
+                **_BASE_SPEC,
+                "embedded": {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "x"},
+                    "data": {"a": "b"},
+                },
+            }
+        },
+        warnings=_unknown("spec.embedded.metadata.bogus"),
+    ),
+    CrCase(
+        "embedded-resource-needs-kind",
+        PROBES,
+        probe("embeddedbad", embedded={"data": {}}),
+        422,
+        (NOT_CHECKED, "spec.embedded.apiVersion", "spec.embedded.kind"),
+    ),
+    # -- the schema
+    CrCase(
+        "wrong-type",
+        PROBES,
+        probe("wrongtype", count="three"),
+        422,
+        (NOT_CHECKED, "spec.count"),
+    ),
+    CrCase(
+        "wrong-types",
+        PROBES,
+        probe("wrongtypes", flag="yes", tags="x", labels=[1], port=True),
+        422,
+        (NOT_CHECKED, "spec.flag", "spec.labels", "spec.port", "spec.tags"),
+    ),
+    CrCase("map-value-type", PROBES, probe("mapvalue", labels={"a": 5}), 422, (NOT_CHECKED, "spec.labels.a")),
+    CrCase("spec-not-an-object", PROBES, with_(probe("specstring"), spec="x"), 422, (NOT_CHECKED, "spec")),
+    CrCase(
+        "required",
+        PROBES,
+        with_(probe("required"), spec={"minReplicas": 1, "maxReplicas": 2}),
+        422,
+        (NOT_CHECKED, "spec.name"),
+        message=invalid("required", "spec.name: Required value", _NOT_CHECKED_MESSAGE),
+    ),
+    CrCase("enum", PROBES, probe("enum", mode="C"), 422, (NOT_CHECKED, "spec.mode")),
+    CrCase(
+        "pattern",
+        PROBES,
+        probe("pattern", name="ABC"),
+        422,
+        ("spec.name",),
+        message=invalid(
+            "pattern", "spec.name: Invalid value: \"ABC\": spec.name in body should match '^[a-z]+$'"
+        ),
+    ),
+    CrCase("pattern-dollar-is-end-of-text", PROBES, probe("newline", name="abc\n"), 422, ("spec.name",)),
+    CrCase("max-length", PROBES, probe("maxlength", name="abcdefghi"), 422, (NOT_CHECKED, "spec.name")),
+    CrCase("max-length-counts-characters", PROBES, probe("runes", tags=["éé"]), 201),
+    CrCase("min-length", PROBES, probe("minlength", name=""), 422, ("spec.name",)),
+    CrCase("max-items", PROBES, probe("maxitems", tags=["a", "b", "c"]), 422, (NOT_CHECKED, "spec.tags")),
+    CrCase("min-items", PROBES, probe("minitems", tags=[]), 422, ("spec.tags",)),
+    CrCase("item-max-length", PROBES, probe("itemlength", tags=["abcd"]), 422, (NOT_CHECKED, "spec.tags[0]")),
+    CrCase(
+        "max-properties",
+        PROBES,
+        probe("maxprops", labels={"a": "1", "b": "2", "c": "3"}),
+        422,
+        (NOT_CHECKED, "spec.labels"),
+    ),
+    CrCase("maximum", PROBES, probe("maximum", count=11), 422, ("spec.count",)),
+    CrCase("minimum", PROBES, probe("minimum", count=-1), 422, ("spec.count",)),
+    CrCase("exclusive-maximum", PROBES, probe("exclusive", ratio=1), 422, ("spec.ratio",)),
+    CrCase("int32", PROBES, probe("int32", small=1 << 40), 422, (NOT_CHECKED,)),
+    CrCase(
+        "integer-not-a-fraction",
+        PROBES,
+        probe("fraction", count=2.5),
+        422,
+        (NOT_CHECKED, NOT_CHECKED, "spec.count"),
+    ),
+    CrCase("byte", PROBES, probe("byte", blob="not base64!"), 422, (NOT_CHECKED, "spec.blob")),
+    CrCase("byte-needs-padding", PROBES, probe("bytepad", blob="aGVsbG8"), 422, (NOT_CHECKED, "spec.blob")),
+    CrCase("byte-ok", PROBES, probe("byteok", blob="aGVsbG8="), 201),
+    CrCase("date-time", PROBES, probe("datetime", when="yesterday"), 422, (NOT_CHECKED, "spec.when")),
+    CrCase("date-time-ok", PROBES, probe("datetimeok", when="2024-01-02t03:04:05.123+01:00"), 201),
+    CrCase("int-or-string", PROBES, probe("intorstring", port="http"), 201),
+    CrCase(
+        "int-or-string-number", PROBES, probe("intorstringbad", port=1.5), 422, (NOT_CHECKED, "spec.port")
+    ),
+    CrCase(
+        "array-items",
+        PROBES,
+        probe("arrayitems", items=[{"v": 1}, {"k": "a", "v": "x"}]),
+        422,
+        (NOT_CHECKED, "spec.items[0].k", "spec.items[1].v"),
+    ),
+    CrCase(
+        "many-at-once",
+        PROBES,
+        probe("many", count=20, mode="Z", name="A"),
+        422,
+        (NOT_CHECKED, "spec.count", "spec.mode", "spec.name"),
+    ),
+    # -- CEL
+    CrCase(
+        "cel-rule",
+        PROBES,
+        probe("cel", minReplicas=3),
+        422,
+        ("spec",),
+        message=invalid("cel", "spec: Invalid value: minReplicas must not exceed maxReplicas"),
+    ),
+    CrCase(
+        "cel-evaluation-error",
+        PROBES,
+        with_(probe("celerror"), spec={"name": "abc"}),
+        422,
+        ("spec",),
+        message=invalid(
+            "celerror",
+            'spec: Invalid value: "object": no such key: minReplicas evaluating rule: '
+            "minReplicas must not exceed maxReplicas",
+        ),
+    ),
+    CrCase(
+        "cel-field-path-and-reason",
+        PROBES,
+        probe("celforbidden", forbidden="x"),
+        422,
+        ("spec.forbidden",),
+        message=invalid("celforbidden", "spec.forbidden: Forbidden: forbidden is refused"),
+    ),
+    CrCase(
+        "cel-not-after-blocking-errors",
+        PROBES,
+        probe("blocking", count="x", forbidden="y", minReplicas=5),
+        422,
+        (NOT_CHECKED, "spec.count"),
+    ),
+    CrCase(
+        "cel-after-other-errors",
+        PROBES,
+        probe("nonblocking", name="X", forbidden="y"),
+        422,
+        ("spec.forbidden", "spec.name"),
+    ),
+    # -- our CRDs
+    CrCase(
+        "es-refresh-policy",
+        EXTERNAL_SECRETS,
+        external_secret("refresh", refreshPolicy="Periodic"),
+        422,
+        ("spec.refreshPolicy",),
+        message=invalid(
+            "refresh",
+            "spec.refreshPolicy: Invalid value: "
+            "ESO's refreshPolicy is not supported; use refreshInterval ('0' = fetch once)",
+            kind="ExternalSecret.secretsync.io",
+        ),
+    ),
+    CrCase(
+        "es-two-refusals",
+        EXTERNAL_SECRETS,
+        external_secret("refusals", refreshPolicy="Periodic", syncWindows={"any": {"thing": 1}}),
+        422,
+        ("spec.refreshPolicy", "spec.syncWindows"),
+    ),
+    CrCase(
+        "es-unknown-field-pruned",
+        EXTERNAL_SECRETS,
+        external_secret(
+            "esunknown", data=[{"secretKey": "k", "remoteRef": {"key": "r", "bogus": 1}}], bogus=2
+        ),
+        201,
+        stored={
+            "spec": {
+                "secretStoreRef": {"name": "store"},
+                "data": [{"secretKey": "k", "remoteRef": {"key": "r"}}],
+            }
+        },
+        warnings=_unknown("spec.bogus", "spec.data[0].remoteRef.bogus"),
+    ),
+    CrCase(
+        "es-unknown-field-strict",
+        EXTERNAL_SECRETS,
+        external_secret("esstrict", bogus=2),
+        400,
+        query="?fieldValidation=Strict",
+        message='ExternalSecret in version "v1alpha1" cannot be handled as a ExternalSecret: '
+        'strict decoding error: unknown field "spec.bogus"',
+    ),
+    CrCase(
+        "es-pattern-and-cel",
+        EXTERNAL_SECRETS,
+        external_secret(
+            "esbadname",
+            secretStoreRef={"name": "Bad_Name"},
+            target={"creationPolicy": "None", "deletionPolicy": "Merge"},
+        ),
+        422,
+        ("spec.secretStoreRef.name", "spec.target"),
+    ),
+    CrCase(
+        "es-required",
+        EXTERNAL_SECRETS,
+        with_(external_secret("esrequired"), spec={"data": [{"secretKey": "k", "remoteRef": {"key": "r"}}]}),
+        422,
+        (NOT_CHECKED, "spec.secretStoreRef"),
+    ),
+    CrCase("es-no-data", EXTERNAL_SECRETS, external_secret("esnodata", data=[]), 422, ("spec",)),
+    CrCase(
+        "es-enum",
+        EXTERNAL_SECRETS,
+        external_secret("esenum", target={"creationPolicy": "Sometimes"}),
+        422,
+        (NOT_CHECKED, "spec.target.creationPolicy"),
+    ),
+    CrCase(
+        "store-two-providers",
+        SECRET_STORES,
+        store("twoproviders", {"fake": {"data": []}, "aws": {"service": "SecretsManager", "region": "x"}}),
+        422,
+        ("spec.provider",),
+    ),
+    CrCase("store-no-provider", SECRET_STORES, store("noprovider", {}), 422, ("spec.provider",)),
+    CrCase(
+        "store-kubernetes-auth",
+        SECRET_STORES,
+        store("kubeauth", {"vault": {"server": "http://v", "auth": {"kubernetes": {"role": "r"}}}}),
+        422,
+        ("spec.provider.vault.auth.kubernetes",),
+    ),
+    CrCase(
+        "store-ca-bundle-base64",
+        SECRET_STORES,
+        store("cabundle", {"vault": {"server": "http://v", "caBundle": "-----BEGIN CERTIFICATE-----"}}),
+        422,
+        (NOT_CHECKED, "spec.provider.vault.caBundle"),
+    ),
+    CrCase(
+        "cluster-store-two-providers",
+        CLUSTER_SECRET_STORES,
+        store(
+            "cluster-twoproviders", {"fake": {"data": []}, "gcpsm": {"projectID": "p"}}, "ClusterSecretStore"
+        ),
+        422,
+        ("spec.provider",),
+    ),
+    CrCase(
+        "sealed-template-metadata-kept",
+        SEALED_SECRETS,
+        sealed(
+            "kept",
+            template={
+                "metadata": {"creationTimestamp": None, "labels": {"a": "b"}, "uid": "x"},
+                "data": None,
+            },
+        ),
+        201,
+        stored={
+            "spec": {
+                "encryptedData": {"k": "AgBy3i4OJSWK+PiTySYZZA=="},
+                "template": {
+                    "metadata": {"creationTimestamp": None, "labels": {"a": "b"}, "uid": "x"},
+                    "data": None,
+                },
+            }
+        },
+    ),
+    CrCase(
+        "sealed-pre-0-7-format", SEALED_SECRETS, sealed("oldformat", data="c2VhbGVk"), 422, ("spec.data",)
+    ),
+    # -- updates: PUT, merge patch, JSON patch
+    CrCase(
+        "put-unknown-field",
+        PROBES,
+        probe("putunknown"),
+        200,
+        then=("PUT", "", _put(spec__bogus=1, spec__count=3), JSON, ""),
+        stored={"spec": {**_BASE_SPEC, "count": 3}},
+        warnings=_unknown("spec.bogus"),
+    ),
+    CrCase(
+        "put-unknown-field-strict",
+        PROBES,
+        probe("putstrict"),
+        400,
+        then=("PUT", "", _put(spec__bogus=1), JSON, "?fieldValidation=Strict"),
+    ),
+    CrCase(
+        "put-enum",
+        PROBES,
+        probe("putenum"),
+        422,
+        (NOT_CHECKED, "spec.mode"),
+        then=("PUT", "", _put(spec__mode="Q"), JSON, ""),
+    ),
+    CrCase(
+        "put-transition-rule",
+        PROBES,
+        probe("transition", immutableName="i"),
+        422,
+        ("spec",),
+        then=("PUT", "", _put(spec__immutableName="j"), JSON, ""),
+        message=invalid("transition", "spec: Invalid value: immutableName is immutable"),
+    ),
+    CrCase(
+        "merge-transition-rule-removed",
+        PROBES,
+        probe("transitionremoved", immutableName="i"),
+        200,
+        then=("PATCH", "", {"spec": {"immutableName": None}}, MERGE, ""),
+    ),
+    CrCase(
+        "merge-unknown-field",
+        PROBES,
+        probe("mergeunknown"),
+        200,
+        then=("PATCH", "", {"spec": {"bogus": 1, "count": 4}}, MERGE, ""),
+        stored={"spec": {**_BASE_SPEC, "count": 4}},
+        warnings=_unknown("spec.bogus"),
+    ),
+    CrCase(
+        "merge-unknown-field-strict",
+        PROBES,
+        probe("mergestrict"),
+        422,
+        ("patch",),
+        then=("PATCH", "", {"spec": {"bogus": 1, "zzz": 2}}, MERGE, "?fieldValidation=Strict"),
+    ),
+    CrCase(
+        "merge-invalid",
+        PROBES,
+        probe("mergeinvalid"),
+        422,
+        (NOT_CHECKED, "spec.count", "spec.name"),
+        then=("PATCH", "", {"spec": {"count": "x", "name": "BAD"}}, MERGE, ""),
+    ),
+    CrCase(
+        "merge-removes-required",
+        PROBES,
+        probe("mergerequired"),
+        422,
+        (NOT_CHECKED, "spec.name"),
+        then=("PATCH", "", {"spec": {"name": None}}, MERGE, ""),
+    ),
+    CrCase(
+        "merge-cel",
+        PROBES,
+        probe("mergecel"),
+        422,
+        ("spec",),
+        then=("PATCH", "", {"spec": {"minReplicas": 9}}, MERGE, ""),
+    ),
+    CrCase(
+        "json-patch-unknown-field-strict",
+        PROBES,
+        probe("jsonstrict"),
+        422,
+        ("patch",),
+        then=(
+            "PATCH",
+            "",
+            [{"op": "add", "path": "/spec/bogus", "value": 1}],
+            JSON_PATCH,
+            "?fieldValidation=Strict",
+        ),
+    ),
+    CrCase(
+        "json-patch-invalid",
+        PROBES,
+        probe("jsoninvalid"),
+        422,
+        ("spec.count",),
+        then=(
+            "PATCH",
+            "",
+            [
+                {"op": "replace", "path": "/spec/name", "value": "abc"},
+                {"op": "add", "path": "/spec/count", "value": 99},
+            ],
+            JSON_PATCH,
+            "",
+        ),
+    ),
+    CrCase(
+        "patch-field-validation-value",
+        PROBES,
+        probe("patchfv"),
+        422,
+        ("fieldValidation",),
+        then=("PATCH", "", {}, MERGE, "?fieldValidation=x"),
+    ),
+    CrCase(
+        "es-merge-refresh-policy",
+        EXTERNAL_SECRETS,
+        external_secret("esmerge"),
+        422,
+        ("spec.refreshPolicy",),
+        then=("PATCH", "", {"spec": {"refreshPolicy": "OnChange"}}, MERGE, ""),
+    ),
+    # -- the status subresource
+    CrCase(
+        "status-merge",
+        PROBES,
+        probe("statusmerge"),
+        200,
+        then=(
+            "PATCH",
+            "/status",
+            {"status": {"phase": "Ready", "observed": 1}, "spec": {"count": "x"}},
+            MERGE,
+            "",
+        ),
+        stored={"spec": _BASE_SPEC, "status": {"phase": "Ready", "observed": 1}},
+    ),
+    CrCase(
+        "status-merge-enum",
+        PROBES,
+        probe("statusenum"),
+        422,
+        (NOT_CHECKED, "status.phase"),
+        then=("PATCH", "/status", {"status": {"phase": "Bad"}}, MERGE, ""),
+    ),
+    CrCase(
+        "status-merge-types",
+        PROBES,
+        probe("statustypes"),
+        422,
+        (NOT_CHECKED, "status.conditions[0].type", "status.observed"),
+        then=("PATCH", "/status", {"status": {"observed": "x", "conditions": [{"status": "x"}]}}, MERGE, ""),
+    ),
+    CrCase(
+        "status-message-path-is-relative",
+        PROBES,
+        probe("statusrelative"),
+        422,
+        (NOT_CHECKED, "status.observed"),
+        then=("PATCH", "/status", {"status": {"observed": "x"}}, MERGE, ""),
+        message=invalid(
+            "statusrelative",
+            'status.observed: Invalid value: "string": observed in body must be of type integer: "string"',
+            _NOT_CHECKED_MESSAGE,
+        ),
+    ),
+    CrCase(
+        "status-merge-unknown-fields",
+        PROBES,
+        probe("statusunknown"),
+        200,
+        then=(
+            "PATCH",
+            "/status",
+            {"status": {"bogus": 1, "conditions": [{"type": "A", "zz": 1}]}},
+            MERGE,
+            "",
+        ),
+        stored={"status": {"conditions": [{"type": "A"}]}},
+        warnings=_unknown("status.bogus", "status.conditions[0].zz"),
+    ),
+    CrCase(
+        "status-merge-unknown-fields-strict",
+        PROBES,
+        probe("statusstrict"),
+        422,
+        ("patch",),
+        then=("PATCH", "/status", {"status": {"bogus": 1}}, MERGE, "?fieldValidation=Strict"),
+    ),
+    CrCase(
+        "status-put-enum",
+        PROBES,
+        probe("statusput"),
+        422,
+        (NOT_CHECKED, "status.phase"),
+        then=("PUT", "/status", _put(status={"phase": "Nope"}), JSON, ""),
+    ),
+    CrCase(
+        "status-put-strict",
+        PROBES,
+        probe("statusputstrict"),
+        400,
+        then=("PUT", "/status", _put(status={"phase": "Ready", "bogus": 1}), JSON, "?fieldValidation=Strict"),
+    ),
+    CrCase(
+        "status-put-ignores-spec",
+        PROBES,
+        probe("statusignores"),
+        200,
+        then=("PUT", "/status", _put(status={"phase": "Failed"}, spec__count="zz"), JSON, ""),
+        stored={"spec": _BASE_SPEC, "status": {"phase": "Failed"}},
+    ),
+    CrCase(
+        "main-put-ignores-status",
+        PROBES,
+        probe("mainignores"),
+        200,
+        then=("PUT", "", _put(status={"phase": "Nope"}), JSON, ""),
+        stored={"status": None},
+    ),
+    CrCase(
+        "main-merge-status-unknown-strict",
+        PROBES,
+        probe("mainstrict"),
+        422,
+        ("patch",),
+        then=("PATCH", "", {"status": {"zz": 1}}, MERGE, "?fieldValidation=Strict"),
+    ),
+    CrCase(
+        "es-status-date-time",
+        EXTERNAL_SECRETS,
+        external_secret("esstatus"),
+        422,
+        (NOT_CHECKED, "status.conditions[0].lastTransitionTime"),
+        then=(
+            "PATCH",
+            "/status",
+            {"status": {"conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "now"}]}},
+            MERGE,
+            "",
+        ),
+    ),
+    CrCase(
+        "es-status-kept-and-pruned",
+        EXTERNAL_SECRETS,
+        external_secret("esstatusok"),
+        200,
+        then=(
+            "PUT",
+            "/status",
+            _put(
+                status={
+                    "conditions": [{"type": "Ready", "status": "True", "extra": 1}],
+                    "anything": {"x": 1},
+                    "refreshTime": None,
+                }
+            ),
+            JSON,
+            "",
+        ),
+        stored={
+            "status": {
+                "conditions": [{"type": "Ready", "status": "True"}],
+                "anything": {"x": 1},
+                "refreshTime": None,
+            }
+        },
+        warnings=_unknown("status.conditions[0].extra"),
+    ),
+]
+
+
+@dataclasses.dataclass
+class CrOutcome:
+    """What a server answered to a CrCase, normalized for comparison between servers."""
+
+    status: int
+    fields: tuple[str, ...]
+    causes: list[tuple[str, str, str]]
+    message: str | None
+    warnings: list[str]
+    stored: dict[str, Any] | None
+
+
+def _strict_tail(text: str) -> str:
+    """A strict PATCH error quotes the whole patched object (managedFields, timestamps): keep what
+    follows it."""
+    marker = "strict decoding error:"
+    return text[text.index(marker) :] if marker in text else text
+
+
+def run_cr_case(send_to: Sender, case: CrCase, namespace: str) -> CrOutcome:
+    collection = case.collection.format(ns=namespace)
+    name = case.body["metadata"]["name"]
+    if case.then is None:
+        answer = send_to("POST", collection + case.query, case.body)
+    else:
+        created = send_to("POST", collection, case.body)
+        assert created.status == 201, created
+        method, sub, change, content_type, query = case.then
+        if callable(change):
+            change = change(send_to("GET", f"{collection}/{name}").body)
+        answer = send_to(method, f"{collection}/{name}{sub}{query}", change, content_type)
+    found = send_to("GET", f"{collection}/{name}")
+    send_to("DELETE", f"{collection}/{name}")
+    body = answer.body if isinstance(answer.body, dict) else {}
+    causes = sorted(
+        (c.get("field", ""), c.get("reason", ""), _strict_tail(c.get("message", "")))
+        for c in (body.get("details") or {}).get("causes") or []
+        if body.get("kind") == "Status"
+    )
+    return CrOutcome(
+        status=answer.status,
+        fields=tuple(sorted(field for field, _, _ in causes)),
+        causes=causes,
+        message=_strict_tail(body["message"]) if body.get("kind") == "Status" else None,
+        warnings=answer.warnings,
+        stored={k: v for k, v in found.body.items() if k != "metadata"} if found.status == 200 else None,
+    )
+
+
+def check_cr_outcome(case: CrCase, outcome: CrOutcome) -> None:
+    """The outcome is what the case says kube-apiserver answers."""
+    assert (outcome.status, outcome.fields) == (case.status, tuple(sorted(case.fields))), outcome
+    if case.message is not None:
+        assert outcome.message == _strict_tail(case.message)
+    assert outcome.warnings == list(case.warnings)
+    if case.status >= 400:
+        assert (outcome.stored is None) == (case.then is None), "a refused write changes nothing"
+    for key, value in (case.stored or {}).items():
+        assert outcome.stored is not None and outcome.stored.get(key) == value, (key, outcome.stored)
+
+
+@pytest.fixture
+def probes(kube_emulator: KubeEmulator) -> Sender:
+    """A sender to the emulator, which serves PROBE_CRD (created over HTTP). The cases run in
+    ``default``; 2xx, not 201, so that on plain kmock (200) the gap shows in the test itself."""
+    url = kube_emulator.url
+    assert send(url, "POST", CRDS_PATH, PROBE_CRD).status // 100 == 2
+    return functools.partial(send, url)
+
+
+@pytest.mark.parametrize("case", CR_CASES, ids=lambda case: case.id)
+def test_custom_resources_are_decoded_and_validated_as_the_api_server_does(
+    probes: Sender, case: CrCase
+) -> None:
+    check_cr_outcome(case, run_cr_case(probes, case, "default"))
+
+
+RATCHET_GROUP = "ratchet.secretsync.test"
+
+
+def regroup(obj: dict[str, Any], group: str) -> dict[str, Any]:
+    """PROBE_CRD, or a Probe, moved to another API group (a CRD a test may change on its own)."""
+    obj = copy.deepcopy(obj)
+    if obj["kind"] == "CustomResourceDefinition":
+        obj["metadata"]["name"] = f"probes.{group}"
+        obj["spec"]["group"] = group
+    else:
+        obj["apiVersion"] = f"{group}/v1"
+    return obj
+
+
+def tighten(crd: dict[str, Any]) -> dict[str, Any]:
+    """The probe CRD made stricter than the objects already stored (for validation ratcheting)."""
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec["properties"]["name"]["maxLength"] = 3
+    spec["properties"]["mode"]["enum"] = ["B"]
+    spec["properties"]["items"]["items"]["required"] = ["k", "v"]
+    spec["properties"]["tags"]["items"]["x-kubernetes-validations"] = [
+        {"rule": "self != 'a'", "message": "no a"}
+    ]
+    spec["x-kubernetes-validations"].append({"rule": "self.maxReplicas < 2", "message": "max below 2"})
+    return crd
+
+
+#: After ``tighten``: each write to the object created by RATCHET_OBJECT, and the cause fields of
+#: the answer (none: accepted). Unchanged invalid values pass (ratcheting); changed ones, and CEL
+#: rules on changed objects, do not; array items are never matched with old ones.
+RATCHET_OBJECT = regroup(
+    probe("ratchet", name="abcdefg", tags=["a"], items=[{"k": "x"}], mode="A"), RATCHET_GROUP
+)
+RATCHET_WRITES: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
+    ("metadata-only", "", {"metadata": {"labels": {"x": "y"}}}, ()),
+    ("status-only", "/status", {"status": {"phase": "Ready"}}, ()),
+    ("unrelated-field", "", {"spec": {"count": 1}}, ("spec",)),
+    ("changed-name", "", {"spec": {"name": "abcdefgh"}}, (NOT_CHECKED, "spec.name")),
+    ("changed-item", "", {"spec": {"items": [{"k": "y"}]}}, (NOT_CHECKED, "spec.items[0].v")),
+    ("changed-list", "", {"spec": {"tags": ["a", "a"]}}, ("spec", "spec.tags[0]", "spec.tags[1]")),
+]
+
+
+def _until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """A real server applies a CRD change after a moment; the emulator at once."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def run_ratcheting(send_to: Sender, namespace: str) -> list[tuple[int, tuple[str, ...]]]:
+    """Serve the probe CRD in RATCHET_GROUP, create RATCHET_OBJECT, tighten the CRD, then send each
+    of RATCHET_WRITES; (status, sorted cause fields) of each. The CRD is deleted at the end."""
+    crd_path = f"{CRDS_PATH}/probes.{RATCHET_GROUP}"
+    objects = f"/apis/{RATCHET_GROUP}/v1/namespaces/{namespace}/probes"
+    assert send_to("POST", CRDS_PATH, regroup(PROBE_CRD, RATCHET_GROUP)).status == 201
+    try:
+        _until(lambda: send_to("GET", objects).status == 200, "the CRD to be served")
+        assert send_to("POST", objects, RATCHET_OBJECT).status == 201
+        assert send_to("PUT", crd_path, tighten(send_to("GET", crd_path).body)).status == 200
+        canary = regroup(probe("canary", mode="A"), RATCHET_GROUP)
+
+        def tightened() -> bool:
+            if send_to("POST", objects, canary).status == 422:
+                return True
+            send_to("DELETE", f"{objects}/canary")
+            return False
+
+        _until(tightened, "the tightened CRD to apply")
+        results = []
+        for _, sub, patch, _ in RATCHET_WRITES:
+            answer = send_to("PATCH", f"{objects}/ratchet{sub}", patch, MERGE)
+            causes = (answer.body.get("details") or {}).get("causes") or [] if answer.status != 200 else []
+            results.append((answer.status, tuple(sorted(c["field"] for c in causes))))
+        return results
+    finally:
+        send_to("DELETE", crd_path)
+
+
+def test_validation_ratchets_on_update(probes: Sender) -> None:
+    """As kube-apiserver since 1.30 (CRDValidationRatcheting): after a CRD gets stricter, an update
+    that leaves an invalid value as it was is accepted."""
+    results = run_ratcheting(probes, "default")
+    assert results == [(422 if fields else 200, fields) for _, _, _, fields in RATCHET_WRITES]
+
+
+def test_a_cel_rule_the_emulator_cannot_evaluate_is_an_error_not_a_pass(probes: Sender) -> None:
+    crd = copy.deepcopy(PROBE_CRD)
+    crd["metadata"]["name"] = "strangers.parity.secretsync.test"
+    crd["spec"]["names"] = {"plural": "strangers", "singular": "stranger", "kind": "Stranger"}
+    rules = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][
+        "x-kubernetes-validations"
+    ]
+    rules[:] = [{"rule": "self.name.startsWith('a')", "message": "starts with a"}]
+    assert probes("POST", CRDS_PATH, crd).status == 201
+    answer = probes(
+        "POST", f"/apis/{PROBE_GROUP}/v1/namespaces/default/strangers", {**probe("x"), "kind": "Stranger"}
+    )
+    assert answer.status == 500 and "cannot evaluate the CEL rule" in answer.body["message"]

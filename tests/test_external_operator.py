@@ -473,13 +473,11 @@ def test_invalid_spec_is_reported_with_the_field_path(
     running: OperatorProcess, env: ExternalEnv, openbao: Any
 ) -> None:
     _token_store(env, openbao)
-    env.emu.create(
-        external_secret(
-            "bad", NS, "vault", refreshInterval="soon", data=[{"secretKey": "k", "remoteRef": {"key": "x"}}]
-        )
-    )
+    # Valid for the CRD (an API server would refuse refreshInterval "soon" itself; the emulator now
+    # does too), refused by the operator: the regexp does not compile.
+    env.emu.create(external_secret("bad", NS, "vault", dataFrom=[{"find": {"name": {"regexp": "("}}}]))
     cond = env.wait_reason("ExternalSecret", "bad", NS, "InvalidSpec")
-    assert "spec.refreshInterval" in cond["message"]
+    assert "spec.dataFrom[0].find.name.regexp" in cond["message"]
 
 
 def test_restart_does_not_refetch_fresh_objects(

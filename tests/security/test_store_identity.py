@@ -176,8 +176,15 @@ def test_cluster_store_needs_the_opt_in_and_never_with_an_endpoint(
     cond = env.wait_reason("ClusterSecretStore", "opt-in-elsewhere", None, "NotPermitted")
     assert "never sent to a server or endpoint a store names" in cond["message"]
     assert gcp_fake.call_log == [] and token_server.seen == []
-    # A namespaced store cannot carry the field at all.
-    env.emu.create(_store("sneaky", TENANT, {"gcpsm": {"projectID": "p"}}, useOperatorIdentity=True))
-    cond = env.wait_reason("SecretStore", "sneaky", TENANT, "InvalidProviderConfig")
-    assert "useOperatorIdentity" in cond["message"]
+    # A namespaced store cannot carry the field at all: the SecretStore CRD does not declare it, so
+    # kubectl's strict field validation refuses it and other clients get it pruned, which leaves a
+    # SecretStore without auth: not permitted either.
+    sneaky = _store("sneaky", TENANT, {"gcpsm": {"projectID": "p"}}, useOperatorIdentity=True)
+    strict = env.emu.request(
+        "POST", f"/apis/{API}/namespaces/{TENANT}/secretstores?fieldValidation=Strict", sneaky
+    )
+    assert strict[0] == 400 and 'unknown field "spec.useOperatorIdentity"' in strict[1]["message"]
+    assert "useOperatorIdentity" not in env.emu.create(sneaky)["spec"]
+    cond = env.wait_reason("SecretStore", "sneaky", TENANT, "NotPermitted")
+    assert "has no auth" in cond["message"]
     _no_token_anywhere(operator_with_adc, env, gcp_fake)

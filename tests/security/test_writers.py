@@ -121,7 +121,10 @@ def test_merge_never_freezes_or_retypes_a_secret_it_does_not_control(
 ) -> None:
     openbao.client().secrets.kv.v2.create_or_update_secret(openbao.path("x"), {"k": "v"})
     _vault(env, openbao)
-    env.emu.create(secret("helm-made", NS, {"keep": "me"}, type="kubernetes.io/basic-auth"))
+    # A basic-auth Secret needs a username or a password: the API server refuses one without both.
+    env.emu.create(
+        secret("helm-made", NS, {"keep": "me", "username": "admin"}, type="kubernetes.io/basic-auth")
+    )
     env.emu.create(
         external_secret(
             "merger",
@@ -138,7 +141,7 @@ def test_merge_never_freezes_or_retypes_a_secret_it_does_not_control(
     )
     env.wait_synced("merger", NS)
     made = env.secret("helm-made", NS) or {}
-    assert env.values("helm-made", NS) == {"keep": b"me", "password": b"v"}
+    assert env.values("helm-made", NS) == {"keep": b"me", "username": b"admin", "password": b"v"}
     assert not made.get("immutable") and made.get("type") == "kubernetes.io/basic-auth"
 
 
