@@ -1,4 +1,4 @@
-"""The CRDs in crds/: valid for the API server, structural, default-free, in step with model.py.
+"""The CRDs in crds/: valid for the API server, structural, default-free, in step with secretsync.model.
 
 Why each check: ``kubernetes-validate --strict`` catches misspelt CRD fields for
 the oldest and newest Kubernetes we support; the structural and no-default
@@ -522,9 +522,9 @@ def test_each_refused_field_has_one_cel_rule_with_the_models_message(kind: str) 
 
 
 def test_every_unsupported_message_is_used_by_the_schema() -> None:
-    """model._UNSUPPORTED is the one source of the messages: no entry without its field."""
+    """model.UNSUPPORTED is the one source of the messages: no entry without its field."""
     used = {node.refuse for schema in SCHEMAS.values() for _, _, node in _refusals(schema)}
-    assert used == set(model._UNSUPPORTED.values())
+    assert used == set(model.UNSUPPORTED.values())
 
 
 def set_at(obj: dict[str, Any], path: str, value: Any) -> None:
@@ -729,7 +729,7 @@ spec:
 
 def test_eso_docs_example_with_refresh_policy_is_refused() -> None:
     body = copy.deepcopy(ESO_PERIODIC_EXAMPLE) | {"metadata": {"name": "example", "namespace": "demo"}}
-    message = model._UNSUPPORTED["refreshPolicy"]
+    message = model.UNSUPPORTED["refreshPolicy"]
     assert cel_failures(_schema(BY_KIND["ExternalSecret"]), body) == [("spec.refreshPolicy", message)]
     with pytest.raises(SpecError, match=re.escape(f"spec.refreshPolicy: {message}")):
         model.parse_external_secret(body)

@@ -1,6 +1,6 @@
 """A small CEL evaluator: exactly the subset of CEL that our CRDs' ``x-kubernetes-validations`` use.
 
-Shared by tests/test_crds.py (which checks that the rules and secretsync/model.py agree) and the
+Shared by tests/test_crds.py (which checks that the rules and secretsync.model agree) and the
 Kubernetes API emulator (tests/support/kube_emulator.py, which enforces the rules of the CRDs it
 serves the way kube-apiserver does). A rule outside the subset fails to compile with
 :class:`CelSyntaxError`, so nothing is ever silently skipped.
