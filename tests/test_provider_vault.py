@@ -468,6 +468,20 @@ def test_kubernetes_auth_with_service_account_ref_and_secret_ref(
             == b"hunter2"
         )
 
+        # ESO's own kubernetes-auth example sets both refs: serviceAccountRef wins (ESO's getJwtString)
+        # and the secretRef, whose Secret does not even exist here, is never read.
+        both = {
+            "kubernetes": {
+                "mountPath": mount,
+                "role": "secretsync",
+                "serviceAccountRef": {"name": "secretsync"},
+                "secretRef": {"name": "never-read", "key": "token"},
+            }
+        }
+        minted = len(harness.minted)
+        harness.build({"server": openbao.addr, "path": "secret", "auth": both}, mint=mint).check()
+        assert harness.minted[minted:] == [("secretsync", None, ())]
+
         wrong = {
             "kubernetes": {
                 "mountPath": mount,

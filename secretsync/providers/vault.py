@@ -235,11 +235,14 @@ def _parse_kubernetes(body: Mapping[str, Any], where: str) -> KubernetesAuth:
     if not role:
         raise SpecError(f"{where}.role", "is required")
     sa, secret = body.get("serviceAccountRef"), body.get("secretRef")
-    if (sa is None) == (secret is None):
+    if sa is None and secret is None:
         raise SpecError(
-            where,
-            "set exactly one of serviceAccountRef and secretRef (the operator's own pod token is never used)",
+            where, "set serviceAccountRef or secretRef (the operator's own pod token is never used)"
         )
+    if sa is not None:
+        # ESO's precedence (getJwtString): serviceAccountRef wins and secretRef is not read. ESO's own
+        # kubernetes-auth example sets both, so refusing that would break a verbatim migration.
+        secret = None
     sa_name = sa_namespace = None
     audiences: tuple[str, ...] = DEFAULT_SA_AUDIENCES
     if sa is not None:
