@@ -66,29 +66,127 @@ def main() -> None:
 _SCOPES = ("strict", "namespace-wide", "cluster-wide")
 _FORMATS = ("yaml", "json")
 
+# kubeseal reads SEALED_SECRETS_<FLAG> for every flag (pkg/pflagenv, prefix "SEALED_SECRETS"); we read
+# these three, next to our own SECRETSYNC_* (which win), and name the others when they are set.
+KUBESEAL_ENV_READ = (
+    "SEALED_SECRETS_CERT",
+    "SEALED_SECRETS_CONTROLLER_NAME",
+    "SEALED_SECRETS_CONTROLLER_NAMESPACE",
+)
+_KUBESEAL_ENV_UNREAD = tuple(
+    "SEALED_SECRETS_" + flag.replace("-", "_").upper()
+    for flag in (
+        # kubeseal's own flags (cmd/kubeseal/main.go bindFlags) ...
+        "format", "sealed-secret-file", "secret-file", "fetch-cert", "allow-empty-data", "validate",
+        "merge-into", "raw", "name", "from-file", "kubeconfig", "scope", "rotate", "re-encrypt",
+        "recovery-unseal", "recovery-private-key",
+        # ... and kubectl's connection flags (clientcmd.RecommendedConfigOverrideFlags)
+        "namespace", "context", "cluster", "user", "server", "token", "as", "as-group", "as-uid",
+        "username", "password", "client-certificate", "client-key", "certificate-authority",
+        "insecure-skip-tls-verify", "tls-server-name", "request-timeout", "proxy-url",
+        "disable-compression",
+    )
+)  # fmt: skip
+
+# kubectl's connection flags, which kubeseal also takes: secretsync connects only through a kubeconfig.
+_KUBECTL_VALUE_FLAGS = (
+    ("--as",), ("--as-group",), ("--as-uid",), ("--certificate-authority",), ("--client-certificate",),
+    ("--client-key",), ("--cluster",), ("--password",), ("--proxy-url",), ("--request-timeout",),
+    ("-s", "--server"), ("--tls-server-name",), ("--token",), ("--user",), ("--username",),
+)  # fmt: skip
+_KUBECTL_BOOL_FLAGS = (("--insecure-skip-tls-verify",), ("--disable-compression",))
+_KUBECTL_USED = "secretsync.kubectl_flags"
+
+
+def _record_kubectl_flag(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Remember that a kubectl connection flag was given (never its value: it may be a token)."""
+    if value:
+        ctx.meta.setdefault(_KUBECTL_USED, []).append(max(param.opts, key=len))
+    return value
+
+
+def _kubectl_connection_flags(func: F) -> F:
+    """Hidden: kubectl's connection flags, refused with one line naming what to do instead."""
+    for names in _KUBECTL_VALUE_FLAGS:
+        func = click.option(
+            *names, multiple=True, hidden=True, expose_value=False, callback=_record_kubectl_flag
+        )(func)
+    for names in _KUBECTL_BOOL_FLAGS:
+        func = click.option(
+            *names, is_flag=True, hidden=True, expose_value=False, callback=_record_kubectl_flag
+        )(func)
+    return func
+
+
+def _kube_options(func: F) -> F:
+    func = click.option("--context", envvar=env("context"), help="Kubeconfig context (default: current).")(
+        func
+    )
+    func = click.option(
+        "--kubeconfig",
+        envvar=env("kubeconfig"),
+        type=click.Path(dir_okay=False),
+        help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config).",
+    )(func)
+    return func
+
+
+def _controller_options(func: F) -> F:
+    func = click.option(
+        "--controller-url",
+        envvar=env("controller-url"),
+        help="The operator's HTTP API URL, bypassing the Kubernetes API proxy (e.g. http://localhost:8080).",
+    )(func)
+    func = click.option(
+        "--controller-name",
+        envvar=[env("controller-name"), "SEALED_SECRETS_CONTROLLER_NAME"],
+        default="secretsync",
+        show_default=True,
+        help="Name of the operator's Service (kubeseal's default: sealed-secrets-controller). "
+        "Env: SECRETSYNC_CONTROLLER_NAME, SEALED_SECRETS_CONTROLLER_NAME.",
+    )(func)
+    func = click.option(
+        "--controller-namespace",
+        envvar=[env("controller-namespace"), "SEALED_SECRETS_CONTROLLER_NAMESPACE"],
+        default="secretsync-system",
+        show_default=True,
+        help="Namespace of the operator's Service (kubeseal's default: kube-system). "
+        "Env: SECRETSYNC_CONTROLLER_NAMESPACE, SEALED_SECRETS_CONTROLLER_NAMESPACE.",
+    )(func)
+    return _kube_options(func)
+
 
 @main.command("seal")
 @click.option(
     "-f",
     "--file",
+    "--secret-file",
     "files",
     multiple=True,
     metavar="PATH",
-    help="Secret manifests: YAML or JSON, multi-document or a v1 List. Repeatable; default or '-': stdin.",
+    help="Input manifests: YAML or JSON, multi-document or a v1 List. Repeatable; default or '-': stdin.",
 )
-@click.option("-w", "--output", metavar="PATH", help="Write here, not stdout (atomically, only on success).")
+@click.option(
+    "-w",
+    "--output",
+    "--sealed-secret-file",
+    "output",
+    metavar="PATH",
+    help="Write here, not stdout: atomically, only on success (a failure leaves the file as it was).",
+)
 @click.option(
     "-o",
     "--format",
     "fmt",
     type=click.Choice(_FORMATS),
-    help="Output format. Default: yaml, or what the -w file's extension says.",
+    help="Output format. Default: yaml (kubeseal's: json), or what the -w file's extension says.",
 )
 @click.option(
     "--cert",
-    envvar=env("cert"),
+    envvar=[env("cert"), "SEALED_SECRETS_CERT"],
     metavar="PATH|URL",
-    help="The cluster's public certificate: a file, file://, http:// or https:// URL. Env: SECRETSYNC_CERT.",
+    help="The cluster's public certificate: a file, file://, http:// or https:// URL. Without it, it is "
+    "fetched from the operator (--controller-*). Env: SECRETSYNC_CERT, SEALED_SECRETS_CERT.",
 )
 @click.option(
     "--scope",
@@ -98,17 +196,59 @@ _FORMATS = ("yaml", "json")
 @click.option(
     "-n",
     "--namespace",
-    help="Namespace of Secrets that have none (default: the kubeconfig context's). Must match any they have.",
+    help="Namespace of Secrets that have none (default: the kubeconfig context's, else 'default'). "
+    "Must match any they have.",
 )
-@click.option("--name", help="With --raw: the Secret's name (needed for the strict scope).")
+@click.option(
+    "--name",
+    help="Replace the Secret's name (one Secret); with --raw, the name to seal for (strict scope).",
+)
 @click.option("--raw", is_flag=True, help="Seal one value (--from-file or stdin); print its bare base64.")
-@click.option("--from-file", metavar="PATH", help="With --raw: the file holding the value.")
+@click.option(
+    "--from-file",
+    "from_files",
+    multiple=True,
+    metavar="[KEY=]PATH",
+    help="With --raw: the file holding the value (kubectl's syntax; the key is not used).",
+)
 @click.option(
     "--merge-into",
     metavar="PATH",
     help="Seal for this SealedSecret file (its name, namespace, scope) and merge the keys into it in place.",
 )
 @click.option("--allow-empty-data", is_flag=True, help="Allow a Secret with no data.")
+@click.option(
+    "--fetch-cert",
+    is_flag=True,
+    help="Print the certificate (--cert's, else the operator's) and exit: secretsync fetch-cert.",
+)
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Ask the operator whether the SealedSecrets (-f or stdin) can be unsealed: secretsync validate.",
+)
+@click.option(
+    "--re-encrypt",
+    "re_encrypt",
+    is_flag=True,
+    help="Re-encrypt the SealedSecrets (-f or stdin) with the operator's newest key, to -w, else back "
+    "into the one -f file, else stdout: secretsync reencrypt.",
+)
+@click.option("--rotate", is_flag=True, hidden=True)  # kubeseal's deprecated spelling of --re-encrypt
+@click.option(
+    "--recovery-unseal",
+    is_flag=True,
+    help="Decrypt the SealedSecrets (-f or stdin) with --recovery-private-key: secretsync unseal.",
+)
+@click.option(
+    "--recovery-private-key",
+    "recovery_keys",
+    multiple=True,
+    metavar="FILE[,FILE...]",
+    help="With --recovery-unseal: PEM keys or Secret / List backups, comma-separated or repeated.",
+)
+@_controller_options
+@_kubectl_connection_flags
 @friendly_errors
 def seal_command(
     files: tuple[str, ...],
@@ -119,52 +259,138 @@ def seal_command(
     namespace: str | None,
     name: str | None,
     raw: bool,
-    from_file: str | None,
+    from_files: tuple[str, ...],
     merge_into: str | None,
     allow_empty_data: bool,
+    fetch_cert: bool,
+    validate: bool,
+    re_encrypt: bool,
+    rotate: bool,
+    recovery_unseal: bool,
+    recovery_keys: tuple[str, ...],
+    **opts: Any,
 ) -> None:
-    """Seal Secret manifests with the cluster's public certificate, offline.
+    """Seal Secret manifests with the cluster's public certificate (offline with --cert).
+
+    Takes kubeseal's flags too (see the kubeseal table in README.md).
 
     \b
     secretsync seal --cert keys/prod.crt -f secret.yaml -w sealed.yaml
     secretsync seal --raw --name db --namespace team-a --from-file password.txt
     secretsync seal --merge-into sealed.yaml < more-keys.yaml
     """
-    _check_seal_usage(files, output, fmt, name, raw, from_file, merge_into)
-    if not cert:
-        raise UsageError("no certificate: pass --cert PATH|URL or set SECRETSYNC_CERT")
+    kubectl_flags = click.get_current_context().meta.get(_KUBECTL_USED)
+    if kubectl_flags:
+        raise UsageError(
+            f"{kubectl_flags[0]}: secretsync connects through a kubeconfig only: "
+            "put the setting in a context and pass --kubeconfig/--context"
+        )
+    re_encrypt = re_encrypt or rotate
+    key_files = _split_commas(recovery_keys)
+    value_files = _split_commas(from_files)
+    modes = {
+        "--raw": raw,
+        "--merge-into": bool(merge_into),
+        "--fetch-cert": fetch_cert,
+        "--validate": validate,
+        "--re-encrypt": re_encrypt,
+        "--recovery-unseal": recovery_unseal,
+    }
+    mode = _check_seal_usage(
+        [flag for flag, on in modes.items() if on], files, output, name, value_files, key_files
+    )
+    _note_unread_kubeseal_env()
 
-    sealer = _load_sealer(cert)
+    if mode == "--recovery-unseal":
+        _unseal_documents(tuple(key_files), files, output, fmt, namespace)
+        return
+    if mode == "--validate":
+        _validate_documents(_sealed_documents(files, "-f FILE"), opts)
+        return
+    if mode == "--re-encrypt":
+        _reencrypt_stream(files, output, fmt, opts)
+        return
+    if mode == "--fetch-cert":
+        if cert:
+            _, certificate = _read_certificate(cert)
+            _emit(certificate.pem().decode("ascii"), output)
+        else:
+            _emit(_fetch_certificate(opts).decode("ascii"), output)
+        return
+
+    sealer = _load_sealer(cert) if cert else _fetched_sealer(opts)
     if raw:
-        _seal_raw(sealer, scope, namespace, name, from_file, output)
+        _seal_raw(sealer, scope, namespace, name, value_files, output, opts)
     elif merge_into:
-        _seal_merge(sealer, files, merge_into, scope, namespace, allow_empty_data)
+        _seal_merge(sealer, files, merge_into, scope, namespace, allow_empty_data, fmt)
     else:
         _seal_documents(
-            sealer, files, output, _output_format(fmt, output), scope, namespace, allow_empty_data
+            sealer, files, output, _output_format(fmt, output), scope, namespace, name, allow_empty_data, opts
         )
 
 
+def _split_commas(values: tuple[str, ...]) -> list[str]:
+    """Repeated and comma-separated values, as kubeseal's (pflag) string-slice flags take them."""
+    return [part for value in values for part in value.split(",") if part]
+
+
 def _check_seal_usage(
+    modes: list[str],
     files: tuple[str, ...],
     output: str | None,
-    fmt: str | None,
     name: str | None,
-    raw: bool,
-    from_file: str | None,
-    merge_into: str | None,
-) -> None:
-    """Reject option combinations that cannot mean anything (exit 2) before reading any input."""
-    if raw and merge_into:
-        raise UsageError("--raw and --merge-into cannot be combined")
-    if raw and files:
+    value_files: list[str],
+    key_files: list[str],
+) -> str | None:
+    """The mode (a flag) or None for plain sealing; option combinations that cannot mean anything
+    are refused (exit 2) before any input is read. What kubeseal ignores, we ignore too
+    (-o with --raw, --validate or --fetch-cert; --controller-* with --cert)."""
+    if len(modes) > 1:
+        raise UsageError(f"{modes[0]} and {modes[1]} cannot be combined")
+    mode = modes[0] if modes else None
+    if key_files and mode != "--recovery-unseal":
+        raise UsageError(
+            "--recovery-private-key only applies to --recovery-unseal (or: secretsync unseal -k FILE)"
+        )
+    if mode == "--recovery-unseal" and not key_files:
+        raise UsageError(
+            "--recovery-unseal needs --recovery-private-key FILE[,FILE...] (or: secretsync unseal -k FILE)"
+        )
+    if value_files and mode != "--raw":
+        raise UsageError(
+            "--from-file requires --raw; to seal files as a Secret: kubectl create secret generic NAME "
+            "--from-file=... --dry-run=client -o yaml | secretsync seal"
+        )
+    if mode == "--raw" and files:
         raise UsageError("--raw reads the value from --from-file or stdin, not -f")
-    if not raw and (name or from_file):
-        raise UsageError("--name and --from-file only apply to --raw")
-    if merge_into and (output or fmt):
-        raise UsageError("--merge-into updates the file in place, in its own format: drop -w/-o")
-    if raw and fmt:
-        raise UsageError("--raw prints a bare base64 value: drop -o")
+    if mode == "--raw" and len(value_files) > 1:
+        raise UsageError("--raw seals one value: pass a single --from-file")
+    if name and mode not in (None, "--raw"):
+        raise UsageError(f"--name applies to sealing a Secret or --raw, not {mode}")
+    if mode == "--merge-into" and output:
+        raise UsageError("--merge-into updates the file in place: drop -w")
+    if mode == "--validate" and output:
+        raise UsageError("--validate writes no file: drop -w")
+    return mode
+
+
+def _note_unread_kubeseal_env() -> None:
+    """One line naming the kubeseal variables that are set but not read (never their values)."""
+    import os
+
+    unread = [name for name in _KUBESEAL_ENV_UNREAD if os.environ.get(name)]
+    if unread:
+        click.echo(
+            f"note: secretsync does not read {', '.join(unread)}: pass the flags instead "
+            "(it reads only SEALED_SECRETS_CERT and SEALED_SECRETS_CONTROLLER_NAME/NAMESPACE)",
+            err=True,
+        )
+
+
+def _stdin_hint(what: str, alternative: str) -> None:
+    """kubeseal's "(tty detected: ...)": say what we wait for instead of waiting silently."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        click.echo(f"reading the {what} from stdin; pipe one in or use {alternative}", err=True)
 
 
 def _read_certificate(location: str) -> tuple[bytes, Any]:
@@ -181,32 +407,50 @@ def _read_certificate(location: str) -> tuple[bytes, Any]:
 
 def _load_sealer(location: str) -> Any:
     """The Sealer for a certificate, refusing an expired, not-yet-valid or non-RSA one."""
+    _, certificate = _read_certificate(location)
+    return _usable(certificate, location)
+
+
+def _usable(certificate: Any, where: str) -> Any:
     from secretsync.errors import InputError
 
-    _, certificate = _read_certificate(location)
     problem = certificate.validity_problem()
     if problem:
-        raise InputError(f"certificate {location} {problem}: fetch the current one (secretsync fetch-cert)")
+        raise InputError(f"certificate {where} {problem}: fetch the current one (secretsync fetch-cert)")
     return certificate.sealer()
 
 
-def _read_inputs(files: tuple[str, ...]) -> list[tuple[str, Any]]:
+def _fetched_sealer(opts: dict[str, Any]) -> Any:
+    """No --cert: the operator's certificate, through the API server's service proxy (or a URL),
+    as kubeseal fetches its controller's. Imports what fetch-cert imports, only now."""
+    from secretsync import crypto
+
+    data = _fetch_certificate(opts, for_seal=True)
+    return _usable(crypto.load_certificate(data), _target(opts).describe())
+
+
+def _read_inputs(
+    files: tuple[str, ...], what: str = "Secret", alternative: str = "-f FILE"
+) -> list[tuple[str, Any]]:
     """All objects of all inputs, each with a description like ``secret.yaml document 2``."""
     from secretsync import manifests
 
     objects: list[tuple[str, Any]] = []
     for location in files or (manifests.STDIN,):
+        if location == manifests.STDIN:
+            _stdin_hint(what, alternative)
         source = "stdin" if location == manifests.STDIN else location
         found, _ = manifests.load_objects(manifests.read_bytes(location), source)
         objects.extend(found)
     return objects
 
 
-def _output_format(fmt: str | None, output: str | None) -> Any:
-    """-o wins; else the -w file's extension; else YAML."""
+def _output_format(fmt: str | None, output: str | None, default: str = "yaml") -> Any:
+    """-o wins; else the -w file's extension; else ``default``."""
     from secretsync import manifests
 
-    return fmt or (manifests.format_for_path(output) if output else None) or "yaml"
+    chosen = fmt or (manifests.format_for_path(output) if output and output != "-" else None)
+    return chosen or default
 
 
 def _emit(text: str, output: str | None, mode: int | None = None) -> None:
@@ -219,6 +463,15 @@ def _emit(text: str, output: str | None, mode: int | None = None) -> None:
         click.echo(text, nl=False)
 
 
+def _default_namespace(opts: dict[str, Any]) -> tuple[str, bool]:
+    """(the namespace for objects that have none, whether a kubeconfig was found): the
+    kubeconfig context's (--kubeconfig/--context honoured), else ``default``, as kubectl does."""
+    from secretsync import manifests
+
+    found, any_config = manifests.context_namespace(opts.get("kubeconfig"), opts.get("context"))
+    return found or manifests.DEFAULT_NAMESPACE, any_config
+
+
 def _seal_documents(
     sealer: Any,
     files: tuple[str, ...],
@@ -226,7 +479,9 @@ def _seal_documents(
     fmt: str,
     scope: str | None,
     namespace: str | None,
+    name: str | None,
     allow_empty_data: bool,
+    opts: dict[str, Any],
 ) -> None:
     from secretsync import manifests, sealing
     from secretsync.errors import InputError
@@ -234,8 +489,10 @@ def _seal_documents(
     objects = _read_inputs(files)
     if not objects:
         raise InputError(f"no Secret manifests in {', '.join(files) if files else 'stdin'}")
+    if name and len(objects) != 1:
+        raise UsageError(f"--name renames one Secret; the input has {len(objects)} objects")
     needs_fallback = not namespace and any(_lacks_namespace(obj) for _, obj in objects)
-    fallback = manifests.kubeconfig_namespace() if needs_fallback else None
+    fallback = _default_namespace(opts)[0] if needs_fallback else None
     sealed = [
         sealing.seal_secret(
             obj,
@@ -243,6 +500,7 @@ def _seal_documents(
             scope=scope,  # type: ignore[arg-type]
             namespace=namespace,
             fallback_namespace=fallback,
+            name=name,
             allow_empty_data=allow_empty_data,
             where=where,
         )
@@ -261,19 +519,25 @@ def _seal_raw(
     scope: str | None,
     namespace: str | None,
     name: str | None,
-    from_file: str | None,
+    value_files: list[str],
     output: str | None,
+    opts: dict[str, Any],
 ) -> None:
     from secretsync import manifests, sealing
 
     scope = scope or "strict"
     if scope == "strict" and not name:
         raise UsageError("--raw with the strict scope needs --name (or pick another --scope)")
-    if scope != "cluster-wide":
-        namespace = namespace or manifests.kubeconfig_namespace()
-        if not namespace:
-            raise UsageError(f"--raw with the {scope} scope needs --namespace (or a kubeconfig namespace)")
-    value = manifests.read_bytes(from_file or manifests.STDIN, "value file")
+    if scope != "cluster-wide" and not namespace:
+        namespace, any_config = _default_namespace(opts)
+        if not any_config:  # as kubeseal: a bare value shows no namespace, so never guess one
+            raise UsageError(f"--raw with the {scope} scope needs --namespace (or a kubeconfig context)")
+    if value_files:
+        path = value_files[0].split("=", 1)[-1]  # kubectl's [KEY=]PATH; the key names nothing here
+        value = manifests.read_bytes(path, "value file")
+    else:
+        _stdin_hint("value", "--from-file FILE")
+        value = manifests.read_bytes(manifests.STDIN, "value")
     _emit(sealing.seal_value(value, sealer, scope, namespace, name), output)  # type: ignore[arg-type]
 
 
@@ -284,11 +548,14 @@ def _seal_merge(
     scope: str | None,
     namespace: str | None,
     allow_empty_data: bool,
+    fmt: str | None,
 ) -> None:
     from secretsync import manifests, sealing
     from secretsync.errors import InputError
 
-    docs, fmt = manifests.parse_documents(manifests.read_bytes(merge_into, "SealedSecret file"), merge_into)
+    docs, file_fmt = manifests.parse_documents(
+        manifests.read_bytes(merge_into, "SealedSecret file"), merge_into
+    )
     if len(docs) != 1:
         raise InputError(f"{merge_into}: --merge-into needs one SealedSecret, found {len(docs)} documents")
     identity = sealing.sealed_identity(docs[0], where=merge_into)
@@ -299,7 +566,8 @@ def _seal_merge(
     merged = sealing.merge_into(
         docs[0], _read_inputs(files), sealer, allow_empty_data=allow_empty_data, where=merge_into
     )
-    manifests.write_atomic(merge_into, manifests.dump_documents([merged], fmt).encode("utf-8"))
+    text = manifests.dump_documents([merged], fmt or file_fmt)  # type: ignore[arg-type]
+    manifests.write_atomic(merge_into, text.encode("utf-8"))
 
 
 @main.command("unseal")
@@ -335,12 +603,23 @@ def unseal_command(
     """Decrypt SealedSecrets (ours or bitnami.com/v1alpha1) offline with private keys; print the Secrets.
 
     For recovery: the output holds plaintext. Every key is tried for every value.
+    kubeseal: --recovery-unseal --recovery-private-key FILE (also taken by secretsync seal).
     """
+    _unseal_documents(key_files, files, output, fmt, namespace)
+
+
+def _unseal_documents(
+    key_files: tuple[str, ...],
+    files: tuple[str, ...],
+    output: str | None,
+    fmt: str | None,
+    namespace: str | None,
+) -> None:
     from secretsync import manifests, sealing
     from secretsync.errors import InputError
 
     keyring = _load_keyring(key_files)
-    objects = _read_inputs(files)
+    objects = _read_inputs(files, "SealedSecret")
     if not objects:
         raise InputError(f"no SealedSecret manifests in {', '.join(files) if files else 'stdin'}")
     secrets = []
@@ -478,51 +757,32 @@ def keys_info_command(cert: str) -> None:
 # the Kubernetes API; aiohttp and the kubernetes client are imported only when they run.
 
 
-def _kube_options(func: F) -> F:
-    func = click.option("--context", envvar=env("context"), help="Kubeconfig context (default: current).")(
-        func
-    )
-    func = click.option(
-        "--kubeconfig",
-        envvar=env("kubeconfig"),
-        type=click.Path(dir_okay=False),
-        help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config).",
-    )(func)
-    return func
-
-
-def _controller_options(func: F) -> F:
-    func = click.option(
-        "--controller-url",
-        envvar=env("controller-url"),
-        help="The operator's HTTP API URL, bypassing the Kubernetes API proxy (e.g. http://localhost:8080).",
-    )(func)
-    func = click.option(
-        "--controller-name",
-        envvar=env("controller-name"),
-        default="secretsync",
-        show_default=True,
-        help="Name of the operator's Service.",
-    )(func)
-    func = click.option(
-        "--controller-namespace",
-        envvar=env("controller-namespace"),
-        default="secretsync-system",
-        show_default=True,
-        help="Namespace of the operator's Service.",
-    )(func)
-    return _kube_options(func)
-
-
 def _target(opts: dict[str, Any]) -> Any:
+    import os
+
     from secretsync.remote import Target
 
+    origins = []  # kubeseal's variables are named in messages: they may point at Bitnami's controller
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and not opts.get("controller_url"):
+        from click.core import ParameterSource
+
+        for param in ("controller_namespace", "controller_name"):
+            flag = param.replace("_", "-")
+            kubeseal_var = "SEALED_SECRETS_" + param.upper()
+            if (
+                ctx.get_parameter_source(param) == ParameterSource.ENVIRONMENT
+                and not os.environ.get(env(flag))
+                and os.environ.get(kubeseal_var)
+            ):
+                origins.append(kubeseal_var)
     return Target(
         url=opts.get("controller_url"),
         namespace=opts["controller_namespace"],
         name=opts["controller_name"],
         kubeconfig=opts.get("kubeconfig"),
         context=opts.get("context"),
+        origin=" and ".join(origins) or None,
     )
 
 
@@ -532,12 +792,11 @@ def _run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-@main.command("fetch-cert")
-@_controller_options
-@click.option("-w", "--output", type=click.Path(dir_okay=False), help="Write the PEM here (atomically).")
-@friendly_errors
-def fetch_cert_command(output: str | None, **opts: Any) -> None:
-    """Print the operator's current sealing certificate (PEM), for offline sealing."""
+def _fetch_certificate(opts: dict[str, Any], *, for_seal: bool = False) -> bytes:
+    """The operator's current certificate (PEM, checked to be one): GET /v1/cert.pem.
+
+    ``for_seal``: sealing without --cert, so a failure says how to seal offline instead.
+    """
     from secretsync import crypto
     from secretsync.errors import InputError
     from secretsync.remote import Controller
@@ -549,19 +808,65 @@ def fetch_cert_command(output: str | None, **opts: Any) -> None:
             result: tuple[int, bytes] = await ctl.request("GET", "/v1/cert.pem")
             return result
 
-    status, body = _run(fetch())
+    offline = "pass --cert PATH|URL (or set SECRETSYNC_CERT or SEALED_SECRETS_CERT)"
+    status: int
+    body: bytes
+    try:
+        status, body = _run(fetch())
+    except UsageError as exc:
+        if for_seal:
+            reason = " ".join(str(exc).split())
+            raise UsageError(f"no certificate: {offline}, or fetch it from the operator: {reason}") from None
+        raise
+    except InputError as exc:
+        if for_seal:
+            raise InputError(f"{exc} (to seal offline, {offline})") from None
+        raise
     if status != 200:
-        detail = body.decode("utf-8", "replace").strip().splitlines()[:1]
-        raise InputError(f"{target.describe()} answered {status}: {detail[0] if detail else 'no detail'}")
-    crypto.load_certificate(body)  # refuse to hand out something that is not a certificate
-    _emit(body.decode("ascii"), output)
+        hint = f" (to seal offline, {offline})" if for_seal else ""
+        raise InputError(f"{target.describe()} answered {status}: {_answer_detail(body)}{hint}")
+    try:
+        crypto.load_certificate(body)  # refuse to hand out something that is not a certificate
+    except InputError as exc:
+        raise InputError(f"the certificate from {target.describe()}: {exc}") from None
+    return body
 
 
-def _sealed_documents(paths: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
+def _answer_detail(body: bytes) -> str:
+    """The first line of an answer, or the message of a Kubernetes Status (the API server's proxy
+    answers with one when the Service has no endpoints)."""
+    import json
+
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        status = json.loads(text) if text.startswith("{") and len(text) < 65536 else None
+    except ValueError:
+        status = None
+    if isinstance(status, dict) and status.get("kind") == "Status" and isinstance(status.get("message"), str):
+        text = status["message"]
+    lines = text.splitlines()
+    return lines[0][:300] if lines else "no detail"
+
+
+@main.command("fetch-cert")
+@_controller_options
+@click.option("-w", "--output", type=click.Path(dir_okay=False), help="Write the PEM here (atomically).")
+@friendly_errors
+def fetch_cert_command(output: str | None, **opts: Any) -> None:
+    """Print the operator's current sealing certificate (PEM), for offline sealing.
+
+    kubeseal: --fetch-cert (also taken by secretsync seal).
+    """
+    _emit(_fetch_certificate(opts).decode("ascii"), output)
+
+
+def _sealed_documents(paths: tuple[str, ...], alternative: str = "FILES") -> list[tuple[str, dict[str, Any]]]:
     from secretsync import manifests, sealing
 
     found: list[tuple[str, dict[str, Any]]] = []
     for path in paths or (manifests.STDIN,):
+        if path == manifests.STDIN:
+            _stdin_hint("SealedSecret", alternative)
         source = "stdin" if path == manifests.STDIN else path
         objects, _ = manifests.load_objects(manifests.read_bytes(path), source)
         for where, obj in objects:
@@ -577,14 +882,18 @@ def _sealed_documents(paths: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]
 def validate_command(files: tuple[str, ...], **opts: Any) -> None:
     """Check with the operator that every SealedSecret in FILES (or stdin) can be unsealed.
 
-    Exits 1 naming every object that cannot, 0 when all can.
+    Exits 1 naming every object that cannot, 0 when all can. kubeseal: --validate.
     """
+    _validate_documents(_sealed_documents(files), opts)
+
+
+def _validate_documents(documents: list[tuple[str, dict[str, Any]]], opts: dict[str, Any]) -> None:
+    """POST each SealedSecret to /v1/verify: ``ok:`` lines on stdout, one line per bad one on stderr."""
     import json
 
     from secretsync.errors import InputError
     from secretsync.remote import Controller
 
-    documents = _sealed_documents(files)
     if not documents:
         raise InputError("no SealedSecret found in the input")
 
@@ -627,6 +936,32 @@ def _expand(paths: tuple[str, ...]) -> list[str]:
     return out
 
 
+async def _rotate_one(ctl: Any, doc: dict[str, Any], where: str) -> dict[str, Any]:
+    """One SealedSecret re-encrypted by the operator (POST /v1/rotate); InputError naming it if not."""
+    import json
+
+    from secretsync import manifests
+    from secretsync.errors import InputError
+
+    status, body = await ctl.request("POST", "/v1/rotate", json.dumps(doc).encode())
+    if status != 200:
+        meta = doc.get("metadata") or {}
+        raise InputError(
+            f"{where} ({meta.get('namespace')}/{meta.get('name')}): {body.decode('utf-8', 'replace').strip()}"
+        )
+    # the answer is parsed like any input: bounded, one object
+    answer, _ = manifests.parse_documents(body, f"{where}: the operator's answer")
+    if len(answer) != 1 or not isinstance(answer[0], dict):
+        raise InputError(f"{where}: the operator's answer is not one SealedSecret")
+    return answer[0]
+
+
+def _is_sealed(doc: Any) -> bool:
+    from secretsync import sealing
+
+    return isinstance(doc, dict) and doc.get("kind") == sealing.KIND
+
+
 @main.command("reencrypt")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @_controller_options
@@ -636,12 +971,12 @@ def reencrypt_command(paths: tuple[str, ...], **opts: Any) -> None:
 
     Directories are searched recursively for .yaml/.yml/.json files. Other documents in
     a file and its format are kept; a file is rewritten only if all of its SealedSecrets
-    re-encrypt. YAML comments are not preserved.
+    re-encrypt. YAML comments are not preserved. kubeseal: --re-encrypt (also taken by
+    secretsync seal, on stdin or one file).
     """
-    import json
     import sys as _sys
 
-    from secretsync import manifests, sealing
+    from secretsync import manifests
     from secretsync.errors import InputError
     from secretsync.remote import Controller
 
@@ -660,33 +995,17 @@ def reencrypt_command(paths: tuple[str, ...], **opts: Any) -> None:
                     except InputError as exc:
                         problems.append(f"{path}: {exc}")
                         continue
-                    new_docs, touched, failed = [], 0, False
-                    for index, doc in enumerate(docs, 1):
-                        if not (isinstance(doc, dict) and doc.get("kind") == sealing.KIND):
+                    new_docs, touched = [], 0
+                    try:
+                        for index, doc in enumerate(docs, 1):
+                            if _is_sealed(doc):
+                                doc = await _rotate_one(ctl, doc, f"{path} document {index}")
+                                touched += 1
                             new_docs.append(doc)
-                            continue
-                        status, body = await ctl.request("POST", "/v1/rotate", json.dumps(doc).encode())
-                        if status != 200:
-                            failed = True
-                            meta = doc.get("metadata") or {}
-                            problems.append(
-                                f"{path} document {index} ({meta.get('namespace')}/{meta.get('name')}): "
-                                f"{body.decode('utf-8', 'replace').strip()}"
-                            )
-                            break
-                        try:  # the answer is parsed like any input: bounded, one object
-                            answer, _ = manifests.parse_documents(body, f"{path}: the operator's answer")
-                        except InputError as exc:
-                            failed = True
-                            problems.append(str(exc))
-                            break
-                        if len(answer) != 1 or not isinstance(answer[0], dict):
-                            failed = True
-                            problems.append(f"{path}: the operator's answer is not one SealedSecret")
-                            break
-                        new_docs.append(answer[0])
-                        touched += 1
-                    if failed or not touched:
+                    except InputError as exc:
+                        problems.append(str(exc))
+                        continue
+                    if not touched:
                         continue
                     manifests.write_atomic(path, manifests.dump_documents(new_docs, fmt).encode("utf-8"))
                     changed += 1
@@ -699,6 +1018,38 @@ def reencrypt_command(paths: tuple[str, ...], **opts: Any) -> None:
     click.echo(f"re-encrypted {objects} SealedSecrets in {changed} files", err=True)
     if problems:
         raise InputError(f"{len(problems)} files could not be re-encrypted; they were left unchanged")
+
+
+def _reencrypt_stream(
+    files: tuple[str, ...], output: str | None, fmt: str | None, opts: dict[str, Any]
+) -> None:
+    """``seal --re-encrypt``: the SealedSecrets of -f (or stdin) re-encrypted, other documents kept,
+    written to -w, else back into the single -f file (as kubeseal does), else to stdout; all or nothing.
+    """
+    from secretsync import manifests
+    from secretsync.errors import InputError
+    from secretsync.remote import Controller
+
+    if not output and len(files) == 1 and files[0] != manifests.STDIN:
+        output = files[0]
+    inputs: list[tuple[str, Any]] = []
+    in_fmt = None
+    for location in files or (manifests.STDIN,):
+        if location == manifests.STDIN:
+            _stdin_hint("SealedSecret", "-f FILE")
+        source = "stdin" if location == manifests.STDIN else location
+        docs, found_fmt = manifests.parse_documents(manifests.read_bytes(location), source)
+        in_fmt = in_fmt or found_fmt
+        inputs.extend((f"{source} document {i}", doc) for i, doc in enumerate(docs, 1))
+    if not any(_is_sealed(doc) for _, doc in inputs):
+        raise InputError(f"no SealedSecret in {', '.join(files) if files else 'stdin'}")
+
+    async def rotate_all() -> list[Any]:
+        async with Controller(_target(opts)) as ctl:
+            return [await _rotate_one(ctl, doc, where) if _is_sealed(doc) else doc for where, doc in inputs]
+
+    new_docs = _run(rotate_all())
+    _emit(manifests.dump_documents(new_docs, _output_format(fmt, output, in_fmt or "yaml")), output)
 
 
 def _operator_namespace_option(func: F) -> F:

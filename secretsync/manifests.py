@@ -200,28 +200,70 @@ def _unlink_quietly(path: str) -> None:
 # --------------------------------------------------------------------------- kubeconfig
 
 
-def kubeconfig_namespace(environ: Mapping[str, str] | None = None) -> str | None:
-    """The namespace of the kubeconfig's current context, read as plain YAML, or None.
+DEFAULT_NAMESPACE: Final = "default"
 
-    $KUBECONFIG (its first file) or ~/.kube/config. We parse it ourselves so
-    sealing never imports the Kubernetes client; any problem means "no
-    namespace", and the caller asks for ``--namespace``.
-    """
-    environ = os.environ if environ is None else environ
-    paths = [p for p in environ.get("KUBECONFIG", "").split(os.pathsep) if p]
-    path = Path(paths[0]) if paths else Path(environ.get("HOME", "~")).expanduser() / ".kube" / "config"
+
+def kubeconfig_namespace(environ: Mapping[str, str] | None = None) -> str | None:
+    """The namespace of the kubeconfig's current context, or None (also when the kubeconfig
+    cannot be read: callers that must not guess use :func:`context_namespace`)."""
     try:
-        docs, _ = safeload.load_documents(read_bytes(str(path), "kubeconfig"))
+        return context_namespace(environ=environ)[0]
     except InputError:
         return None
-    config = docs[0] if docs else None
-    if not isinstance(config, Mapping):
-        return None
-    current = config.get("current-context")
-    contexts = config.get("contexts")
-    for entry in contexts if isinstance(contexts, list) else []:
-        if isinstance(entry, Mapping) and entry.get("name") == current:
-            context = entry.get("context")
-            namespace = context.get("namespace") if isinstance(context, Mapping) else None
-            return namespace if isinstance(namespace, str) and namespace else None
-    return None
+
+
+def context_namespace(
+    kubeconfig: str | None = None, context: str | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[str | None, bool]:
+    """(the namespace the context names or None, whether any kubeconfig was found), as kubectl
+    resolves it, read as plain YAML so sealing never imports the Kubernetes client.
+
+    Files: ``kubeconfig`` (``--kubeconfig``) if given, else every file of $KUBECONFIG (missing
+    ones skipped, the first to set ``current-context`` or define a context wins, as kubectl
+    merges them), else ~/.kube/config. ``context`` (``--context``) replaces the current context.
+    Raises InputError naming the file (never its content) for an unreadable ``--kubeconfig``,
+    a kubeconfig that cannot be parsed, or a ``--context`` that no file defines.
+    """
+    environ = os.environ if environ is None else environ
+    if kubeconfig:
+        paths, explicit = [Path(kubeconfig)], True
+    else:
+        listed = [p for p in environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+        home = Path(environ.get("HOME", "~")).expanduser()
+        paths, explicit = ([Path(p) for p in listed] or [home / ".kube" / "config"]), False
+    configs: list[Mapping[str, Any]] = []
+    for path in paths:
+        if not explicit and not path.is_file():
+            continue
+        docs = _kubeconfig_documents(path)
+        if docs and not isinstance(docs[0], Mapping | None):
+            raise InputError(f"kubeconfig {path}: not a kubeconfig (expected a mapping)")
+        configs.append(docs[0] if docs and docs[0] is not None else {})
+    if not configs:
+        return None, False
+    current = context or next((c.get("current-context") for c in configs if c.get("current-context")), None)
+    if not isinstance(current, str) or not current:
+        return None, True
+    for config in configs:
+        contexts = config.get("contexts")
+        for entry in contexts if isinstance(contexts, list) else []:
+            if isinstance(entry, Mapping) and entry.get("name") == current:
+                found = entry.get("context")
+                namespace = found.get("namespace") if isinstance(found, Mapping) else None
+                return (namespace if isinstance(namespace, str) and namespace else None), True
+    if context:
+        raise InputError(f"--context {_shown_name(context)}: no such context in the kubeconfig")
+    return None, True
+
+
+def _kubeconfig_documents(path: Path) -> list[Any]:
+    data = read_bytes(str(path), "kubeconfig")
+    try:
+        docs, _ = safeload.load_documents(data)
+    except InputError as exc:  # a position and the problem, never a fragment of the file
+        raise InputError(f"kubeconfig {path}: {exc}") from None
+    return docs
+
+
+def _shown_name(value: str) -> str:
+    return repr(value) if len(value) <= 100 and value.isprintable() else "(unprintable)"

@@ -32,9 +32,11 @@ class Target:
     name: str = DEFAULT_CONTROLLER_NAME
     kubeconfig: str | None = None
     context: str | None = None
+    origin: str | None = None  # e.g. "SEALED_SECRETS_CONTROLLER_NAMESPACE": named in messages
 
     def describe(self) -> str:
-        return self.url or f"service {self.namespace}/{self.name} (through the Kubernetes API proxy)"
+        where = self.url or f"service {self.namespace}/{self.name} (through the Kubernetes API proxy)"
+        return f"{where}, set by {self.origin}" if self.origin else where
 
 
 class Controller:

@@ -4,7 +4,11 @@ The one rule that keeps this safe: the OAEP label, and so the scope, comes
 from the SealedSecret's OWN name, namespace and top-level annotations, never
 from ``spec.template`` (CVE-2026-22728: a re-encryption that read the scope from
 the template let a namespace-bound value escape). :func:`sealed_identity` is
-the only place that derives it; unseal, merge and re-encryption all use it.
+the only place that derives it; unseal, merge and re-encryption all use it. Bitnami's
+controller does the same (``Unseal`` -> ``labelFor(s.GetObjectMeta())`` in its
+sealedsecret_expansion.go: only ``sealedsecrets.bitnami.com/cluster-wide|namespace-wide: "true"``
+on the object's own metadata); we also read ``secretsync.io/scope`` there, and sealing writes
+both spellings, so either controller opens what the other's tools seal.
 
 Messages name the object and the data keys, never a value.
 """
@@ -34,9 +38,19 @@ FINGERPRINT_ANNOTATION: Final = "secretsync.io/key-fingerprint"
 BITNAMI_NAMESPACE_WIDE: Final = "sealedsecrets.bitnami.com/namespace-wide"
 BITNAMI_CLUSTER_WIDE: Final = "sealedsecrets.bitnami.com/cluster-wide"
 LAST_APPLIED: Final = "kubectl.kubernetes.io/last-applied-configuration"
-# Annotations that steer sealing itself: never copied into the produced Secret's template.
+# kubecfg's copy of the applied object: a plaintext copy too (kubeseal strips both).
+KUBECFG_LAST_APPLIED: Final = "kubecfg.ksonnet.io/last-applied-configuration"
+# Annotations that steer sealing itself, or hold a plaintext copy: never copied as they are into
+# the template (the Bitnami scope annotation is written there afresh, for the scope sealed with).
 _SEALING_ANNOTATIONS: Final = frozenset(
-    {SCOPE_ANNOTATION, FINGERPRINT_ANNOTATION, BITNAMI_NAMESPACE_WIDE, BITNAMI_CLUSTER_WIDE, LAST_APPLIED}
+    {
+        SCOPE_ANNOTATION,
+        FINGERPRINT_ANNOTATION,
+        BITNAMI_NAMESPACE_WIDE,
+        BITNAMI_CLUSTER_WIDE,
+        LAST_APPLIED,
+        KUBECFG_LAST_APPLIED,
+    }
 )
 
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -71,6 +85,21 @@ def scope_from_annotations(annotations: Mapping[str, Any] | None) -> Scope | Non
     if bitnami is not None and bitnami != ours:
         raise ValueError(f"annotation {SCOPE_ANNOTATION}={ours} contradicts the Bitnami {bitnami} annotation")
     return cast(Scope, ours)
+
+
+def bitnami_scope_annotations(scope: Scope) -> dict[str, str]:
+    """What kubeseal writes for a scope (``UpdateScopeAnnotations`` in Bitnami's
+    pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go): nothing for strict,
+    ``sealedsecrets.bitnami.com/namespace-wide: "true"`` or ``.../cluster-wide: "true"``.
+
+    kubeseal puts it on the SealedSecret's own metadata (what Bitnami's controller derives
+    the label from) and, through the copied Secret metadata, on ``spec.template.metadata``.
+    """
+    if scope == "namespace-wide":
+        return {BITNAMI_NAMESPACE_WIDE: "true"}
+    if scope == "cluster-wide":
+        return {BITNAMI_CLUSTER_WIDE: "true"}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -187,6 +216,7 @@ def seal_secret(
     scope: Scope | None = None,
     namespace: str | None = None,
     fallback_namespace: str | None = None,
+    name: str | None = None,
     allow_empty_data: bool = False,
     where: str = "input",
 ) -> Manifest:
@@ -194,12 +224,18 @@ def seal_secret(
 
     ``scope`` None takes the scope from the Secret's annotations (Bitnami's or
     ours), else strict. ``namespace`` (``--namespace``) must agree with the
-    Secret's own; ``fallback_namespace`` (the kubeconfig context) only fills a
-    gap. Labels, annotations, ``type`` and ``immutable`` go to ``spec.template``;
-    server-populated fields and ``last-applied-configuration`` (a plaintext
-    copy) are dropped.
+    Secret's own; ``fallback_namespace`` (the kubeconfig context's, or
+    ``default``) only fills a gap, and not for a cluster-wide Secret (kubeseal
+    leaves its namespace empty too). ``name`` (``--name``) replaces the Secret's
+    name, as kubeseal's does. Labels, annotations, ``type`` and ``immutable`` go
+    to ``spec.template``; server-populated fields and the last-applied
+    annotations (plaintext copies) are dropped.
+
+    The scope is recorded twice, so that both controllers open the result:
+    ``secretsync.io/scope`` and what kubeseal writes (:func:`bitnami_scope_annotations`)
+    on the SealedSecret's metadata, and kubeseal's annotation on ``spec.template.metadata``.
     """
-    metadata, name, ns, where = _secret_identity(secret, namespace, fallback_namespace, where)
+    metadata, name, own_ns, where = _secret_identity(secret, namespace, name, where)
     labels = _string_map(metadata.get("labels"), f"{where}: metadata.labels")
     annotations = _string_map(metadata.get("annotations"), f"{where}: metadata.annotations")
     if scope is None:
@@ -207,6 +243,7 @@ def seal_secret(
             scope = scope_from_annotations(annotations) or "strict"
         except ValueError as exc:
             raise InputError(f"{where}: {exc}") from None
+    ns = own_ns or (fallback_namespace if scope != "cluster-wide" else None) or None
     try:
         _check_names(name, ns)
         label = crypto.scope_label(scope, ns, name)
@@ -218,31 +255,40 @@ def seal_secret(
             f"{where}: no data or stringData to seal (pass --allow-empty-data if that is intended)"
         )
 
+    bitnami = bitnami_scope_annotations(scope)
     sealed_meta: dict[str, Any] = {"name": name}
     if ns:
         sealed_meta["namespace"] = ns
-    sealed_meta["annotations"] = {SCOPE_ANNOTATION: scope, FINGERPRINT_ANNOTATION: sealer.fingerprint}
+    sealed_meta["annotations"] = {
+        SCOPE_ANNOTATION: scope,
+        **bitnami,
+        FINGERPRINT_ANNOTATION: sealer.fingerprint,
+    }
     spec: dict[str, Any] = {"encryptedData": sealer.seal_all(values, label)}
-    template = _template(secret, labels, annotations, where)
+    template = _template(secret, labels, {**_kept(annotations), **bitnami}, where)
     if template:
         spec["template"] = template
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": sealed_meta, "spec": spec}
 
 
-_NS_HINT: Final = " (set metadata.namespace, pass --namespace, or set a namespace in the kubeconfig context)"
+_NS_HINT: Final = " (set metadata.namespace or pass --namespace)"
 
 
 def _secret_identity(
-    secret: Mapping[str, Any], namespace: str | None, fallback: str | None, where: str
+    secret: Mapping[str, Any], namespace: str | None, rename: str | None, where: str
 ) -> tuple[Mapping[str, Any], str, str | None, str]:
-    """(metadata, name, namespace, description) of an input Secret, checked."""
+    """(metadata, name, namespace or None, description) of an input Secret, checked.
+
+    ``namespace`` (``--namespace``) fills a missing one and must match one that is there;
+    ``rename`` (``--name``) replaces the name.
+    """
     if not isinstance(secret, Mapping):
         raise InputError(f"{where}: not a Kubernetes object")
     kind, api_version = secret.get("kind"), secret.get("apiVersion")
     metadata = secret.get("metadata") or {}
     if not isinstance(metadata, Mapping):
         raise InputError(f"{where}: metadata must be a mapping")
-    name = metadata.get("name")
+    name = rename or metadata.get("name")
     own_ns = metadata.get("namespace")
     if kind != "Secret" or api_version not in (None, "v1"):
         raise InputError(f"{where}: is {_shown(api_version)} {_shown(kind)}, not a v1 Secret")
@@ -254,8 +300,12 @@ def _secret_identity(
         raise InputError(f"{where}: metadata.namespace must be a string")
     if namespace and own_ns and own_ns != namespace:
         raise InputError(f"{where}: its namespace {own_ns!r} conflicts with --namespace {namespace!r}")
-    ns = own_ns or namespace or fallback or None
-    return metadata, name, ns, where
+    return metadata, name, own_ns or namespace or None, where
+
+
+def _kept(annotations: Mapping[str, str]) -> dict[str, str]:
+    """The annotations that may go to ``spec.template`` as they are."""
+    return {k: v for k, v in annotations.items() if k not in _SEALING_ANNOTATIONS}
 
 
 def _string_map(value: Any, where: str) -> dict[str, str]:
@@ -273,8 +323,7 @@ def _template(
     secret: Mapping[str, Any], labels: dict[str, str], annotations: dict[str, str], where: str
 ) -> dict[str, Any]:
     template: dict[str, Any] = {}
-    kept = {k: v for k, v in annotations.items() if k not in _SEALING_ANNOTATIONS}
-    metadata = {key: value for key, value in (("labels", labels), ("annotations", kept)) if value}
+    metadata = {key: value for key, value in (("labels", labels), ("annotations", annotations)) if value}
     if metadata:
         template["metadata"] = metadata
     secret_type = secret.get("type")
@@ -312,29 +361,89 @@ def merge_into(
 
     The SealedSecret's own name, namespace and scope decide the label (the
     input Secrets' names are ignored, as kubeseal does); same-named keys are
-    replaced, every other key and field is kept. ``secrets`` are
-    (description, manifest) pairs.
+    replaced, every other key and field is kept. As kubeseal does, the input
+    Secrets' labels and annotations are merged into ``spec.template.metadata``
+    (never the sealing or last-applied annotations). Kubeseal's scope annotation
+    is added where the object lacks it, so Bitnami's controller derives the
+    scope this object's values are sealed for. ``secrets`` are (description,
+    manifest) pairs.
     """
     identity = sealed_identity(sealed, where=where)
     values: dict[str, bytes] = {}
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
     for where, secret in secrets:
         if not isinstance(secret, Mapping) or secret.get("kind") != "Secret":
             raise InputError(f"{where}: not a v1 Secret")
-        values.update(secret_values(secret, _describe_secret(secret, where)))
+        described = _describe_secret(secret, where)
+        metadata = secret.get("metadata") or {}
+        if not isinstance(metadata, Mapping):
+            raise InputError(f"{described}: metadata must be a mapping")
+        labels.update(_string_map(metadata.get("labels"), f"{described}: metadata.labels"))
+        annotations.update(
+            _kept(_string_map(metadata.get("annotations"), f"{described}: metadata.annotations"))
+        )
+        values.update(secret_values(secret, described))
     if not values and not allow_empty_data:
         raise InputError("no data or stringData to merge (pass --allow-empty-data if that is intended)")
     merged = copy.deepcopy(dict(sealed))
+    ref = f"SealedSecret {identity.ref}"
     spec = merged.setdefault("spec", {})
     if not isinstance(spec, dict):
-        raise SpecError(f"SealedSecret {identity.ref}: spec", "must be a mapping")
+        raise SpecError(f"{ref}: spec", "must be a mapping")
     encrypted = spec.get("encryptedData")
     if encrypted is None:
         encrypted = spec["encryptedData"] = {}
     if not isinstance(encrypted, dict):
-        raise SpecError(f"SealedSecret {identity.ref}: spec.encryptedData", "must be a mapping")
+        raise SpecError(f"{ref}: spec.encryptedData", "must be a mapping")
     encrypted.update(sealer.seal_all(values, identity.label))
+    bitnami = bitnami_scope_annotations(identity.scope)
+    _merge_template_metadata(spec, ref, labels, annotations, bitnami)
     _set_fingerprint(merged, sealer.fingerprint)
+    merged["metadata"]["annotations"].update(bitnami)
     return merged
+
+
+def _merge_template_metadata(
+    spec: dict[str, Any],
+    ref: str,
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    bitnami: dict[str, str],
+) -> None:
+    """Merge labels and annotations into ``spec.template.metadata``; its Bitnami scope
+    annotations are then set as kubeseal's ``UpdateScopeAnnotations`` does (both removed,
+    ``bitnami`` added), so the template agrees with the object's own scope."""
+    template = spec.get("template")
+    existing = template.get("metadata") if isinstance(template, dict) else None
+    scoped = isinstance(existing, dict) and isinstance(existing.get("annotations"), dict)
+    if not (labels or annotations or bitnami or scoped):
+        return
+    if template is None:
+        template = spec["template"] = {}
+    if not isinstance(template, dict):
+        raise SpecError(f"{ref}: spec.template", "must be a mapping")
+    metadata = template.setdefault("metadata", {})
+    if not isinstance(metadata, dict):
+        raise SpecError(f"{ref}: spec.template.metadata", "must be a mapping")
+    for section, entries in (("labels", labels), ("annotations", annotations)):
+        current = metadata.get(section)
+        if current is not None and not isinstance(current, dict):
+            raise SpecError(f"{ref}: spec.template.metadata.{section}", "must be a mapping")
+        if entries:
+            metadata[section] = {**(current or {}), **entries}
+    current = metadata.get("annotations") or {}
+    for key in (BITNAMI_NAMESPACE_WIDE, BITNAMI_CLUSTER_WIDE):
+        current.pop(key, None)
+    current.update(bitnami)
+    if current:
+        metadata["annotations"] = current
+    else:
+        metadata.pop("annotations", None)
+    if not metadata:
+        del template["metadata"]
+    if not template:
+        del spec["template"]
 
 
 def _describe_secret(secret: Mapping[str, Any], where: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -201,6 +202,164 @@ def test_keys_list_rotate_backup_then_offline_unseal(
     plain = cli("unseal", "--private-key", str(backup), "-f", str(sealed_file))
     assert plain.returncode == 0, plain.stderr
     out = yaml.safe_load(plain.stdout)
-    import base64
-
     assert base64.b64decode(out["data"]["k"]) == CANARY.encode()
+
+
+# --------------------------------------------------------------------------- kubeseal's flags on `seal`
+
+KUBESEAL_NS, KUBESEAL_NAME = "kube-system", "sealed-secrets-controller"
+
+
+def serve_operator(env: SealedEnv, running: OperatorProcess, namespace: str, name: str) -> None:
+    """A Service NAME in NAMESPACE whose port `http` the API server proxies to the operator."""
+    env.emu.ensure_namespace(namespace)
+    meta = {"name": name, "namespace": namespace}
+    ports = [{"name": "http", "port": 8080}]
+    env.emu.create({"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": {"ports": ports}})
+    env.emu.register_service_backend(namespace, name, "http", running.url)
+
+
+def no_kubeseal_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("SEALED_SECRETS_", "SECRETSYNC_"))}
+
+
+def cli_clean(*args: str, input: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "secretsync", *args],
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=120,
+        env={**no_kubeseal_env(), **env},
+    )
+
+
+def test_seal_without_cert_fetches_it_through_the_api_server_proxy(
+    running: OperatorProcess, env: SealedEnv, tmp_path: Path
+) -> None:
+    """kubeseal's default: no --cert, so GET /v1/cert.pem from the controller's Service."""
+    serve_operator(env, running, OPERATOR_NS, "secretsync")
+    kube = ["--kubeconfig", str(env.emu.kubeconfig_path)]
+    plain = yaml.safe_dump(secret("no-cert", NS, {"k": CANARY}))
+    sealed = cli_clean("seal", *kube, input=plain)
+    assert sealed.returncode == 0, sealed.stderr
+    assert CANARY not in sealed.stdout + sealed.stderr
+    env.emu.create(yaml.safe_load(sealed.stdout))
+    env.wait_ready("no-cert", NS)
+    assert env.get_secret("no-cert", NS)["data"]["k"] == base64.b64encode(CANARY.encode()).decode()  # type: ignore[index]
+    # --fetch-cert prints what fetch-cert prints, through the proxy or by URL
+    for args in (kube, ["--controller-url", running.url]):
+        fetched = cli_clean("seal", "--fetch-cert", *args)
+        assert fetched.returncode == 0, fetched.stderr
+        assert fetched.stdout.encode().strip() == vector_key(4096)[1].strip()
+
+
+def test_seal_without_cert_and_no_operator_fails_with_one_line(env: SealedEnv, tmp_path: Path) -> None:
+    out = tmp_path / "sealed.yaml"
+    kube = ["--kubeconfig", str(env.emu.kubeconfig_path)]
+    result = cli_clean("seal", *kube, "-w", str(out), input=yaml.safe_dump(secret("x", NS, {"k": CANARY})))
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: service secretsync-system/secretsync (through the Kubernetes API proxy)")
+    assert 'answered 503: no endpoints available for service "secretsync"' in line
+    assert "to seal offline, pass --cert" in line and CANARY not in line
+    assert not out.exists()
+
+
+def test_kubeseals_controller_variables_choose_the_service_and_the_flags_win(
+    running: OperatorProcess, env: SealedEnv, tmp_path: Path
+) -> None:
+    serve_operator(env, running, OPERATOR_NS, "secretsync")
+    serve_operator(env, running, KUBESEAL_NS, KUBESEAL_NAME)
+    kube = ["--kubeconfig", str(env.emu.kubeconfig_path)]
+    cert = vector_key(4096)[1].strip()
+    kubeseal_vars = {
+        "SEALED_SECRETS_CONTROLLER_NAME": KUBESEAL_NAME,
+        "SEALED_SECRETS_CONTROLLER_NAMESPACE": KUBESEAL_NS,
+    }
+    nowhere = {"SEALED_SECRETS_CONTROLLER_NAME": "nothing", "SEALED_SECRETS_CONTROLLER_NAMESPACE": "nowhere"}
+    sealed_file = tmp_path / "s.yaml"
+    sealed_file.write_text(yaml.safe_dump(seal(cert, secret("vars", NS, {"k": CANARY}))))
+
+    for command in (["fetch-cert"], ["seal", "--fetch-cert"]):
+        result = cli_clean(*command, *kube, **kubeseal_vars)  # the variables alone
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.encode().strip() == cert
+        flags = ["--controller-name", "secretsync", "--controller-namespace", OPERATOR_NS]
+        result = cli_clean(*command, *kube, *flags, **nowhere)  # flags win over the variables
+        assert result.returncode == 0, result.stderr
+        ours = {"SECRETSYNC_CONTROLLER_NAME": "secretsync", "SECRETSYNC_CONTROLLER_NAMESPACE": OPERATOR_NS}
+        result = cli_clean(*command, *kube, **nowhere, **ours)  # SECRETSYNC_* win over SEALED_SECRETS_*
+        assert result.returncode == 0, result.stderr
+        result = cli_clean(*command, *kube, **nowhere)
+        assert result.returncode == 1
+        (line,) = result.stderr.strip().splitlines()
+        assert "service nowhere/nothing" in line
+        assert "set by SEALED_SECRETS_CONTROLLER_NAMESPACE and SEALED_SECRETS_CONTROLLER_NAME" in line
+
+    for command in (["validate", str(sealed_file)], ["seal", "--validate", "-f", str(sealed_file)]):
+        result = cli_clean(*command, *kube, **kubeseal_vars)
+        assert result.returncode == 0, result.stderr
+        assert f"ok: {NS}/vars" in result.stdout
+    plain = yaml.safe_dump(secret("vars-sealed", NS, {"k": CANARY}))
+    result = cli_clean("seal", *kube, input=plain, **kubeseal_vars)  # sealing without --cert
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["metadata"]["name"] == "vars-sealed"
+
+
+def test_seal_validate_like_kubeseal(running: OperatorProcess, env: SealedEnv) -> None:
+    _, cert = vector_key(4096)
+    good = seal(cert, secret("good", NS, {"k": CANARY}))
+    moved = seal(cert, secret("moved", NS, {"k": CANARY}))
+    moved["metadata"]["name"] = "moved-elsewhere"
+    url = ["--controller-url", running.url]
+    result = cli_clean("seal", "--validate", *url, "-o", "yaml", input=yaml.safe_dump(good))  # -o: ignored
+    assert result.returncode == 0, result.stderr
+    assert f"ok: {NS}/good (stdin document 1)" in result.stdout
+    result = cli_clean("seal", "--validate", *url, input=yaml.safe_dump_all([good, moved]))
+    assert result.returncode == 1
+    assert f"invalid: {NS}/moved-elsewhere" in result.stderr and CANARY not in result.stderr
+    assert "1 of 2 SealedSecrets cannot be unsealed" in result.stderr
+
+
+def test_seal_re_encrypt_like_kubeseal(running: OperatorProcess, env: SealedEnv, tmp_path: Path) -> None:
+    """stdin -> stdout, one -f file in place (kubeseal #405), -w; --rotate is the old spelling."""
+    _, old_cert = vector_key(4096)
+    key_pem, cert_pem = fresh_key(2048)
+    env.emu.create(key_secret("newer", key_pem, cert_pem))
+    wait_for(lambda: running.get("/v1/cert.pem")[1].encode().strip() == cert_pem.strip(), timeout=10)
+    new_key = crypto.load_private_keys(key_pem)[0]
+    url = ["--controller-url", running.url]
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "data": {"a": "b"}}
+
+    def opens(doc: dict[str, Any], name: str) -> bool:
+        value = doc["spec"]["encryptedData"]["k"]
+        return crypto.decrypt(new_key, f"{NS}/{name}".encode(), value) == CANARY.encode()
+
+    stream = yaml.safe_dump_all([configmap, seal(old_cert, secret("a", NS, {"k": CANARY}))])
+    result = cli_clean("seal", "--re-encrypt", *url, input=stream)
+    assert result.returncode == 0, result.stderr
+    out = list(yaml.safe_load_all(result.stdout))
+    assert out[0] == configmap and opens(out[1], "a")
+
+    in_place = tmp_path / "b.json"
+    in_place.write_text(json.dumps(seal(old_cert, secret("b", NS, {"k": CANARY}))))
+    result = cli_clean("seal", "--rotate", *url, "-f", str(in_place))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and opens(json.loads(in_place.read_text()), "b")  # JSON stays JSON
+
+    target = tmp_path / "c.yaml"
+    result = cli_clean("seal", "--re-encrypt", *url, "-w", str(target), "-o", "json", input=stream)
+    assert result.returncode == 0, result.stderr
+    assert opens(json.loads(target.read_text())["items"][1], "a")
+
+    bad = seal(old_cert, secret("x", NS, {"k": CANARY}))
+    bad["metadata"]["namespace"] = "other"
+    broken = tmp_path / "broken.yaml"
+    original = yaml.safe_dump_all([seal(old_cert, secret("y", NS, {"k": CANARY})), bad])
+    broken.write_text(original)
+    result = cli_clean("seal", "--re-encrypt", *url, "-f", str(broken))
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "document 2 (other/x)" in line and CANARY not in line
+    assert broken.read_text() == original

@@ -41,8 +41,9 @@ SECRETSYNC = Path(sys.executable).with_name("secretsync")
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No real kubeconfig, no certificate from the caller's environment."""
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
-    for name in ("SECRETSYNC_CERT", "SECRETSYNC_PRIVATE_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith(("SECRETSYNC_", "SEALED_SECRETS_")):
+            monkeypatch.delenv(name)
 
 
 def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:
@@ -421,7 +422,7 @@ def test_unusable_certificates_fail_with_one_line_and_write_nothing(tmp_path: Pa
             f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm}}\ndata: {{pw: {CANARY}}}\n",
             ["stdin document 1", "ConfigMap"],
         ),
-        (secret_yaml(namespace=None, pw=CANARY), ["Secret db-creds", "needs a namespace"]),
+        (secret_yaml(namespace="Team_A", pw=CANARY), ["db-creds", "not a valid Kubernetes namespace"]),
         (
             f"apiVersion: v1\nkind: Secret\nmetadata: {{name: a, namespace: b}}\ndata: {{pw: '{CANARY}!'}}\n",
             ["Secret b/a", "data.pw is not valid base64"],
@@ -452,12 +453,17 @@ def test_bad_input_fails_cleanly_and_leaves_the_output_file_unchanged(
     [
         ["seal", "--raw", "--merge-into", "x.yaml"],
         ["seal", "--raw", "-f", "x.yaml"],
-        ["seal", "--name", "x"],
         ["seal", "--from-file", "x"],
         ["seal", "--merge-into", "x.yaml", "-w", "y.yaml"],
         ["seal", "--raw", "--namespace", "n"],  # strict needs --name
-        ["seal", "--raw", "--scope", "namespace-wide"],  # needs a namespace
-        ["seal", "--raw", "--name", "n", "--namespace", "ns", "-o", "json"],
+        ["seal", "--raw", "--scope", "namespace-wide"],  # needs a namespace (no kubeconfig)
+        ["seal", "--raw", "--name", "n", "--namespace", "ns", "--from-file", "a,b"],
+        ["seal", "--validate", "--re-encrypt"],
+        ["seal", "--fetch-cert", "--raw"],
+        ["seal", "--recovery-unseal"],  # needs --recovery-private-key
+        ["seal", "--recovery-private-key", "k.pem"],  # needs --recovery-unseal
+        ["seal", "--validate", "-w", "out.yaml"],
+        ["seal", "--validate", "--name", "x"],
         ["seal", "--scope", "galaxy"],
         ["seal", "-o", "toml"],
         ["unseal"],  # --private-key is required
@@ -716,3 +722,274 @@ def test_sealing_imports_no_heavy_dependency(tmp_path: Path) -> None:
     assert not top_level & {*FORBIDDEN_ON_THE_SEAL_PATH, "prometheus_client"}, top_level
     assert "cryptography.x509" not in imported
     assert "cryptography.hazmat.primitives.serialization" not in imported
+
+
+# --------------------------------------------------------------------------- kubeseal's flags and habits
+
+
+def kubeconfig_file(path: Path, namespace: str | None, *, context: str = "dev") -> Path:
+    ctx: dict[str, Any] = {"cluster": "c", "user": "u"}
+    if namespace:
+        ctx["namespace"] = namespace
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": context,
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9"}}],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [
+                    {"name": context, "context": ctx},
+                    {"name": "other", "context": {"cluster": "c", "user": "u", "namespace": "from-other"}},
+                ],
+            }
+        )
+    )
+    return path
+
+
+def test_a_secret_without_namespace_gets_the_contexts_or_default(tmp_path: Path) -> None:
+    """As kubectl and kubeseal: -n, else the kubeconfig context's namespace, else default."""
+    no_ns = secret_yaml(namespace=None, pw="v")
+
+    def sealed_ns(*args: str, env: dict[str, str] | None = None) -> str:
+        result = run("seal", "--cert", CERT_2048, *args, input=no_ns, env=env)
+        assert result.exit_code == 0, result.stderr
+        (out,) = docs(result.stdout)
+        value = out["spec"]["encryptedData"]["pw"]
+        ns: str = out["metadata"]["namespace"]
+        assert independent_open(vector_key(2048), f"{ns}/db-creds".encode(), value) == b"v"
+        return ns
+
+    assert sealed_ns() == "default"  # no kubeconfig at all
+    with_ns = kubeconfig_file(tmp_path / "with-ns", "from-context")
+    without_ns = kubeconfig_file(tmp_path / "without-ns", None)
+    assert sealed_ns(env={"KUBECONFIG": str(with_ns)}) == "from-context"
+    assert sealed_ns(env={"KUBECONFIG": str(without_ns)}) == "default"
+    assert sealed_ns("--kubeconfig", str(with_ns)) == "from-context"
+    assert sealed_ns("--kubeconfig", str(with_ns), "--context", "other") == "from-other"
+    assert sealed_ns("--kubeconfig", str(with_ns), "-n", "flag") == "flag"
+    # $KUBECONFIG lists are merged as kubectl merges them: a missing file is skipped
+    merged = os.pathsep.join([str(tmp_path / "missing"), str(without_ns), str(with_ns)])
+    assert sealed_ns(env={"KUBECONFIG": merged}) == "default"
+    # A cluster-wide Secret without a namespace stays without (kubeseal leaves it empty too).
+    result = run("seal", "--cert", CERT_2048, "--scope", "cluster-wide", input=no_ns)
+    assert "namespace" not in docs(result.stdout)[0]["metadata"]
+    # An explicit kubeconfig or context that cannot be used is one line, never a guess.
+    missing = run("seal", "--cert", CERT_2048, "--kubeconfig", str(tmp_path / "nope"), input=no_ns)
+    assert_clean_failure(missing, 1, "cannot read kubeconfig")
+    unknown = run("seal", "--cert", CERT_2048, "--kubeconfig", str(with_ns), "--context", "prod", input=no_ns)
+    assert_clean_failure(unknown, 1, "--context 'prod'", "no such context")
+    broken = tmp_path / "broken"
+    broken.write_text(f"current-context: [{CANARY}\n")
+    assert_clean_failure(
+        run("seal", "--cert", CERT_2048, input=no_ns, env={"KUBECONFIG": str(broken)}), 1, "kubeconfig"
+    )
+
+
+def test_raw_takes_the_context_namespace_or_default_only_with_a_kubeconfig(tmp_path: Path) -> None:
+    args = ["seal", "--raw", "--cert", CERT_2048, "--scope", "namespace-wide"]
+    with_ns = kubeconfig_file(tmp_path / "with-ns", "ctx-ns")
+    without_ns = kubeconfig_file(tmp_path / "without-ns", None)
+    value = run(*args, "--kubeconfig", str(with_ns), input="v").stdout
+    assert independent_open(vector_key(2048), b"ctx-ns", value) == b"v"
+    value = run(*args, "--kubeconfig", str(without_ns), input="v").stdout
+    assert independent_open(vector_key(2048), b"default", value) == b"v"
+    assert_clean_failure(run(*args, input="v"), 2, "needs --namespace")  # no kubeconfig: kubeseal fails too
+
+
+def test_kubeseal_file_flags_and_name_override(tmp_path: Path) -> None:
+    (tmp_path / "in.yaml").write_text(secret_yaml(pw="v"))
+    out = tmp_path / "out.json"
+    args = ["--secret-file", str(tmp_path / "in.yaml"), "--sealed-secret-file", str(out), "--name", "renamed"]
+    result = run("seal", "--cert", CERT_2048, *args)
+    assert result.exit_code == 0, result.stderr
+    sealed = json.loads(out.read_text())  # .json: JSON, as kubeseal's default
+    assert sealed["metadata"]["name"] == "renamed"
+    assert (
+        independent_open(vector_key(2048), b"team-a/renamed", sealed["spec"]["encryptedData"]["pw"]) == b"v"
+    )
+    two = secret_yaml("a") + "---\n" + secret_yaml("b")
+    assert_clean_failure(
+        run("seal", "--cert", CERT_2048, "--name", "x", input=two), 2, "--name renames one Secret"
+    )
+
+
+@pytest.mark.parametrize(
+    "spelling", ["--from-file={}", "--from-file=password={}", "--from-file=/dev/null,{}"]
+)
+def test_raw_from_file_takes_kubectls_syntax(tmp_path: Path, spelling: str) -> None:
+    (tmp_path / "pw.txt").write_bytes(b"from-file")
+    args = ["seal", "--raw", "--cert", CERT_2048, "--name", "db", "-n", "ns"]
+    result = run(*args, spelling.format(tmp_path / "pw.txt"))
+    if spelling.startswith("--from-file=/dev/null,"):  # two values: kubeseal refuses too
+        assert_clean_failure(result, 2, "a single --from-file")
+        return
+    assert result.exit_code == 0, result.stderr
+    assert independent_open(vector_key(2048), b"ns/db", result.stdout) == b"from-file"
+
+
+def test_raw_ignores_the_output_format_as_kubeseal_does() -> None:
+    """Aliases like `kubeseal -o yaml` must keep working with --raw."""
+    result = run("seal", "--raw", "--cert", CERT_2048, "--scope", "cluster-wide", "-o", "yaml", input="v")
+    assert result.exit_code == 0, result.stderr
+    assert independent_open(vector_key(2048), b"", result.stdout) == b"v"
+
+
+def test_certificate_variables_and_precedence(tmp_path: Path) -> None:
+    """SEALED_SECRETS_CERT is read; SECRETSYNC_CERT wins over it and --cert over both."""
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate")
+
+    def opens_with(bits: int, *args: str, env: dict[str, str]) -> bool:
+        result = run("seal", *args, input=secret_yaml(pw="v"), env=env)
+        assert result.exit_code == 0, result.stderr
+        value = docs(result.stdout)[0]["spec"]["encryptedData"]["pw"]
+        return independent_open(vector_key(bits), b"team-a/db-creds", value) == b"v"
+
+    assert opens_with(2048, env={"SEALED_SECRETS_CERT": CERT_2048})
+    assert opens_with(4096, env={"SEALED_SECRETS_CERT": str(garbage), "SECRETSYNC_CERT": CERT_4096})
+    assert opens_with(2048, "--cert", CERT_2048, env={"SEALED_SECRETS_CERT": str(garbage)})
+    failing = run("seal", input=secret_yaml(), env={"SEALED_SECRETS_CERT": str(garbage)})
+    assert_clean_failure(failing, 1, f"certificate {garbage}")
+
+
+def test_fetch_cert_with_cert_prints_that_certificate_only(tmp_path: Path) -> None:
+    """kubeseal --fetch-cert --cert X prints X; a private key in the same file is never printed."""
+    combined = tmp_path / "combined.pem"
+    combined.write_bytes(Path(KEY_2048).read_bytes() + vector_cert_path(2048).read_bytes())
+    out = tmp_path / "cert.pem"
+    result = run("seal", "--fetch-cert", "--cert", str(combined), "-w", str(out), "-o", "yaml")
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes().strip() == vector_cert_path(2048).read_bytes().strip()
+    assert b"PRIVATE KEY" not in out.read_bytes()
+    printed = run("seal", "--fetch-cert", env={"SEALED_SECRETS_CERT": CERT_4096})
+    assert printed.stdout.strip() == vector_cert_path(4096).read_text().strip()
+
+
+def test_recovery_unseal_takes_comma_separated_and_repeated_keys(tmp_path: Path) -> None:
+    sealed = tmp_path / "sealed.yaml"
+    a = run("seal", "--cert", CERT_2048, input=secret_yaml("a", pw="1")).stdout
+    b = run("seal", "--cert", CERT_4096, input=secret_yaml("b", pw="2")).stdout
+    sealed.write_text(a + "---\n" + b)
+    backup = _key_files(tmp_path)["list-backup"]  # holds the 2048-bit key
+    out = tmp_path / "plain.yaml"
+    for keys in (
+        ["--recovery-private-key", f"{KEY_4096},{KEY_2048}"],
+        ["--recovery-private-key", KEY_4096, "--recovery-private-key", str(backup)],
+    ):
+        result = run("seal", "--recovery-unseal", *keys, "-f", str(sealed), "-w", str(out), "-o", "yaml")
+        assert result.exit_code == 0, result.stderr
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+        assert [base64.b64decode(d["data"]["pw"]) for d in docs(out.read_text())] == [b"1", b"2"]
+    wrong = run("seal", "--recovery-unseal", "--recovery-private-key", KEY_4096, input=a)
+    assert_clean_failure(wrong, 1, "SealedSecret team-a/a", "2048-bit")
+
+
+def test_kubectl_connection_flags_fail_with_one_line_and_never_echo_the_value() -> None:
+    for args in (
+        ["--token", CANARY],
+        ["-s", "https://x"],
+        ["--insecure-skip-tls-verify"],
+        ["--as-group", "g"],
+    ):
+        result = run("seal", "--cert", CERT_2048, *args, input=secret_yaml())
+        line = assert_clean_failure(result, 2, "--kubeconfig/--context")
+        assert line.startswith(f"error: {args[0] if args[0] != '-s' else '--server'}:")
+
+
+def test_unread_kubeseal_variables_are_named_on_stderr_without_their_values() -> None:
+    env = {"SEALED_SECRETS_SCOPE": "cluster-wide", "SEALED_SECRETS_FORMAT": CANARY}
+    result = run("seal", "--cert", CERT_2048, input=secret_yaml(pw="v"), env=env)
+    assert result.exit_code == 0, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "SEALED_SECRETS_FORMAT, SEALED_SECRETS_SCOPE" in line and CANARY not in line
+    assert docs(result.stdout)[0]["metadata"]["annotations"]["secretsync.io/scope"] == "strict"
+
+
+def test_last_applied_copies_of_both_tools_are_stripped() -> None:
+    body = yaml.safe_load(secret_yaml(pw=CANARY))
+    body["metadata"]["annotations"] = {
+        "kubecfg.ksonnet.io/last-applied-configuration": json.dumps({"stringData": {"pw": CANARY}}),
+        "kubectl.kubernetes.io/last-applied-configuration": json.dumps({"stringData": {"pw": CANARY}}),
+    }
+    result = run("seal", "--cert", CERT_2048, input=yaml.safe_dump(body))
+    assert result.exit_code == 0 and CANARY not in result.stdout
+
+
+def test_merge_into_with_a_format_and_the_input_labels_and_annotations(tmp_path: Path) -> None:
+    """kubeseal merges the input Secret's labels and annotations into the template and writes -o."""
+    target = tmp_path / "sealed.yaml"
+    run("seal", "--cert", CERT_2048, "-w", str(target), input=secret_yaml(a="1"))
+    more = yaml.safe_load(secret_yaml(b="2"))
+    more["metadata"].update(labels={"tier": "db"}, annotations={"team": "x", "secretsync.io/scope": "strict"})
+    result = run(
+        "seal", "--cert", CERT_2048, "--merge-into", str(target), "-o", "json", input=yaml.safe_dump(more)
+    )
+    assert result.exit_code == 0, result.stderr
+    merged = json.loads(target.read_text())
+    assert merged["spec"]["template"]["metadata"] == {"labels": {"tier": "db"}, "annotations": {"team": "x"}}
+    assert set(merged["spec"]["encryptedData"]) == {"a", "b"}
+
+
+def test_failed_seals_leave_no_empty_or_partial_output_file(tmp_path: Path) -> None:
+    """-w writes only on success: a new file is not created, an old one is left as it was."""
+    fresh = tmp_path / "fresh.yaml"
+    bad = secret_yaml("a", pw="1") + "---\n" + secret_yaml("b", namespace="Bad_NS", pw=CANARY)
+    for args, stdin in (
+        (["--cert", CERT_2048], bad),  # the first Secret seals, the second fails
+        (["--cert", str(tmp_path / "missing.crt")], secret_yaml()),
+        ([], secret_yaml()),  # no certificate and no kubeconfig to fetch one
+    ):
+        result = run("seal", *args, "-w", str(fresh), input=stdin)
+        assert result.exit_code in (1, 2) and CANARY not in result.stderr
+        assert not fresh.exists()
+        assert sorted(p.name for p in tmp_path.iterdir()) == []
+    sh_result = sh([str(SECRETSYNC), "seal", "--cert", CERT_2048, "-w", str(fresh)], tmp_path, bad.encode())
+    assert sh_result.returncode == 1 and not fresh.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_terminal_on_stdin_is_announced_instead_of_a_silent_wait(tmp_path: Path) -> None:
+    """kubeseal's "(tty detected ...)": one line on stderr, then the Secret typed in is sealed."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [str(SECRETSYNC), "seal", "--cert", CERT_2048],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=subprocess_env(tmp_path),
+        )
+        os.close(slave)
+        watchdog = threading.Timer(60, proc.kill)  # never hang the suite if the prompt never comes
+        watchdog.start()
+        assert proc.stderr is not None and proc.stdout is not None
+        line = proc.stderr.readline().decode()  # printed before reading: nothing typed yet
+        assert line == "reading the Secret from stdin; pipe one in or use -f FILE\n"
+        os.write(master, secret_yaml(pw="typed").encode() + b"\x04")  # then Ctrl-D: end of input
+        out, err = proc.communicate(timeout=60)
+        watchdog.cancel()
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, err
+    value = docs(out.decode())[0]["spec"]["encryptedData"]["pw"]
+    assert independent_open(vector_key(2048), b"team-a/db-creds", value) == b"typed"
+    piped = sh([str(SECRETSYNC), "seal", "--cert", CERT_2048], tmp_path, secret_yaml().encode())
+    assert piped.returncode == 0 and piped.stderr == b""  # no message when something is piped in
+
+
+def test_sealing_without_cert_against_an_unreachable_cluster_is_one_line(tmp_path: Path) -> None:
+    kubeconfig = kubeconfig_file(tmp_path / "kubeconfig", "team-a")  # its server is 127.0.0.1:9
+    out = tmp_path / "sealed.yaml"
+    result = run("seal", "--kubeconfig", str(kubeconfig), "-w", str(out), input=secret_yaml(pw=CANARY))
+    line = assert_clean_failure(
+        result, 1, "cannot reach the operator at service secretsync-system/secretsync"
+    )
+    assert line.endswith(
+        "(to seal offline, pass --cert PATH|URL (or set SECRETSYNC_CERT or SEALED_SECRETS_CERT))"
+    )
+    assert not out.exists()

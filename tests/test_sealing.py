@@ -103,7 +103,12 @@ def test_input_scope_annotations_are_honoured(
 ) -> None:
     out = sealing.seal_secret(secret(metadata={"annotations": annotations}), sealer)
     assert out["metadata"]["annotations"][sealing.SCOPE_ANNOTATION] == expected
-    assert "template" not in out["spec"]  # scope annotations never reach the produced Secret
+    # Exactly kubeseal's annotation for the scope sealed with, on the object and on the template;
+    # the input's own scope annotations are not copied as they are.
+    kubeseal = sealing.bitnami_scope_annotations(expected)
+    own = {k: v for k, v in out["metadata"]["annotations"].items() if k.startswith("sealedsecrets.")}
+    assert own == kubeseal
+    assert ((out["spec"].get("template") or {}).get("metadata") or {}).get("annotations", {}) == kubeseal
 
 
 def test_explicit_scope_overrides_the_annotations(sealer: crypto.Sealer) -> None:
@@ -111,6 +116,41 @@ def test_explicit_scope_overrides_the_annotations(sealer: crypto.Sealer) -> None
     out = sealing.seal_secret(body, sealer, scope="strict")
     assert out["metadata"]["annotations"][sealing.SCOPE_ANNOTATION] == "strict"
     assert independent_open(vector_key(2048), b"team-a/db-creds", out["spec"]["encryptedData"]["password"])
+
+
+def test_explicit_scope_rewrites_kubeseals_annotations_as_kubeseal_does(sealer: crypto.Sealer) -> None:
+    """UpdateScopeAnnotations: both Bitnami annotations dropped, the one for --scope set."""
+    body = secret(metadata={"annotations": {sealing.BITNAMI_CLUSTER_WIDE: "true", "keep": "me"}})
+    out = sealing.seal_secret(body, sealer, scope="namespace-wide")
+    assert out["metadata"]["annotations"] == {
+        sealing.SCOPE_ANNOTATION: "namespace-wide",
+        sealing.BITNAMI_NAMESPACE_WIDE: "true",
+        sealing.FINGERPRINT_ANNOTATION: sealer.fingerprint,
+    }
+    assert out["spec"]["template"]["metadata"]["annotations"] == {
+        "keep": "me",
+        sealing.BITNAMI_NAMESPACE_WIDE: "true",
+    }
+    strict = sealing.seal_secret(body, sealer, scope="strict")
+    assert strict["spec"]["template"]["metadata"]["annotations"] == {"keep": "me"}
+    assert not any(k.startswith("sealedsecrets.") for k in strict["metadata"]["annotations"])
+
+
+def test_plaintext_copies_of_kubectl_and_kubecfg_are_dropped(sealer: crypto.Sealer) -> None:
+    copies = {sealing.LAST_APPLIED: CANARY, sealing.KUBECFG_LAST_APPLIED: CANARY}
+    out = sealing.seal_secret(secret(metadata={"annotations": copies}), sealer)
+    assert CANARY not in repr(out) and "template" not in out["spec"]
+
+
+def test_name_override_and_namespace_fallback(sealer: crypto.Sealer) -> None:
+    out = sealing.seal_secret(secret(namespace=None), sealer, name="other", fallback_namespace="default")
+    assert (out["metadata"]["name"], out["metadata"]["namespace"]) == ("other", "default")
+    key = vector_key(2048)
+    assert independent_open(key, b"default/other", out["spec"]["encryptedData"]["password"]) == b"hunter2"
+    wide = sealing.seal_secret(
+        secret(namespace=None), sealer, scope="cluster-wide", fallback_namespace="default"
+    )
+    assert "namespace" not in wide["metadata"]  # kubeseal leaves a cluster-wide Secret's namespace empty
 
 
 def test_contradicting_scope_annotations_are_refused(sealer: crypto.Sealer) -> None:
@@ -215,11 +255,11 @@ def test_unseal_round_trip_and_build_secret(sealer: crypto.Sealer, ring: crypto.
     assert result.values == {"bin": bytes(range(256)), "password": b"hunter2", "empty": b""}
     assert result.fingerprints == (sealer.fingerprint,)
     out = sealing.build_secret(sealed, result)
-    assert out["metadata"] == {
+    assert out["metadata"] == {  # kubeseal's scope annotation too, as Bitnami's controller produces it
         "name": "db-creds",
         "namespace": "team-a",
         "labels": {"app": "db"},
-        "annotations": {"a": "b"},
+        "annotations": {"a": "b", **sealing.bitnami_scope_annotations(scope)},
     }
     assert out["type"] == "Opaque" and out["immutable"] is False
     assert base64.b64decode(out["data"]["password"]) == b"hunter2"
@@ -473,6 +513,28 @@ def test_merge_into_a_bitnami_object_with_theirs_inside(ring: crypto.KeyRing) ->
     assert merged["apiVersion"] == sealing.BITNAMI_API_VERSION
     assert independent_open(key, b"", merged["spec"]["encryptedData"]["new"]) == b"n"
     assert sealing.unseal(merged, ring).values == {"old": b"o", "new": b"n"}
+
+
+def test_merge_into_makes_the_template_agree_with_the_objects_own_scope(
+    sealer: crypto.Sealer, ring: crypto.KeyRing
+) -> None:
+    """Merging never widens: the template's Bitnami annotations are set from the object's own scope."""
+    base = sealing.seal_secret(secret(stringData={"a": "1"}), sealer)  # strict
+    base["spec"]["template"] = {"metadata": {"annotations": {sealing.BITNAMI_CLUSTER_WIDE: "true", "x": "y"}}}
+    incoming = secret(metadata={"labels": {"l": "1"}, "annotations": {sealing.BITNAMI_CLUSTER_WIDE: "true"}})
+    merged = sealing.merge_into(base, [("d", incoming)], sealer)
+    assert merged["spec"]["template"]["metadata"] == {"annotations": {"x": "y"}, "labels": {"l": "1"}}
+    assert not any(k.startswith("sealedsecrets.") for k in merged["metadata"]["annotations"])
+    assert sealing.unseal(merged, ring).values == {"a": b"1", "password": b"hunter2"}
+    wide = sealing.seal_secret(secret(stringData={"a": "1"}), sealer, scope="namespace-wide")
+    del wide["metadata"]["annotations"][sealing.BITNAMI_NAMESPACE_WIDE]  # sealed by an older secretsync
+    del wide["spec"]["template"]
+    merged = sealing.merge_into(wide, [("d", secret(stringData={"b": "2"}))], sealer)
+    assert merged["metadata"]["annotations"][sealing.BITNAMI_NAMESPACE_WIDE] == "true"
+    assert merged["spec"]["template"] == {
+        "metadata": {"annotations": {sealing.BITNAMI_NAMESPACE_WIDE: "true"}}
+    }
+    assert sealing.unseal(merged, ring).values == {"a": b"1", "b": b"2"}
 
 
 def test_reencrypt_moves_values_to_the_new_key_keeping_everything_else(ring: crypto.KeyRing) -> None:
