@@ -125,6 +125,30 @@ def test_get_missing_secret_is_not_found(gsm: sm.SecretManagerServiceClient) -> 
         gsm.get_secret(name="projects/p/secrets/x")
 
 
+def test_get_secret_serves_labels_and_annotations_not_payloads(
+    gcp_fake: SecretManagerFake, gsm: sm.SecretManagerServiceClient
+) -> None:
+    regional = "projects/p/locations/europe-west1/secrets/s"
+    gcp_fake.put_secret(S, "payload-v1", labels={"team": "pay"}, annotations={"owner": "a<b>"})
+    gcp_fake.put_secret(regional, labels={"where": "eu"})  # no versions: still a resource to get
+
+    secret = gsm.get_secret(name=S)
+    assert (dict(secret.labels), dict(secret.annotations)) == ({"team": "pay"}, {"owner": "a<b>"})
+    assert b"payload-v1" not in sm.Secret.serialize(secret)  # the resource carries no version data
+    assert dict(gsm.get_secret(name=regional).labels) == {"where": "eu"}
+    gsm.update_secret(
+        request={
+            "secret": {"name": S, "annotations": {"owner": "b"}},
+            "update_mask": {"paths": ["annotations"]},
+        }
+    )
+    assert dict(gsm.get_secret(name=S).annotations) == {"owner": "b"}
+    with pytest.raises(
+        gexc.NotFound, match=r"Secret \[projects/p/locations/europe-west1/secrets/x\] not found"
+    ):
+        gsm.get_secret(name="projects/p/locations/europe-west1/secrets/x")
+
+
 def test_version_alias_via_update_secret(
     gcp_fake: SecretManagerFake, gsm: sm.SecretManagerServiceClient
 ) -> None:

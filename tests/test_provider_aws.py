@@ -257,6 +257,100 @@ def test_ssm_find_by_tags_and_name(moto: Any, ssm: Any) -> None:
     }
 
 
+# -- metadataPolicy: Fetch (tags, never the value) -------------------------------------------------------
+
+
+def _fetch(key: str, prop: str | None = None, **kw: Any) -> RemoteRef:
+    return RemoteRef(key, property=prop, metadata_policy="Fetch", **kw)
+
+
+TAGS = [
+    {"Key": "team", "Value": "pay"},
+    {"Key": "env", "Value": "prod"},
+    {"Key": "tls.crt", "Value": "cert-name"},
+    {"Key": "owner", "Value": "a@b.example"},
+]
+
+
+def test_sm_fetch_metadata_reads_tags_with_describe_secret(moto: Any, sm: Any) -> None:
+    sm.create_secret(Name="app/db", SecretString=json.dumps({"password": CANARY, "team": CANARY}), Tags=TAGS)
+    sm.create_secret(Name="app/untagged", SecretString=CANARY)
+    provider = _provider()
+    moto.reset_calls()
+
+    whole = provider.get(_fetch("app/db"))
+    # Go's json.Marshal of map[tag]value: keys sorted, compact
+    assert whole == b'{"env":"prod","owner":"a@b.example","team":"pay","tls.crt":"cert-name"}'
+    assert provider.get(_fetch("app/db", "team")) == b"pay"
+    assert provider.get(_fetch("app/db", "tls.crt")) == b"cert-name"  # exact key before a path
+    assert provider.get(_fetch("app/db", r"tls\.crt")) == b"cert-name"  # gjson, escaped dot
+    assert provider.get(_fetch("app/db", "team", version="AWSPREVIOUS")) == b"pay"  # version ignored
+    assert provider.get_map(_fetch("app/db")) == {
+        "team": b"pay",
+        "env": b"prod",
+        "tls.crt": b"cert-name",
+        "owner": b"a@b.example",
+    }
+    assert provider.get(_fetch("app/untagged")) == b"{}"
+    assert provider.get_map(_fetch("app/untagged")) == {}
+    assert moto.calls["DescribeSecret"] == 8
+    assert moto.calls["GetSecretValue"] == 0  # the value is never read
+    assert moto.total_calls == 8
+    # the same ref without Fetch reads the value
+    assert provider.get(RemoteRef("app/db", property="team")) == CANARY.encode()
+
+
+def test_sm_fetch_metadata_errors(moto: Any, sm: Any) -> None:
+    sm.create_secret(Name="app/db", SecretString=CANARY, Tags=TAGS)
+    sm.create_secret(Name="doomed", SecretString=CANARY, Tags=TAGS)
+    sm.delete_secret(SecretId="doomed", RecoveryWindowInDays=7)
+    provider = _provider()
+
+    with pytest.raises(SecretNotFound) as missing:
+        provider.get(_fetch("missing"))
+    assert str(missing.value) == "aws: secretsmanager secret missing not found (DescribeSecret)"
+    with pytest.raises(SecretNotFound):
+        provider.get_map(_fetch("missing"))
+    with pytest.raises(SecretNotFound) as doomed:
+        provider.get(_fetch("doomed", "team"))
+    assert str(doomed.value) == (
+        "aws: secretsmanager secret doomed not found (scheduled for deletion; DescribeSecret)"
+    )
+    with pytest.raises(PropertyNotFound) as nope:
+        provider.get(_fetch("app/db", "nope"))
+    assert str(nope.value) == "aws: secretsmanager secret app/db tags has no property 'nope'"
+    with pytest.raises(SpecError, match="not a JSON object"):
+        provider.get_map(_fetch("app/db", "team"))
+    assert all(CANARY not in str(caught.value) for caught in (missing, doomed, nope))
+
+
+def test_ssm_fetch_metadata_reads_tags_with_list_tags_for_resource(moto: Any, ssm: Any) -> None:
+    ssm.put_parameter(Name="/app/pw", Value=json.dumps({"team": CANARY}), Type="SecureString", Tags=TAGS)
+    ssm.put_parameter(Name="/app/plain", Value=CANARY, Type="String")
+    provider = _provider("ParameterStore")
+    moto.reset_calls()
+
+    assert (
+        provider.get(_fetch("/app/pw"))
+        == b'{"env":"prod","owner":"a@b.example","team":"pay","tls.crt":"cert-name"}'
+    )
+    assert provider.get(_fetch("/app/pw", "team")) == b"pay"
+    assert provider.get(_fetch("/app/pw", "tls.crt", version="1")) == b"cert-name"
+    assert provider.get_map(_fetch("/app/pw"))["owner"] == b"a@b.example"
+    assert provider.get(_fetch("/app/plain")) == b"{}"
+    assert moto.calls["ListTagsForResource"] == 5
+    assert moto.calls["GetParameter"] == 0
+    assert moto.total_calls == 5
+
+    with pytest.raises(SecretNotFound) as missing:
+        provider.get(_fetch("/app/missing"))
+    assert str(missing.value) == "aws: ssm parameter /app/missing not found (ListTagsForResource)"
+    with pytest.raises(PropertyNotFound, match=r"^aws: ssm parameter /app/pw tags has no property 'x'$"):
+        provider.get(_fetch("/app/pw", "x"))
+    with pytest.raises(SpecError, match=r"remoteRef\.key: is required"):
+        provider.get(_fetch(""))
+
+
 # -- credentials, roles ------------------------------------------------------------------------------
 
 

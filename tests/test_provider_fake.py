@@ -144,3 +144,22 @@ def test_malformed_spec_names_the_field(spec: Mapping[str, Any], field: str) -> 
     with pytest.raises(SpecError) as caught:
         make(spec)
     assert caught.value.path == field
+
+
+@pytest.mark.parametrize("prop", [None, "password"])
+def test_metadata_fetch_is_refused_never_answered_with_the_value(
+    fake: FakeProvider, prop: str | None
+) -> None:
+    ref = RemoteRef("app/db", property=prop, metadata_policy="Fetch")
+    for call in (fake.get, fake.get_map):
+        with pytest.raises(SpecError) as refused:
+            call(ref)
+        assert str(refused.value) == (
+            "remoteRef.metadataPolicy: the fake provider has no metadata; "
+            "metadataPolicy Fetch needs vault, aws or gcpsm"
+        )
+        assert "s3cr3t" not in str(refused.value)
+    # refused before the lookup: a missing key is not reported as SecretNotFound either
+    with pytest.raises(SpecError):
+        fake.get(RemoteRef("no/such/key", metadata_policy="Fetch"))
+    assert fake.get(RemoteRef("app/db", property="password", metadata_policy="None")) == b"s3cr3t"

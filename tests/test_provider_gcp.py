@@ -276,6 +276,106 @@ def test_one_access_per_get_and_one_client(
     assert harness.events["login"] == 0  # anonymous: nothing was logged in
 
 
+# -- metadataPolicy: Fetch (labels and annotations, never a version) ---------------------------------------
+
+
+def _fetch(key: str, prop: str | None = None, **kw: Any) -> RemoteRef:
+    return RemoteRef(key, property=prop, metadata_policy="Fetch", **kw)
+
+
+LABELS = {"team": "pay", "env": "prod"}
+ANNOTATIONS = {"owner": "a<b>&c", "cfg": '{"k":"v","n":1}'}
+
+
+def test_fetch_metadata_reads_labels_and_annotations_with_get_secret(
+    gcp_fake: SecretManagerFake, store: GcpProvider
+) -> None:
+    gcp_fake.put_secret(f"{P}/db", json.dumps({"team": CANARY}), labels=LABELS, annotations=ANNOTATIONS)
+    gcp_fake.reset_calls()
+
+    # Go's json.Marshal: keys sorted, compact, HTML characters escaped
+    assert store.get(_fetch("db")) == (
+        b'{"annotations":{"cfg":"{\\"k\\":\\"v\\",\\"n\\":1}","owner":"a\\u003cb\\u003e\\u0026c"},'
+        b'"labels":{"env":"prod","team":"pay"}}'
+    )
+    assert store.get(_fetch("db", "labels")) == b'{"env":"prod","team":"pay"}'
+    assert json.loads(store.get(_fetch("db", "annotations"))) == ANNOTATIONS
+    assert store.get(_fetch("db", "labels.team")) == b"pay"
+    assert store.get(_fetch("db", "annotations.owner")) == b"a<b>&c"
+    assert store.get(_fetch("db", "labels.env", version="7")) == b"prod"  # version is ignored
+    assert store.get_map(_fetch("db")) == {
+        "annotations": b'{"cfg":"{\\"k\\":\\"v\\",\\"n\\":1}","owner":"a\\u003cb\\u003e\\u0026c"}',
+        "labels": b'{"env":"prod","team":"pay"}',
+    }
+    assert store.get_map(_fetch("db", "labels")) == {"team": b"pay", "env": b"prod"}
+    assert store.get_map(_fetch("db", "annotations")) == {k: v.encode() for k, v in ANNOTATIONS.items()}
+    assert store.get_map(_fetch("db", "annotations.cfg")) == {"k": b"v", "n": b"1"}
+    assert gcp_fake.calls == {"GetSecret": 10}  # never AccessSecretVersion: the value is not read
+    assert {c.resource for c in gcp_fake.call_log} == {f"{P}/db"}
+    assert store.get(RemoteRef("db", property="team")) == CANARY.encode()  # without Fetch: the value
+
+
+def test_fetch_metadata_empty_maps_are_null_as_in_eso(
+    gcp_fake: SecretManagerFake, store: GcpProvider
+) -> None:
+    gcp_fake.put_secret(f"{P}/bare", CANARY)
+    assert store.get(_fetch("bare")) == b'{"annotations":null,"labels":null}'
+    assert store.get(_fetch("bare", "labels")) == b"null"
+    assert store.get_map(_fetch("bare")) == {"annotations": b"", "labels": b""}
+    assert store.get_map(_fetch("bare", "labels")) == {}
+    gcp_fake.put_secret(f"{P}/half", labels={"k": "v"})  # no versions at all: metadata still reads
+    assert store.get(_fetch("half")) == b'{"annotations":null,"labels":{"k":"v"}}'
+
+
+def test_fetch_metadata_errors(gcp_fake: SecretManagerFake, store: GcpProvider) -> None:
+    gcp_fake.put_secret(f"{P}/db", CANARY, labels=LABELS, annotations=ANNOTATIONS)
+    errors: list[Exception] = []
+    with pytest.raises(PropertyNotFound) as label:
+        store.get(_fetch("db", "labels.nope"))
+    assert str(label.value) == f"gcp: label with key nope does not exist in secret db (GetSecret {P}/db)"
+    with pytest.raises(
+        PropertyNotFound, match=r"^gcp: annotation with key nope does not exist in secret db "
+    ):
+        store.get(_fetch("db", "annotations.nope"))
+    gcp_fake.reset_calls()
+    for prop in ("team", "annotations.", "label.team", "labelsx"):
+        with pytest.raises(SpecError) as invalid:
+            store.get(_fetch("db", prop))
+        assert str(invalid.value) == (
+            f"remoteRef.property: invalid property {prop}: metadata property should start with "
+            "annotations or labels"
+        )
+        errors.append(invalid.value)
+    with pytest.raises(SpecError, match=re.escape("remoteRef.key")):
+        store.get(_fetch("a/b"))
+    assert gcp_fake.total_calls == 0  # refused before any call
+    with pytest.raises(SpecError, match="cannot be extracted"):
+        store.get_map(_fetch("db", "labels.team"))
+    with pytest.raises(SecretNotFound) as missing:
+        store.get(_fetch("nope"))
+    assert str(missing.value) == f"gcp: {P}/nope not found (GetSecret)"
+    with pytest.raises(SecretNotFound):
+        store.get_map(_fetch("nope", "labels"))
+    gcp_fake.fail_always(grpc.StatusCode.PERMISSION_DENIED, methods=["GetSecret"])
+    with pytest.raises(ProviderAuthError) as denied:
+        store.get(_fetch("db"))
+    assert str(denied.value).startswith(f"gcp: permission denied for GetSecret on {P}/db as anonymous")
+    assert "needs secretmanager.secrets.get" in str(denied.value)
+    for err in (label.value, missing.value, denied.value, *errors):
+        assert CANARY not in str(err)
+
+
+def test_fetch_metadata_of_a_regional_secret(gcp_fake: SecretManagerFake, harness: Harness) -> None:
+    regional = "projects/proj/locations/europe-west1/secrets"
+    gcp_fake.put_secret(f"{regional}/db", "regional", labels={"where": "eu"})
+    gcp_fake.put_secret(f"{P}/db", "global", labels={"where": "global"})
+    provider = harness.build({"projectID": "proj", "location": "europe-west1", "endpoint": gcp_fake.endpoint})
+    assert provider.get(_fetch("db", "labels.where")) == b"eu"
+    with pytest.raises(SecretNotFound, match=f"^gcp: {regional}/missing not found"):
+        provider.get(_fetch("missing"))
+    assert [c.resource for c in gcp_fake.call_log] == [f"{regional}/db", f"{regional}/missing"]
+
+
 # -- errors ------------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ import pytest
 
 from secretsync import providers
 from secretsync.errors import (
+    NotPermitted,
     PropertyNotFound,
     ProviderAuthError,
     ProviderUnavailable,
@@ -353,6 +354,144 @@ def test_find_recursive_by_regexp_and_by_tags(openbao: OpenBaoScope, harness: Ha
         vault.find(FindSpec(path=openbao.path("void")))
     with pytest.raises(SpecError, match="invalid regular expression"):
         vault.find(FindSpec(path=base, name_regexp="(["))
+
+
+# -- metadataPolicy: Fetch (KV v2 metadata, never the value) -------------------------------------------
+
+META_CANARY = "CANARY-vault-meta-5e1d-never-in-metadata"
+CUSTOM = {"owner": "team-a", "tls.crt": "cert-name", "cfg": '{"a":{"b":"deep"}}', "html": "<a&b>"}
+
+
+def _with_metadata(openbao: OpenBaoScope, name: str, custom: Mapping[str, str] | None = None) -> str:
+    """A KV v2 secret whose value holds the canary, written twice (current_version 2), with
+    custom_metadata written through the HTTP API (hvac's update_metadata)."""
+    path = _write(openbao, name, {"password": META_CANARY})
+    _write(openbao, name, {"password": META_CANARY, "user": META_CANARY})
+    if custom is not None:
+        openbao.client().secrets.kv.v2.update_metadata(path, custom_metadata=dict(custom))
+    return path
+
+
+def _fetch(key: str, prop: str | None = None, **kw: Any) -> RemoteRef:
+    return RemoteRef(key, property=prop, metadata_policy="Fetch", **kw)
+
+
+def test_metadata_fetch_reads_custom_and_system_metadata_not_the_value(
+    openbao: OpenBaoScope, harness: Harness
+) -> None:
+    path = _with_metadata(openbao, "meta/db", CUSTOM)
+    vault = harness.token_store(openbao.addr, openbao.root_token)
+
+    whole = vault.get(_fetch(path))
+    parsed = json.loads(whole)
+    assert {k: parsed[k] for k in CUSTOM} == CUSTOM
+    assert parsed["current_version"] == "2"  # Go's %v of a number: decimal text, a string
+    assert parsed["delete_version_after"] == "0s"
+    assert parsed["created_time"].endswith("Z")
+    assert set(parsed) == {*CUSTOM, "created_time", "current_version", "delete_version_after"}
+    # ESO marshals a Go map: keys sorted, compact, HTML characters escaped
+    assert list(parsed) == sorted(parsed)
+    assert b'"html":"\\u003ca\\u0026b\\u003e"' in whole
+    assert META_CANARY.encode() not in whole
+
+    assert vault.get(_fetch(path, "owner")) == b"team-a"
+    assert vault.get(_fetch(path, "tls.crt")) == b"cert-name"  # an exact key wins over a path
+    assert vault.get(_fetch(path, r"tls\.crt")) == b"cert-name"  # gjson path with an escaped dot
+    assert vault.get(_fetch(path, "html")) == b"<a&b>"
+    assert vault.get(_fetch(path, "current_version")) == b"2"
+    assert vault.get(_fetch(path, "cfg")) == b'{"a":{"b":"deep"}}'
+    # every key form a value read accepts, and version is ignored (metadata spans versions)
+    for key in (f"secret/{path}", f"secret/data/{path}", f"/{path}"):
+        assert vault.get(_fetch(key, "owner")) == b"team-a"
+    assert vault.get(_fetch(path, "owner", version="1")) == b"team-a"
+    # and the same ref without Fetch still reads the value
+    assert vault.get(RemoteRef(path, property="password")) == META_CANARY.encode()
+
+
+def test_metadata_fetch_missing_property_and_extract(openbao: OpenBaoScope, harness: Harness) -> None:
+    path = _with_metadata(openbao, "meta/db", CUSTOM)
+    vault = harness.token_store(openbao.addr, openbao.root_token)
+
+    with pytest.raises(PropertyNotFound) as missing:
+        vault.get(_fetch(path, "password"))  # a key of the value, not of the metadata
+    assert str(missing.value) == f"vault: secret/metadata/{path} has no property 'password'"
+    with pytest.raises(PropertyNotFound):
+        vault.get(_fetch(path, "cfg.a"))  # metadata values are strings: no path into them
+
+    extracted = vault.get_map(_fetch(path))
+    assert {k: extracted[k] for k in CUSTOM} == {k: v.encode() for k, v in CUSTOM.items()}
+    assert extracted["current_version"] == b"2"
+    assert META_CANARY.encode() not in b"".join(extracted.values())
+    assert vault.get_map(_fetch(path, "cfg")) == {"a": b'{"b":"deep"}'}  # a string holding JSON
+    with pytest.raises(SpecError) as not_object:
+        vault.get_map(_fetch(path, "owner"))
+    assert str(not_object.value) == (
+        f"dataFrom.extract: vault: secret/metadata/{path} property 'owner' is not a JSON object, "
+        "so it cannot be extracted"
+    )
+
+
+def test_metadata_fetch_without_custom_metadata_has_the_system_keys(
+    openbao: OpenBaoScope, harness: Harness
+) -> None:
+    path = _with_metadata(openbao, "meta/plain")
+    vault = harness.token_store(openbao.addr, openbao.root_token)
+
+    system = {"created_time", "current_version", "delete_version_after"}
+    assert set(json.loads(vault.get(_fetch(path)))) == system
+    assert set(vault.get_map(_fetch(path))) == system
+    with pytest.raises(PropertyNotFound):
+        vault.get(_fetch(path, "owner"))
+
+
+def test_metadata_fetch_not_found_kv1_and_confinement(openbao: OpenBaoScope, harness: Harness) -> None:
+    vault = harness.token_store(openbao.addr, openbao.root_token)
+    nope = openbao.path("meta/nope")
+    with pytest.raises(SecretNotFound) as gone:
+        vault.get(_fetch(nope))
+    assert str(gone.value) == f"vault: secret/metadata/{nope} not found"
+    with pytest.raises(SecretNotFound):
+        vault.get_map(_fetch(nope))
+
+    root = openbao.client()
+    root.secrets.kv.v1.create_or_update_secret(openbao.path("cfg"), {"k": META_CANARY}, mount_point="kv1")
+    kv1 = harness.token_store(openbao.addr, openbao.root_token, path="kv1", version="v1")
+    for call in (kv1.get, kv1.get_map):
+        with pytest.raises(SpecError) as refused:
+            call(_fetch(openbao.path("cfg")))
+        assert str(refused.value) == (
+            "remoteRef.metadataPolicy: cannot fetch metadata from a KV v1 store "
+            "(metadataPolicy Fetch needs KV v2)"
+        )
+
+    with pytest.raises(NotPermitted):
+        vault.get(_fetch(f"{openbao.prefix}/../../sys/mounts"))
+    harness.credentials[("t", "k")] = openbao.root_token.encode()
+    mountless = harness.build({"server": openbao.addr, "auth": {"tokenSecretRef": {"name": "t", "key": "k"}}})
+    with pytest.raises(NotPermitted, match="Vault's own API"):
+        mountless.get(_fetch("sys/metadata/x"))
+    with pytest.raises(SpecError, match="names the mount secret/"):
+        vault.get(_fetch("secret"))
+
+
+def test_metadata_fetch_needs_read_on_the_metadata_path_only(openbao: OpenBaoScope, harness: Harness) -> None:
+    path = _with_metadata(openbao, "app/db", {"owner": "team-a"})
+    data_only = harness.approle_store(openbao.addr, _reader_role(openbao))  # read on secret/data/... only
+    with pytest.raises(ProviderAuthError) as denied:
+        data_only.get(_fetch(path, "owner"))
+    assert str(denied.value).startswith(
+        f"vault: permission denied reading metadata of secret/metadata/{path} "
+    )
+    assert str(denied.value).endswith(
+        f"; metadataPolicy Fetch needs a policy granting read on secret/metadata/{path}"
+    )
+
+    hcl = f'path "secret/metadata/{openbao.prefix}/app/*" {{ capabilities = ["read"] }}'
+    metadata_only = harness.approle_store(openbao.addr, openbao.create_approle("meta", policy_hcl=hcl))
+    assert metadata_only.get(_fetch(path, "owner")) == b"team-a"
+    assert b"team-a" in metadata_only.get(_fetch(path))
+    with pytest.raises(ProviderAuthError, match="permission denied reading secret/data/"):
+        metadata_only.get(RemoteRef(path))  # this identity cannot read the value at all
 
 
 # -- auth methods ------------------------------------------------------------------------------------

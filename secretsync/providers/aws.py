@@ -22,6 +22,12 @@ Reads, as ESO does them:
 * Parameter Store ``get``: ``GetParameter`` of ``key`` or ``key:version``, decrypted; a StringList
   is its comma-joined text, as AWS sends it.
 * ``get_map``: that payload (or its ``property``) as a JSON object, key by key.
+* ``remoteRef.metadataPolicy: Fetch`` reads the tags instead of the value (Secrets Manager
+  ``DescribeSecret``, Parameter Store ``ListTagsForResource``; IAM ``secretsmanager:DescribeSecret``
+  / ``ssm:ListTagsForResource``), as the JSON object ``{"Key": "Value", ...}`` (``{}`` without
+  tags) that ``property`` and ``get_map`` then work on exactly as on a value. ``version`` is
+  ignored. Unlike ESO, a missing secret is SecretNotFound here too (deletionPolicy acts as on a
+  value read), and so is one scheduled for deletion.
 * ``find`` returns remote name -> value. Secrets Manager: ``ListSecrets`` (narrowed server side by
   a name prefix and one tag key) then ``BatchGetSecretValue`` by id, 20 at a time. The filters of
   ``BatchGetSecretValue`` itself cannot express "tag k has value v" (``tag-key`` and ``tag-value``
@@ -89,6 +95,7 @@ BATCH_GET_IDS = 20  # BatchGetSecretValue's SecretIdList limit
 GET_PARAMETERS_NAMES = 10  # GetParameters' Names limit
 LIST_PAGE = 100  # ListSecrets maximum page size
 SSM_PAGE = 10  # GetParametersByPath / DescribeParameters maximum page size
+FETCH = "Fetch"  # remoteRef.metadataPolicy that reads the tags instead of the value
 
 _NOT_FOUND = {"ResourceNotFoundException", "ParameterNotFound", "ParameterVersionNotFound"}
 _AUTH = {
@@ -253,7 +260,7 @@ class AwsProvider:
     # -- Provider interface -----------------------------------------------------------------
 
     def get(self, ref: RemoteRef) -> bytes:
-        subject, value = self._read(ref.key, ref.version)
+        subject, value = self._load(ref)
         if not ref.property:
             return value
         return paths.to_bytes(
@@ -261,7 +268,7 @@ class AwsProvider:
         )
 
     def get_map(self, ref: RemoteRef) -> dict[str, bytes]:
-        subject, value = self._read(ref.key, ref.version)
+        subject, value = self._load(ref)
         if not ref.property:
             return paths.flatten_for_extract(paths.json_object(value, subject))
         selected = paths.select(self._parse(subject, value, ref.property), ref.property, where=subject)
@@ -293,6 +300,36 @@ class AwsProvider:
                 client.close()
 
     # -- reads --------------------------------------------------------------------------------
+
+    def _load(self, ref: RemoteRef) -> tuple[str, bytes]:
+        """The value, or with ``metadataPolicy: Fetch`` the tags, and a label for messages."""
+        if ref.metadata_policy == FETCH:
+            return self._read_tags(ref.key)
+        return self._read(ref.key, ref.version)
+
+    def _read_tags(self, key: str) -> tuple[str, bytes]:
+        """``metadataPolicy: Fetch``, as ESO: the secret's or parameter's tags as a JSON object
+        ``{"Key": "Value"}`` (Go's encoding, keys sorted), read with DescribeSecret or
+        ListTagsForResource, never the value. ``version`` is ignored: tags belong to the secret (or
+        parameter), not to a version. A missing secret, or one scheduled for deletion, is
+        SecretNotFound as a value read would say (ESO passes DescribeSecret's error on as is)."""
+        if not key:
+            raise SpecError("remoteRef.key", "is required")
+        subject = f"aws: {self._noun} {key} tags"
+        operation = "DescribeSecret" if self._service == "secretsmanager" else "ListTagsForResource"
+        try:
+            if self._service == "secretsmanager":
+                answer = self._call(operation, key, SecretId=key)
+                tags = answer.get("Tags") or []
+            else:
+                answer = self._call(operation, key, ResourceType="Parameter", ResourceId=key)
+                tags = answer.get("TagList") or []
+        except SecretNotFound:
+            raise SecretNotFound(f"aws: {self._noun} {key} not found ({operation})") from None
+        if answer.get("DeletedDate"):
+            raise SecretNotFound(f"aws: {self._noun} {key} not found (scheduled for deletion; {operation})")
+        found = {str(tag.get("Key", "")): str(tag.get("Value", "")) for tag in tags}
+        return subject, paths.go_json(found)
 
     def _read(self, key: str, version: str | None) -> tuple[str, bytes]:
         """One value; returns a label for messages (``aws: <service> <kind> <key> (version v)``) too."""
@@ -440,7 +477,8 @@ class AwsProvider:
             code = str(error.get("Code", ""))
             message = str(error.get("Message", ""))
             status = int((exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
-            if code in _NOT_FOUND:
+            # ListTagsForResource names a missing parameter an invalid resource id.
+            if code in _NOT_FOUND or (code == "InvalidResourceId" and operation == "ListTagsForResource"):
                 return SecretNotFound(f"aws: {self._noun} {subject} not found")
             if code == "InvalidRequestException" and "delet" in message.lower():
                 return SecretNotFound(f"aws: {self._noun} {subject} not found (scheduled for deletion)")

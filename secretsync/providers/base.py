@@ -39,6 +39,10 @@ class RemoteRef:
     key: str
     property: str | None = None
     version: str | None = None
+    # ESO's metadataPolicy: "None" reads the value; "Fetch" reads the secret's metadata instead
+    # (Vault KV v2 custom_metadata, AWS tags, GCP labels and annotations), as a JSON object of
+    # strings, with ``property`` selecting one entry (see each provider for the exact forms).
+    metadata_policy: str = "None"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,11 +99,13 @@ class Provider(Protocol):
     before any network): the controller has secretsync.tenancy judge it before the first call."""
 
     def get(self, ref: RemoteRef) -> bytes:
-        """One value: the remote secret, or its ``property``; raises SecretNotFound if absent."""
+        """One value: the remote secret, or its ``property``; raises SecretNotFound if absent.
+        With ``ref.metadata_policy == "Fetch"``: the secret's metadata instead (see RemoteRef)."""
         ...
 
     def get_map(self, ref: RemoteRef) -> dict[str, bytes]:
-        """``extract``: the remote secret (or its ``property``) as a JSON object, key by key."""
+        """``extract``: the remote secret (or its ``property``) as a JSON object, key by key; with
+        ``metadata_policy == "Fetch"`` the metadata object, key by key."""
         ...
 
     def find(self, spec: FindSpec) -> dict[str, bytes]:

@@ -18,6 +18,7 @@ Semantics, matching ESO where it has them:
 * ``find``: every key (its current entry, as ``get`` picks it) under ``path`` whose name matches
   ``name.regexp``; tags are not supported (ESO's fake supports name only).
 * ``check``: always fine; a malformed spec fails in the constructor with a SpecError.
+* ``remoteRef.metadataPolicy: Fetch``: a SpecError (entries have no metadata), never the value.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class FakeProvider:
     # -- Provider interface -----------------------------------------------------------------
 
     def get(self, ref: RemoteRef) -> bytes:
+        _refuse_metadata(ref)
         entry = self._entry(ref.key, ref.version)
         if not ref.property:
             return entry.value.encode()
@@ -62,6 +64,7 @@ class FakeProvider:
         return paths.to_bytes(paths.select(document, ref.property, where=f"fake: {where}"))
 
     def get_map(self, ref: RemoteRef) -> dict[str, bytes]:
+        _refuse_metadata(ref)
         entry = self._entry(ref.key, ref.version)
         where = f"fake: {_describe(entry)}" + (f" property {ref.property!r}" if ref.property else "")
         return paths.flatten_for_extract(paths.json_object(self.get(ref), where))
@@ -131,6 +134,16 @@ def _parse_value(item: Mapping[str, Any], where: str) -> str:
     if value_map is not None:
         raise SpecError(f"{where}.valueMap", "must map strings to strings")
     raise SpecError(f"{where}.value", "is required")
+
+
+def _refuse_metadata(ref: RemoteRef) -> None:
+    """The spec's entries carry no metadata, so ``metadataPolicy: Fetch`` has nothing to read:
+    refused, rather than answering with the value the ref explicitly did not ask for."""
+    if ref.metadata_policy == "Fetch":
+        raise SpecError(
+            "remoteRef.metadataPolicy",
+            "the fake provider has no metadata; metadataPolicy Fetch needs vault, aws or gcpsm",
+        )
 
 
 def _describe(entry: FakeEntry) -> str:

@@ -29,6 +29,16 @@ matches ``name.regexp`` (applied here, on the id, as ESO does), then reads each 
 version: Secret Manager has no batch read, so ``find`` costs one ListSecrets per page plus one
 AccessSecretVersion per match. A match that vanished (or has no versions) in between is skipped.
 
+``remoteRef.metadataPolicy: Fetch`` (ESO's ``getSecretMetadata``) reads the secret resource with
+``GetSecret`` instead of a version (IAM ``secretmanager.secrets.get``, which
+``roles/secretmanager.secretAccessor`` lacks), at the store's ``location`` if set. ``property``
+selects: ``""`` -> ``{"annotations": {...}, "labels": {...}}``; ``annotations`` / ``labels`` ->
+that map's JSON; ``annotations.<k>`` / ``labels.<k>`` -> that one value (PropertyNotFound if
+absent); anything else is a SpecError. JSON is Go's encoding, keys sorted, and an empty map is
+``null`` as in ESO (Go decodes an empty proto map to nil). ``get_map`` follows ESO's
+``GetSecretMap``: without ``property`` keys ``annotations`` and ``labels`` holding each map's
+JSON text (empty when the map is); with ``labels`` one key per label. ``version`` is ignored.
+
 Why this module looks the way it does:
 
 * **One client per provider, no global lock.** ESO serialises all GCP calls behind a process-wide
@@ -69,7 +79,14 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports.gr
 from google.oauth2 import service_account
 
 from secretsync import limits
-from secretsync.errors import ProviderAuthError, ProviderError, ProviderUnavailable, SecretNotFound, SpecError
+from secretsync.errors import (
+    PropertyNotFound,
+    ProviderAuthError,
+    ProviderError,
+    ProviderUnavailable,
+    SecretNotFound,
+    SpecError,
+)
 from secretsync.providers import paths, specs
 from secretsync.providers.base import Access, FindSpec, RemoteRef, SecretKeyRef, StoreContext
 
@@ -97,6 +114,12 @@ _LOCATION = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _LABEL_KEY = re.compile(r"^[\w-]{1,63}$")
 _STATE = re.compile(r"is in (\w+) state")
 _REASON_MAX = 200
+FETCH = "Fetch"  # remoteRef.metadataPolicy that reads labels and annotations instead of the value
+METADATA_GROUPS = ("annotations", "labels")
+METADATA_PERMISSION_HINT = (
+    "metadataPolicy Fetch reads the secret resource, which needs secretmanager.secrets.get "
+    "(e.g. roles/secretmanager.viewer; roles/secretmanager.secretAccessor does not grant it)"
+)
 
 T = TypeVar("T")
 
@@ -269,6 +292,8 @@ class GcpProvider:
     # -- Provider interface -----------------------------------------------------------------
 
     def get(self, ref: RemoteRef) -> bytes:
+        if ref.metadata_policy == FETCH:
+            return self._metadata_value(ref)
         subject, data = self._read(ref.key, ref.version)
         if not ref.property:
             return data
@@ -276,6 +301,8 @@ class GcpProvider:
         return paths.to_bytes(paths.select(parsed, ref.property, where=f"gcp: {subject}"))
 
     def get_map(self, ref: RemoteRef) -> dict[str, bytes]:
+        if ref.metadata_policy == FETCH:
+            return self._metadata_map(ref)
         subject, data = self._read(ref.key, ref.version)
         if not ref.property:
             return paths.flatten_for_extract(paths.json_object(data, f"gcp: {subject}"))
@@ -342,6 +369,58 @@ class GcpProvider:
             )
         secret = f"{self._config.parent}/secrets/{key}"
         return f"secret {secret} version {version}", self._access(f"{secret}/versions/{version}", version)
+
+    # -- metadataPolicy: Fetch -------------------------------------------------------------------
+
+    def _metadata_value(self, ref: RemoteRef) -> bytes:
+        """ESO's ``getSecretMetadata``: one label or annotation, one map, or both maps, as JSON."""
+        group, item = _metadata_selector(ref.property)
+        name, metadata = self._read_metadata(ref.key)
+        if group is None:
+            return paths.go_json({key: metadata[key] or None for key in METADATA_GROUPS})
+        if item is None:
+            return paths.go_json(metadata[group] or None)
+        try:
+            return metadata[group][item].encode()
+        except KeyError:
+            kind = group[:-1]  # annotation | label
+            raise PropertyNotFound(
+                f"gcp: {kind} with key {item} does not exist in secret {ref.key} (GetSecret {name})"
+            ) from None
+
+    def _metadata_map(self, ref: RemoteRef) -> dict[str, bytes]:
+        """ESO's ``GetSecretMap`` over :meth:`_metadata_value`: string values unquoted, the rest
+        the raw JSON text; Go reads a ``null`` map as no keys (a group) or an empty string (a
+        whole map inside the answer without ``property``)."""
+        group, item = _metadata_selector(ref.property)
+        if group is None:
+            _name, metadata = self._read_metadata(ref.key)
+            return {key: paths.go_json(metadata[key]) if metadata[key] else b"" for key in METADATA_GROUPS}
+        if item is None:
+            _name, metadata = self._read_metadata(ref.key)
+            return {key: value.encode() for key, value in metadata[group].items()}
+        value = self._metadata_value(ref)
+        where = f"gcp: {group[:-1]} {item} of secret {ref.key}"
+        return paths.flatten_for_extract(paths.json_object(value, where))
+
+    def _read_metadata(self, key: str) -> tuple[str, dict[str, dict[str, str]]]:
+        """GetSecret (the secret resource, never a version's payload) of ``key`` in the store's
+        project or location; returns its full name and its ``annotations`` and ``labels``."""
+        if not _SECRET_ID.match(key):
+            raise SpecError(
+                "remoteRef.key", f"{key!r} is not a Secret Manager secret id ([A-Za-z0-9_-], 1-255 chars)"
+            )
+        name = f"{self._config.parent}/secrets/{key}"
+        secret = self._call(
+            "GetSecret",
+            name,
+            "remoteRef",
+            lambda client: client.get_secret(
+                request=sm.GetSecretRequest(name=name), retry=self._retry, timeout=CALL_TIMEOUT
+            ),
+            denied_hint=METADATA_PERMISSION_HINT,
+        )
+        return name, {"annotations": dict(secret.annotations), "labels": dict(secret.labels)}
 
     def _access(self, name: str, version: str) -> bytes:
         secret = name.rsplit("/versions/", 1)[0]
@@ -429,16 +508,18 @@ class GcpProvider:
         *,
         secret: str | None = None,
         version: str | None = None,
+        denied_hint: str = "",
     ) -> T:
-        """Run one RPC and translate every failure into our taxonomy (see the module docstring)."""
+        """Run one RPC and translate every failure into our taxonomy (see the module docstring);
+        ``denied_hint`` is added to a PERMISSION_DENIED message."""
         client = self._get_client()
         try:
             return do(client)
         except gexc.RetryError as err:
             cause = err.cause if isinstance(err.cause, Exception) else err
-            raise self._translate(cause, method, resource, field, secret, version) from None
+            raise self._translate(cause, method, resource, field, secret, version, denied_hint) from None
         except (gexc.GoogleAPIError, google.auth.exceptions.GoogleAuthError) as err:
-            raise self._translate(err, method, resource, field, secret, version) from None
+            raise self._translate(err, method, resource, field, secret, version, denied_hint) from None
 
     def _translate(
         self,
@@ -448,6 +529,7 @@ class GcpProvider:
         field: str,
         secret: str | None,
         version: str | None,
+        denied_hint: str = "",
     ) -> Exception:
         """Our error for ``err``: built from the gRPC status code and our own words only. The
         server's message is not passed on: an endpoint a store names is not ours to vouch for."""
@@ -460,8 +542,9 @@ class GcpProvider:
         if isinstance(err, gexc.FailedPrecondition) and secret:
             return ProviderError(f"gcp: {_unusable_version(subject, version, _reason(err))}")
         if isinstance(err, gexc.PermissionDenied):
+            hint = f"; {denied_hint}" if denied_hint else ""
             return ProviderAuthError(
-                f"gcp: permission denied for {method} on {resource} as {self._identity} ({code})"
+                f"gcp: permission denied for {method} on {resource} as {self._identity} ({code}){hint}"
             )
         if isinstance(err, gexc.Unauthenticated | google.auth.exceptions.RefreshError):
             return ProviderAuthError(
@@ -507,6 +590,23 @@ def _unusable_version(subject: str, version: str | None, reason: str) -> str:
             "remoteRef.version to another one"
         )
     return f"{subject} cannot be accessed (FAILED_PRECONDITION)"
+
+
+def _metadata_selector(prop: str | None) -> tuple[str | None, str | None]:
+    """``property`` under metadataPolicy Fetch, as ESO reads it: (None, None) for both maps,
+    (group, None) for ``annotations`` / ``labels``, (group, key) for ``annotations.<key>`` /
+    ``labels.<key>``; anything else is a SpecError (checked before any call)."""
+    if not prop:
+        return None, None
+    for group in METADATA_GROUPS:
+        if prop.startswith(f"{group}.") and len(prop) > len(group) + 1:
+            return group, prop[len(group) + 1 :]
+        if prop == group:
+            return group, None
+    raise SpecError(
+        "remoteRef.property",
+        f"invalid property {prop}: metadata property should start with annotations or labels",
+    )
 
 
 def _label_filter(tags: Mapping[str, str]) -> str:

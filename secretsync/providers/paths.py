@@ -126,6 +126,27 @@ def to_json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
+# Go's encoder escapes these inside strings (json.Marshal's default HTML-safe mode).
+_GO_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def go_json(value: Any) -> bytes:
+    """Go's ``json.Marshal`` of a map built in Go: compact, object keys sorted, ``<``, ``>``, ``&``,
+    U+2028 and U+2029 escaped as ``\\u003c``... and a lone surrogate as U+FFFD.
+
+    ESO builds metadataPolicy Fetch answers (Vault custom_metadata, AWS tags, GCP labels and
+    annotations) as Go maps and marshals them this way, so these bytes equal ESO's. (A ``None``
+    marshals as ``null``, as Go's nil map does.)
+    """
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, sort_keys=True)
+    text = text.translate(_GO_ESCAPES)
+    if any("\ud800" <= char <= "\udfff" for char in text):  # only from a "\ud800"-style escape
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text.encode()
+
+
 def _format_float(value: float) -> str:
     """Go's ``strconv.FormatFloat(f, 'f', -1, 64)``: shortest exact digits, never an exponent."""
     if not math.isfinite(value):  # JSON cannot carry these; be explicit rather than crash

@@ -25,6 +25,17 @@ secret whose name (relative to the mount, ``/`` kept) matches ``name.regexp`` an
 ``custom_metadata`` carries all ``tags``, its whole map as JSON. (ESO ignores tags when a name is
 given; here both must match.)
 
+``remoteRef.metadataPolicy: Fetch`` (ESO's ``readSecretMetadata``, KV v2 only; a KV v1 store
+refuses it) reads ``<mount>/metadata/<key>`` instead of the value, so the token needs ``read`` on
+that path, not on ``<mount>/data/<key>``. The answer is a map of strings: ``created_time``,
+``current_version`` and ``delete_version_after`` (as ESO's newest code adds them), then
+``custom_metadata`` over them; ``get`` without ``property`` is its JSON (Go's encoding, keys sorted),
+with ``property`` an exact key first, then a gjson-style path, as for values; ``get_map`` is the
+map key by key. ``version`` is ignored (metadata covers every version), as in ESO. Where this
+differs from ESO: a map with no keys at all (only a server without the system keys sends that) is
+``{}`` here, not an empty value, and a ``property`` missing from it is PropertyNotFound; ESO's fallback
+to a legacy mount-prefixed metadata path (a bug of its own earlier versions) is not copied.
+
 Why this module looks the way it does:
 
 * **One token per provider.** ESO logs in (and revokes) on every sync, which is its best-known
@@ -101,6 +112,9 @@ the Vault role must set ``audience=vault`` (or an audience a cluster admin allow
 AUTH_METHODS = ("tokenSecretRef", "appRole", "kubernetes")
 RESERVED_MOUNTS = frozenset({"sys", "auth", "identity", "cubbyhole", "v1"})
 """First path segments that are Vault's own API, never a KV mount a key may name."""
+FETCH = "Fetch"  # remoteRef.metadataPolicy that reads metadata instead of the value
+SYSTEM_METADATA_KEYS = ("created_time", "current_version", "delete_version_after")
+"""KV v2 metadata fields ESO's newest ``readSecretMetadata`` adds to ``custom_metadata``."""
 
 
 # -- configuration ---------------------------------------------------------------------------------
@@ -467,13 +481,21 @@ class VaultProvider:
     # -- Provider interface -----------------------------------------------------------------
 
     def get(self, ref: RemoteRef) -> bytes:
-        subject, data = self._read(ref.key, ref.version)
-        if not ref.property:
-            return paths.to_json(data)
+        if ref.metadata_policy == FETCH:
+            subject, data = self._read_metadata(ref.key)
+            if not ref.property:
+                return paths.go_json(data)
+        else:
+            subject, data = self._read(ref.key, ref.version)
+            if not ref.property:
+                return paths.to_json(data)
         return paths.to_bytes(paths.select(data, ref.property, where=f"vault: {subject}"))
 
     def get_map(self, ref: RemoteRef) -> dict[str, bytes]:
-        subject, data = self._read(ref.key, ref.version)
+        if ref.metadata_policy == FETCH:
+            subject, data = self._read_metadata(ref.key)
+        else:
+            subject, data = self._read(ref.key, ref.version)
         selected = paths.select(data, ref.property, where=f"vault: {subject}")
         if not isinstance(selected, dict):
             where = f"vault: {subject} property {ref.property!r}"
@@ -557,6 +579,39 @@ class VaultProvider:
         if not isinstance(data, dict):
             raise ProviderError(f"vault: {subject} is not a key/value secret")
         return subject, data
+
+    def _read_metadata(self, key: str) -> tuple[str, dict[str, str]]:
+        """``metadataPolicy: Fetch``: the KV v2 metadata endpoint ``<mount>/metadata/<key>`` (never
+        the value), as ESO's ``readSecretMetadata`` makes it: the system keys
+        :data:`SYSTEM_METADATA_KEYS` (when present), then ``custom_metadata`` over them, every value
+        a string (Go's ``%v``: strings as they are, numbers in decimal). Returns a label for
+        messages (the metadata path) and that map."""
+        if self._kv.version == 1:
+            raise SpecError(
+                "remoteRef.metadataPolicy",
+                "cannot fetch metadata from a KV v1 store (metadataPolicy Fetch needs KV v2)",
+            )
+        mount, rel = self._kv.split(key)  # the same confinement and reserved mounts as a value read
+        if not rel:
+            raise SpecError("remoteRef.key", f"{key!r} names the mount {mount}/, not a secret in it")
+        path = f"{mount}/metadata/{rel}"
+        try:
+            body = self._call("GET", path, "reading metadata of", path)
+        except _PermissionDenied as err:
+            raise _PermissionDenied(
+                f"{err}; metadataPolicy Fetch needs a policy granting read on {path}"
+            ) from None
+        answer = body.get("data")
+        if not isinstance(answer, dict):
+            raise ProviderError(f"vault: {path} answered without KV v2 metadata")
+        found: dict[str, str] = {}
+        for name in SYSTEM_METADATA_KEYS:
+            if answer.get(name) is not None:
+                found[name] = _go_text(answer[name])
+        for name, value in _obj(answer.get("custom_metadata")).items():
+            if value is not None:
+                found[str(name)] = _go_text(value)
+        return path, found
 
     def _version_params(self, version: str | None) -> dict[str, str] | None:
         if not version:
@@ -945,6 +1000,13 @@ _KNOWN_REASONS: tuple[tuple[str, str], ...] = (
     ("lease is not renewable", "token not renewable"),
     ("not renewable", "token not renewable"),
 )
+
+
+def _go_text(value: Any) -> str:
+    """A metadata value as ESO's ``fmt.Sprintf("%v", v)`` prints it: strings as they are, numbers in
+    decimal (``current_version`` 3 -> ``3``), booleans ``true``/``false``; anything else (never sent
+    by Vault) as compact JSON."""
+    return value if isinstance(value, str) else paths.to_bytes(value).decode()
 
 
 def _obj(value: Any) -> dict[str, Any]:
