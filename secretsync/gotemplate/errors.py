@@ -24,6 +24,8 @@ KINDS = frozenset(
         "division by zero",
         "not a function",
         "step limit",
+        "expensive call limit",
+        "not supported",
         "output limit",
         "time limit",
         "depth limit",
@@ -37,6 +39,15 @@ KINDS = frozenset(
 )
 
 _MAX_DETAIL = 80
+
+# Fixed advice appended to a message (``; hint: ...``): chosen by key, never built from data.
+HINTS = {
+    "jinja": 'this is not Go template syntax (Jinja2?): write {{ .key }} or {{ index . "key" }}',
+    "environment": "it would read the operator's environment",
+    "network": "it would make the operator resolve DNS names (network I/O)",
+    "cluster": "it would read Secrets with the operator's own credentials",
+    "call": "it calls arbitrary functions",
+}
 
 
 def _clean_detail(detail: str | None) -> str | None:
@@ -52,7 +63,7 @@ class TemplateError(Exception):
 
     ``kind`` is one of :data:`KINDS`; ``detail`` is a token from the template source
     (never a runtime value) or ``None``; ``line`` and ``column`` are 1-based, the column
-    counted in characters.
+    counted in characters; ``hint`` is a key of :data:`HINTS` (fixed advice) or ``None``.
     """
 
     name: str
@@ -60,8 +71,11 @@ class TemplateError(Exception):
     column: int
     kind: str
     detail: str | None
+    hint: str | None
 
-    def __init__(self, name: str, line: int, column: int, kind: str, detail: str | None = None) -> None:
+    def __init__(
+        self, name: str, line: int, column: int, kind: str, detail: str | None = None, hint: str | None = None
+    ) -> None:
         if kind not in KINDS:
             kind = "internal error"
         self.name = name
@@ -69,10 +83,13 @@ class TemplateError(Exception):
         self.column = column
         self.kind = kind
         self.detail = _clean_detail(detail)
+        self.hint = hint if hint in HINTS else None
         super().__init__(self._message())
 
     def _message(self) -> str:
         tail = f": {self.detail}" if self.detail else ""
+        if self.hint:
+            tail += f"; hint: {HINTS[self.hint]}"
         return f'template "{self.name}": line {self.line}, column {self.column}: {self.kind}{tail}'
 
     def __str__(self) -> str:
@@ -81,8 +98,8 @@ class TemplateError(Exception):
     def __repr__(self) -> str:
         return f"TemplateError({self._message()!r})"
 
-    def __reduce__(self) -> tuple[type[TemplateError], tuple[str, int, int, str, str | None]]:
-        return (TemplateError, (self.name, self.line, self.column, self.kind, self.detail))
+    def __reduce__(self) -> tuple[type[TemplateError], tuple[str, int, int, str, str | None, str | None]]:
+        return (TemplateError, (self.name, self.line, self.column, self.kind, self.detail, self.hint))
 
 
 class Fault(Exception):
@@ -92,8 +109,11 @@ class Fault(Exception):
     detail, and only from source tokens. A ``Fault`` never leaves the package.
     """
 
-    def __init__(self, kind: str, detail: str | None = None, pos: int | None = None) -> None:
+    def __init__(
+        self, kind: str, detail: str | None = None, pos: int | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(kind)
         self.kind = kind if kind in KINDS else "internal error"
         self.detail = detail
         self.pos = pos
+        self.hint = hint

@@ -9,6 +9,7 @@ there are no methods, so no Python attribute is ever read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from secretsync.gotemplate import nodes as n
@@ -17,7 +18,7 @@ from secretsync.gotemplate.funcs.spec import NILABLE, FuncSpec
 from secretsync.gotemplate.gostrconv import byte_len, to_bytes
 from secretsync.gotemplate.limits import Budget
 from secretsync.gotemplate.printf import action_text
-from secretsync.gotemplate.values import StrMap, Value, import_data, truth
+from secretsync.gotemplate.values import GoStruct, StrMap, Value, import_data, truth
 
 MISSING: Any = object()  # "no final argument" (Go's missingVal)
 _BREAK = 1
@@ -126,7 +127,7 @@ class Exec:
         elif isinstance(val, list):
             self._check_range(len(val))
             pairs = enumerate(list(val))
-        elif isinstance(val, dict):
+        elif isinstance(val, dict) and not isinstance(val, GoStruct):
             self._check_range(len(val))
             self.budget.step(len(val))
             snapshot = dict(val)
@@ -268,6 +269,13 @@ class Exec:
             if self.mk == 2:
                 raise Fault("missing key", name)
             return None
+        if isinstance(receiver, GoStruct):
+            # a struct's field or niladic method: never the missing-key option
+            if name not in receiver:
+                raise Fault("wrong type", name)
+            if (args is not None and len(args) > 1) or final is not MISSING:
+                raise Fault("wrong number of args", name)
+            return receiver[name]
         if isinstance(receiver, dict):
             if (args is not None and len(args) > 1) or final is not MISSING:
                 raise Fault("not a function", name)
@@ -361,7 +369,7 @@ class Exec:
             if typ in ("any", "bool"):
                 return node.value
         elif isinstance(node, n.StringNode):
-            if typ in ("any", "str"):
+            if typ in ("any", "str", "lstr"):
                 return node.value
         elif isinstance(node, n.NumberNode):
             if typ == "any":
@@ -370,6 +378,8 @@ class Exec:
                 return node.int_value
             if typ == "float" and node.is_float:
                 return node.float_value
+            if typ == "u32" and node.is_int and node.int_value >= 0:
+                return node.int_value & 0xFFFFFFFF  # Go's reflect SetUint truncates
         raise Fault("wrong type", fname or None)
 
     def validate(self, v: Value, typ: str, fname: str) -> Value:
@@ -393,13 +403,17 @@ def _is_time(v: Value) -> bool:
     return isinstance(v, GoTime)
 
 
-_TYPE_CHECKS = {
+_TYPE_CHECKS: dict[str, Callable[[Value], bool]] = {
     "str": lambda v: isinstance(v, str),
     "int": _is_int,
     "float": lambda v: isinstance(v, float),
     "bool": lambda v: isinstance(v, bool),
-    "map": lambda v: isinstance(v, dict),
+    "map": lambda v: isinstance(v, dict) and not isinstance(v, GoStruct),
     "time": _is_time,
+    # a named string type (Sprig's HashAlgorithm) or a uint32: Go converts only a constant
+    # written in the template; a computed string or int is "wrong type for value"
+    "lstr": lambda v: False,
+    "u32": lambda v: False,
 }
 
 _AND_OR: dict[str, Any] = {}

@@ -5,12 +5,24 @@ Why a budget object: a hostile template can loop (nested ranges), recurse
 node evaluation, loop iteration and function call charges a step; functions charge
 extra steps for the elements they process; the wall clock is consulted every 256
 steps. One :class:`Budget` is shared by all templates of one ``render`` call.
+
+Expensive calls (key generation, bcrypt, scrypt, PKCS#12 key derivation) are admitted
+*before* they run by :meth:`Budget.expensive`, with an estimate of their CPU cost in
+milliseconds: at most ``max_expensive_calls`` heavy ones (``HEAVY_MS`` or more) per
+render, at most ``max_expensive_ms`` estimated in total (work found inside a call, such
+as a PKCS#12 file's iteration counts, is added by :meth:`Budget.charge_expensive` before
+it runs), each charged ``STEPS_PER_MS`` steps per estimated millisecond. The time spent
+inside admitted calls is given back to the deadline, so a render's wall time is bounded
+by ``time_budget`` plus the expensive work admitted, and
+``{{ range until 1000 }}{{ genPrivateKey "rsa" }}{{ end }}`` stops at the third key
+(kind ``expensive call limit``) instead of pinning a worker for minutes.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from types import TracebackType
 
 from secretsync.gotemplate.errors import Fault
 
@@ -20,6 +32,13 @@ _TIME_CHECK_EVERY = 256
 # render call: each value alone fits the value limit, and this bounds how many of them
 # a template can keep alive at once (variables, lists, recursion).
 ALLOC_FACTOR = 64
+
+# Steps charged per estimated millisecond of an expensive call (1,200 ms is 120,000 steps).
+STEPS_PER_MS = 100
+# Calls estimated at this many milliseconds or more count against max_expensive_calls
+# (key generation, bcrypt, scrypt); cheaper ones (an EC key, a signature, a PKCS#12 archive
+# with ordinary iteration counts) only against max_expensive_ms.
+HEAVY_MS = 20
 
 
 @dataclass(frozen=True)
@@ -33,15 +52,20 @@ class Limits:
     max_depth: int = 100
     max_value_bytes: int = 1 << 20
     time_budget: float = 1.0
+    max_expensive_calls: int = 8
+    max_expensive_ms: int = 1200
 
 
 class Budget:
     """Steps, time and value sizes left for one render call."""
 
     __slots__ = (
+        "_mark",
         "_next_check",
         "allocated",
         "deadline",
+        "expensive_calls",
+        "expensive_ms",
         "limits",
         "max_alloc",
         "max_steps",
@@ -58,6 +82,9 @@ class Budget:
         self.allocated = 0
         self.deadline = time.monotonic() + limits.time_budget
         self._next_check = _TIME_CHECK_EVERY
+        self.expensive_calls = 0
+        self.expensive_ms = 0
+        self._mark: float | None = None  # when the running expensive call was last credited
 
     def step(self, n: int = 1) -> None:
         """Charge ``n`` steps; fail once the step or time budget is spent."""
@@ -89,3 +116,51 @@ class Budget:
         self.allocated += nbytes
         if self.allocated > self.max_alloc:
             raise Fault("value limit")
+
+    def expensive(self, cost_ms: int) -> _Expensive:
+        """Admit one expensive call estimated at ``cost_ms`` of CPU, before it runs.
+
+        Use as ``with budget.expensive(500): ...``: refused (``expensive call limit``) past
+        the per-render count or total estimate; the time the call takes is given back to
+        the deadline when it ends, since it was paid for here.
+        """
+        if cost_ms >= HEAVY_MS:
+            self.expensive_calls += 1
+            if self.expensive_calls > self.limits.max_expensive_calls:
+                raise Fault("expensive call limit")
+        self.charge_expensive(cost_ms)
+        return _Expensive(self)
+
+    def charge_expensive(self, cost_ms: int) -> None:
+        """Add work found inside an admitted call (a key derivation's iterations) before it runs."""
+        self.credit()
+        self.expensive_ms += max(cost_ms, 1)
+        if self.expensive_ms > self.limits.max_expensive_ms:
+            raise Fault("expensive call limit")
+        self.step(max(cost_ms, 1) * STEPS_PER_MS)
+        self.check_time()
+
+    def credit(self) -> None:
+        """Give the time spent in the running expensive call so far back to the deadline."""
+        if self._mark is not None:
+            now = time.monotonic()
+            self.deadline += now - self._mark
+            self._mark = now
+
+
+class _Expensive:
+    """The context of one admitted expensive call: its duration goes back to the deadline."""
+
+    __slots__ = ("_budget",)
+
+    def __init__(self, budget: Budget) -> None:
+        self._budget = budget
+
+    def __enter__(self) -> None:
+        self._budget._mark = time.monotonic()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._budget.credit()
+        self._budget._mark = None

@@ -15,6 +15,7 @@ from secretsync.gotemplate import gostrconv as sc
 from secretsync.gotemplate import nodes as n
 from secretsync.gotemplate.errors import Fault
 from secretsync.gotemplate.lexer import Item, T, lex
+from secretsync.gotemplate.refused import REFUSED
 
 _TERM_START = {
     T.BOOL,
@@ -340,6 +341,9 @@ class Parser:
         if typ == T.IDENT:
             spec = self.funcs.get(tok.val)
             if spec is None:
+                reason = REFUSED.get(tok.val)
+                if reason is not None:
+                    raise Fault("not supported", tok.val, tok.pos, hint=reason)
                 raise self.fail(tok, tok.val, "unknown function")
             return n.IdentifierNode(tok.pos, tok.val, spec)
         if typ == T.DOT:

@@ -14,7 +14,7 @@ from secretsync.gotemplate import gostrconv as sc
 from secretsync.gotemplate.errors import Fault
 from secretsync.gotemplate.gotime import time_string
 from secretsync.gotemplate.limits import Budget
-from secretsync.gotemplate.values import GoTime, StrMap, Value, type_name
+from secretsync.gotemplate.values import GoStruct, GoTime, StrMap, Value, type_name
 
 LDIGITS = "0123456789abcdefx"
 UDIGITS = "0123456789ABCDEFX"
@@ -235,6 +235,8 @@ class Printer:
             self.print_str(arg, verb)
         elif isinstance(arg, list):
             self.print_list(arg, verb, depth)
+        elif isinstance(arg, GoStruct):
+            self.print_struct(arg, verb, depth)
         elif isinstance(arg, dict):
             self.print_map(arg, verb, depth)
         elif isinstance(arg, GoTime):
@@ -309,6 +311,32 @@ class Printer:
                 self.write(" ")
             self.print_arg(e, verb, depth + 1)
         self.write("]")
+
+    def print_struct(self, st: GoStruct, verb: str, depth: int) -> None:
+        """A struct as fmt prints it: ``{a b}``, ``{A:a B:b}`` with ``%+v``; a Stringer as its text."""
+        if st.stringer is not None:
+            if verb in "vsxXq" and not self.sharp_v:
+                self.print_str(st.stringer, "s" if verb == "v" else verb)
+                return
+            self.bad_verb(verb, st.stringer)
+            return
+        if self.sharp_v:
+            self.write(st.go_type + "{")
+            for i, f in enumerate(st.fields):
+                if i:
+                    self.write(", ")
+                self.write(f + ":")
+                self.print_arg(st[f], verb, depth + 1)
+            self.write("}")
+            return
+        self.write("{")
+        for i, f in enumerate(st.fields):
+            if i:
+                self.write(" ")
+            if self.plus_v:
+                self.write(f + ":")
+            self.print_arg(st[f], verb, depth + 1)
+        self.write("}")
 
     def print_map(self, m: dict[str, Value], verb: str, depth: int) -> None:
         keys = sorted(m, key=sc.to_bytes) if not all(k.isascii() for k in m) else sorted(m)

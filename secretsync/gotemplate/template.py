@@ -16,6 +16,7 @@ from secretsync.gotemplate import funcs as _funcs
 from secretsync.gotemplate.errors import Fault, TemplateError
 from secretsync.gotemplate.execute import MISSING_KEY_MODES, Exec
 from secretsync.gotemplate.gostrconv import byte_len
+from secretsync.gotemplate.jinja import looks_like_jinja
 from secretsync.gotemplate.limits import Budget, Limits
 from secretsync.gotemplate.nodes import ListNode
 from secretsync.gotemplate.parser import parse_source
@@ -31,9 +32,11 @@ def _position(source: str, pos: int) -> tuple[int, int]:
     return line, col
 
 
-def _error(name: str, source: str, pos: int, kind: str, detail: str | None = None) -> TemplateError:
+def _error(
+    name: str, source: str, pos: int, kind: str, detail: str | None = None, hint: str | None = None
+) -> TemplateError:
     line, col = _position(source, pos)
-    return TemplateError(name, line, col, kind, detail)
+    return TemplateError(name, line, col, kind, detail, hint)
 
 
 class Template:
@@ -63,7 +66,7 @@ class Template:
             pos = (
                 f.pos if f.pos is not None else (ex.node.pos if ex is not None and ex.node is not None else 0)
             )
-            err = _error(self.name, self._source, pos, f.kind, f.detail)
+            err = _error(self.name, self._source, pos, f.kind, f.detail, f.hint)
         except RecursionError:
             err = _error(self.name, self._source, self._where(ex), "depth limit")
         except MemoryError:
@@ -85,10 +88,22 @@ def parse(name: str, source: str, *, limits: Limits = Limits(), funcs: Funcs = N
             raise Fault("syntax", "template name and source must be strings")
         if byte_len(source) > limits.max_source_bytes:
             raise Fault("source limit", None, 0)
-        trees = parse_source(name, source, _funcs.table(funcs), limits.max_depth)
+        table = _funcs.table(funcs)
+        try:
+            trees = parse_source(name, source, table, limits.max_depth)
+        except Fault as f:
+            if (
+                f.hint is None
+                and f.kind in ("syntax", "unknown function")
+                and looks_like_jinja(source, table)
+            ):
+                f.hint = "jinja"
+            raise
         return Template(name, source, trees, limits)
     except Fault as f:
-        err = _error(str(name), source if isinstance(source, str) else "", f.pos or 0, f.kind, f.detail)
+        err = _error(
+            str(name), source if isinstance(source, str) else "", f.pos or 0, f.kind, f.detail, f.hint
+        )
     except RecursionError:
         err = _error(str(name), source if isinstance(source, str) else "", 0, "depth limit")
     except Exception:

@@ -15,6 +15,8 @@ Python                    Go
 ``dict``                  map[string]interface{}
 :class:`StrMap`           map[string]string (the data of a Secret)
 :class:`GoTime`           time.Time
+:class:`GoStruct`         a struct a function returned (Sprig's
+                          ``certificate``, semver's ``*Version``)
 ========================  ==============================================
 """
 
@@ -32,6 +34,33 @@ from secretsync.gotemplate.gostrconv import INT_MAX, INT_MIN, to_bytes
 
 class StrMap(dict[str, Any]):
     """A Go ``map[string]string``: a missing key reads as ``""`` where Go gives the zero value."""
+
+
+class GoStruct(dict[str, Any]):
+    """A Go struct (or pointer to one) that a function returned, read-only to templates.
+
+    Its entries are the struct's exported fields and niladic methods, by name (``.Cert``,
+    ``.Major``): a template reads them as fields, as Go's ``.Name`` does. ``fields`` are
+    the ones ``%v`` prints, in order (``{a b}``); a struct with a ``String`` method has
+    ``stringer`` set and prints as that. It is not a map: ``index``, ``range``, ``hasKey``
+    and a missing field are errors, whatever the missing-key option.
+    """
+
+    __slots__ = ("fields", "go_kind", "go_type", "stringer")
+
+    def __init__(
+        self,
+        go_type: str,
+        items: dict[str, Any],
+        fields: tuple[str, ...] = (),
+        stringer: str | None = None,
+        go_kind: str = "struct",
+    ) -> None:
+        super().__init__(items)
+        self.go_type = go_type
+        self.fields = fields
+        self.stringer = stringer
+        self.go_kind = go_kind
 
 
 @dataclass(frozen=True)
@@ -77,11 +106,36 @@ def type_name(v: Value) -> str:
         return "[]interface {}"
     if isinstance(v, StrMap):
         return "map[string]string"
+    if isinstance(v, GoStruct):
+        return v.go_type
     if isinstance(v, dict):
         return "map[string]interface {}"
     if isinstance(v, GoTime):
         return "time.Time"
     return "interface {}"
+
+
+def kind_name(v: Value) -> str:
+    """Go's ``reflect.Value.Kind().String()`` for our shapes (nil is ``invalid``)."""
+    if v is None:
+        return "invalid"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float64"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "slice"
+    if isinstance(v, GoStruct):
+        return v.go_kind
+    if isinstance(v, dict):
+        return "map"
+    if isinstance(v, GoTime):
+        return "struct"
+    return "interface"
 
 
 def size_of(v: Value, depth: int = 0, max_depth: int = 100) -> int:
@@ -177,10 +231,13 @@ def deep_equal(a: Value, b: Value, depth: int = 0, max_depth: int = 100) -> bool
             isinstance(a, dict)
             and isinstance(b, dict)
             and not (isinstance(a, StrMap) ^ isinstance(b, StrMap))
+            and not (isinstance(a, GoStruct) or isinstance(b, GoStruct))
         ):
             pass
         else:
             return False
+    if isinstance(a, GoStruct) and isinstance(b, GoStruct) and a.go_type != b.go_type:
+        return False
     if isinstance(a, list):
         return len(a) == len(b) and all(
             deep_equal(x, y, depth + 1, max_depth) for x, y in zip(a, b, strict=True)
@@ -254,6 +311,8 @@ def deep_copy(v: Value, depth: int = 0, max_depth: int = 100) -> Value:
         raise Fault("depth limit")
     if isinstance(v, list):
         return [deep_copy(e, depth + 1, max_depth) for e in v]
+    if isinstance(v, GoStruct):
+        return v  # read-only to templates: sharing it is a copy
     if isinstance(v, dict):
         items = {k: deep_copy(e, depth + 1, max_depth) for k, e in v.items()}
         return StrMap(items) if isinstance(v, StrMap) else items

@@ -153,7 +153,7 @@ CASES = [
     ('{{ len }}', None, 'default', None, 'wrong number of args'),
     ('{{ len 1 2 }}', None, 'default', None, 'wrong number of args'),
     ('{{ nosuchfunc }}', None, 'default', None, 'unknown function'),
-    ('{{ call .a }}', D, 'default', None, 'unknown function'),
+    ('{{ call .a }}', D, 'default', None, 'not supported'),
     ('{{ eq 1 1 }} {{ eq 1 2 }} {{ eq 1 2 3 1 }} {{ eq "a" "a" }} {{ ne 1 2 }}', None, 'default', 'true false true true true', None),
     ('{{ eq 1 "1" }}', None, 'default', None, 'incompatible types'),
     ('{{ eq 1 1.0 }}', None, 'default', None, 'incompatible types'),

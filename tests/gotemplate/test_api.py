@@ -43,8 +43,17 @@ def test_message_without_detail() -> None:
 
 def test_unknown_function_is_a_parse_error_even_when_not_executed() -> None:
     with pytest.raises(TemplateError) as info:
+        parse("t", '{{ if false }}{{ nosuch "HOME" }}{{ end }}')
+    assert (info.value.kind, info.value.detail, info.value.column) == ("unknown function", "nosuch", 18)
+
+
+def test_refused_function_is_a_parse_error_even_when_not_executed() -> None:
+    with pytest.raises(TemplateError) as info:
         parse("t", '{{ if false }}{{ env "HOME" }}{{ end }}')
-    assert (info.value.kind, info.value.detail, info.value.column) == ("unknown function", "env", 18)
+    assert (info.value.kind, info.value.detail, info.value.column) == ("not supported", "env", 18)
+    assert str(info.value) == (
+        'template "t": line 1, column 18: not supported: env; hint: it would read the operator\'s environment'
+    )
 
 
 def test_bad_missing_key_option() -> None:
@@ -88,7 +97,7 @@ def test_custom_functions() -> None:
     assert render({"t": "{{ upper .a }}"}, {"a": "hi"}, funcs={"upper": lambda v: "x"})["t"] == "x"
     with pytest.raises(TemplateError) as info:
         render({"t": "{{ call .a }}"}, {"a": "hi"}, funcs={"call": lambda v: v})
-    assert info.value.kind == "unknown function"
+    assert info.value.kind == "not supported"
 
 
 def test_unsupported_data_types_are_refused() -> None:

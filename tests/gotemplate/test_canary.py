@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from secretsync.gotemplate import Limits, TemplateError, parse, render
-from secretsync.gotemplate.errors import KINDS
+from secretsync.gotemplate.errors import HINTS, KINDS
+from tests.gotemplate.cases_crypto import F
 
 CANARY = "zq7Xv-CANARY-7f3a-w9"
 BINARY = b"\xffCANARY\x00\xfe".decode("utf-8", "surrogateescape")
@@ -49,8 +50,10 @@ def transforms(secret: str) -> set[str]:
 LEAKS = transforms(CANARY) | {"CANARY", "canary", "xfe", "\\xff"}
 
 SHAPE = re.compile(
-    r'template "[A-Za-z0-9_.-]*": line \d+, column \d+: (?P<kind>[a-z ]+)(?P<detail>: [^\n]{1,83})?\Z'
+    r'template "[A-Za-z0-9_.-]*": line \d+, column \d+: (?P<kind>[a-z ]+)(?P<detail>: [^\n]{1,83}?)?'
+    r"(?:; hint: (?P<hint>[^\n]+))?\Z"
 )
+P12 = F["p12_modern_pw"]
 
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("fail", "{{ fail .x }}", {}),
@@ -103,6 +106,43 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("syntax", "{{ .x ", {}),
     ("function failed", "{{ leak .x }}", {"funcs": {"leak": lambda v: (_ for _ in ()).throw(ValueError(v))}}),
     ("wrong type", "{{ (obj .x).attr }}", {"funcs": {"obj": lambda v: object()}}),
+    # crypto: wrong passwords, keys and archives made of the secret
+    ("function failed", f'{{{{ pkcs12keyPass .x (b64dec "{P12}") }}}}', {}),
+    ("function failed", f'{{{{ pkcs12certPass (upper .x) (b64dec "{P12}") }}}}', {}),
+    ("function failed", "{{ pkcs12key .x }}", {}),
+    ("function failed", "{{ pkcs12cert (b64enc .x) }}", {}),
+    ("function failed", "{{ pemToPkcs12Pass .x .x .x }}", {}),
+    ("function failed", '{{ fullPemToPkcs12 (printf "-----BEGIN CERTIFICATE-----\\n%s\\n" .x) .x }}', {}),
+    ("function failed", "{{ pemTruststoreToPKCS12Pass .x .x }}", {}),
+    ("function failed", "{{ jwkPrivateKeyPem .x }}", {}),
+    ("function failed", '{{ jwkPublicKeyPem (printf "{\\"kty\\":\\"RSA\\",\\"n\\":\\"%s\\"}" .x) }}', {}),
+    ("function failed", '{{ rsaDecrypt "RSA-OAEP" "SHA256" .x .x }}', {}),
+    ("function failed", "{{ rsaDecrypt .x .x .x .x }}", {}),
+    ("function failed", "{{ certSANs .x }}", {}),
+    (
+        "function failed",
+        '{{ $b := "-----BEGIN CERTIFICATE-----" }}{{ $e := "-----END CERTIFICATE-----" }}'
+        '{{ filterCertChain "leaf" (printf "%s\\n%s\\n%s\\n" $b (b64enc .x) $e) }}',
+        {},
+    ),
+    ("function failed", "{{ decryptAES .x (b64enc .x) }}", {}),
+    ("function failed", "{{ buildCustomCert (b64enc .x) (b64enc .x) }}", {}),
+    ("function failed", "{{ genCAWithKey .x 1 .x }}", {}),
+    ("function failed", "{{ genSelfSignedCert .x (list .x) nil 1 }}", {}),
+    ("function failed", "{{ semver .x }}", {}),
+    ("function failed", "{{ semverCompare .x .y }}", {}),
+    ("function failed", '{{ urlParse (printf "http://%s%%zz" .x) }}', {}),
+    ("function failed", "{{ mustSlice .x 1 }}", {}),
+    ("wrong type", '{{ genSignedCert .x nil nil 1 (dict "Cert" .x "Key" .x) }}', {}),
+    ("wrong type", "{{ htpasswd .x .x .x }}", {}),
+    ("expensive call limit", "{{ range until 20 }}{{ $_ := bcrypt (b64enc $.x) }}{{ end }}", {}),
+    (
+        "expensive call limit",
+        "{{ range until 20 }}{{ $_ := derivePassword 1 `long` $.x $.x $.x }}{{ end }}",
+        {},
+    ),
+    ("not supported", "{{ env .x }}", {}),
+    ("not supported", "{{ .x }}{{ getHostByName .x }}", {}),
 ]
 
 
@@ -116,6 +156,7 @@ def assert_clean(exc: TemplateError, source: str, secret: str) -> None:
     m = SHAPE.match(str(exc))
     assert m is not None, str(exc)
     assert m.group("kind") in KINDS
+    assert m.group("hint") is None or m.group("hint") in HINTS.values()
     if exc.detail is not None:
         # a token of the source, or a fixed phrase: no 4 characters of the secret in a row
         windows = {secret[i : i + 4] for i in range(len(secret) - 3)}

@@ -189,3 +189,80 @@ def test_ordinary_loops_are_well_within_budget() -> None:
         "{{ len $d }}"
     )
     assert render({"t": source}, {})["t"] == "3000"
+
+
+# --- expensive functions: key generation, bcrypt, scrypt, PKCS#12 key derivation ---------------------
+
+EXPENSIVE = [
+    '{{ range until 1000 }}{{ genPrivateKey "rsa" }}{{ end }}',
+    "{{ range until 1000 }}{{ genPrivateKey `` }}{{ end }}",
+    '{{ range until 1000 }}{{ genPrivateKey "dsa" }}{{ end }}',
+    '{{ range until 1000 }}{{ bcrypt "pw" }}{{ end }}',
+    '{{ range until 1000 }}{{ htpasswd "u" "pw" }}{{ end }}',
+    '{{ range until 1000 }}{{ derivePassword 1 "long" "pw" "u" "s" }}{{ end }}',
+    '{{ range until 1000 }}{{ genCA "x" 1 }}{{ end }}',
+    '{{ range until 1000 }}{{ genSelfSignedCert "x" nil nil 1 }}{{ end }}',
+    '{{ $ca := genCA "x" 1 }}{{ range until 1000 }}{{ genSignedCert "x" nil nil 1 $ca }}{{ end }}',
+    '{{ range until 100000 }}{{ $_ := genPrivateKey "ed25519" }}{{ end }}',
+    '{{ $k := genPrivateKey "ecdsa" }}{{ range until 100000 }}{{ $_ := genCAWithKey "x" 1 $k }}{{ end }}',
+    '{{ $c := genSelfSignedCert "x" nil nil 1 }}'
+    '{{ range until 100000 }}{{ $_ := pemToPkcs12Pass $c.Cert $c.Key "pw" }}{{ end }}',
+]
+
+
+@pytest.mark.parametrize("source", EXPENSIVE)
+def test_expensive_loops_fail_fast(source: str) -> None:
+    start = time.monotonic()
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {})
+    elapsed = time.monotonic() - start
+    assert info.value.kind == "expensive call limit", str(info.value)
+    assert info.value.detail is not None and info.value.detail in source  # names the function
+    # about 1.2 s of estimated work is admitted per render; RSA-4096 keys vary a lot in cost
+    assert elapsed < 2.5
+
+
+def test_expensive_budget_is_shared_by_the_templates_of_one_render() -> None:
+    one = '{{ bcrypt "pw" | len }}'
+    assert render({f"t{i}": one for i in range(8)}, {})["t0"] == "60"
+    with pytest.raises(TemplateError) as info:
+        render({f"t{i}": one for i in range(9)}, {})
+    assert (info.value.name, info.value.kind, info.value.detail) == ("t8", "expensive call limit", "bcrypt")
+
+
+def test_expensive_limits_are_configurable() -> None:
+    limits = Limits(max_expensive_calls=2)
+    assert render({"t": '{{ bcrypt "a" | len }}{{ bcrypt "b" | len }}'}, {}, limits=limits)["t"] == "6060"
+    with pytest.raises(TemplateError) as info:
+        render({"t": '{{ bcrypt "a" }}{{ bcrypt "b" }}{{ bcrypt "c" }}'}, {}, limits=limits)
+    assert info.value.kind == "expensive call limit" and info.value.column == 36
+    # cheap crypto counts only against the estimated milliseconds
+    many = '{{ range until 50 }}{{ $_ := genPrivateKey "ed25519" }}{{ end }}ok'
+    assert render({"t": many}, {}, limits=limits)["t"] == "ok"
+    with pytest.raises(TemplateError) as info:
+        render({"t": many}, {}, limits=Limits(max_expensive_ms=20))
+    assert info.value.kind == "expensive call limit"
+
+
+def test_time_spent_in_admitted_calls_is_given_back() -> None:
+    # an RSA-4096 key takes 0.3-0.7 s, more than this whole time budget: admitted, it is not
+    # counted against the time budget, which still bounds the interpretation around it
+    limits = Limits(time_budget=0.25)
+    out = render(
+        {"t": '{{ genPrivateKey "rsa" | len | lt 3000 }}{{ range until 1000 }}{{ end }}'}, {}, limits=limits
+    )
+    assert out["t"] == "true"
+    with pytest.raises(TemplateError) as info:
+        render(
+            {"t": '{{ $_ := genPrivateKey "ed25519" }}{{ range 100000 }}{{ range 100 }}{{ end }}{{ end }}'},
+            {},
+            limits=Limits(time_budget=0.25, max_steps=10**9),
+        )
+    assert info.value.kind == "time limit"
+
+
+def test_bcrypt_cost_is_fixed_and_long_passwords_are_sprigs_error_text() -> None:
+    # Sprig's DefaultCost, nothing else
+    assert render({"t": '{{ bcrypt "x" | trunc 7 }}'}, {})["t"] == "$2a$10$"
+    out = render({"t": '{{ bcrypt (repeat 73 "x") }}'}, {})["t"]
+    assert out == "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes"

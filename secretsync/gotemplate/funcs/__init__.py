@@ -11,10 +11,11 @@ from typing import Any
 
 from secretsync.gotemplate.funcs.builtins import BUILTINS
 from secretsync.gotemplate.funcs.eso import ESO
+from secretsync.gotemplate.funcs.eso_crypto import ESO_CRYPTO
 from secretsync.gotemplate.funcs.spec import FuncSpec, Table, wrap_callable
 from secretsync.gotemplate.funcs.sprig import SPRIG
 
-DEFAULT: Table = {**BUILTINS, **SPRIG, **ESO}
+DEFAULT: Table = {**BUILTINS, **SPRIG, **ESO, **ESO_CRYPTO}
 DEFAULT.update({k: v for k, v in BUILTINS.items() if k == "slice"})  # Go's builtin slice wins
 DEFAULT.pop("call", None)
 

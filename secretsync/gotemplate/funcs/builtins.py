@@ -14,7 +14,7 @@ from secretsync.gotemplate.execute import register_and_or
 from secretsync.gotemplate.funcs.spec import Table, register
 from secretsync.gotemplate.gostrconv import byte_len, from_bytes, to_bytes
 from secretsync.gotemplate.limits import Budget
-from secretsync.gotemplate.values import StrMap, Value, eq, lt, truth
+from secretsync.gotemplate.values import GoStruct, StrMap, Value, eq, lt, truth
 
 BUILTINS: Table = {}
 
@@ -79,7 +79,7 @@ def index(budget: Budget, item: Value, *indexes: Value) -> Value:
             if x >= len(item):
                 raise Fault("index out of range")
             item = item[x]
-        elif isinstance(item, dict):
+        elif isinstance(item, dict) and not isinstance(item, GoStruct):
             if not isinstance(i, str):
                 raise Fault("wrong type")
             item = item[i] if i in item else "" if isinstance(item, StrMap) else None

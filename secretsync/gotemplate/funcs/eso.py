@@ -23,7 +23,7 @@ from secretsync.gotemplate.funcs.casing import is_digit, is_letter
 from secretsync.gotemplate.funcs.spec import Table, register
 from secretsync.gotemplate.gostrconv import format_float, from_bytes, parse_int, to_bytes
 from secretsync.gotemplate.limits import Budget
-from secretsync.gotemplate.values import GoTime, Value, size_of
+from secretsync.gotemplate.values import GoStruct, GoTime, Value, size_of
 
 ESO: Table = {}
 
@@ -166,6 +166,8 @@ def _events(budget: Budget, v: Value, out: list[Any], depth: int) -> None:
     budget.step()
     if depth > budget.limits.max_depth:
         raise Fault("depth limit")
+    if isinstance(v, GoStruct):  # through JSON, as sigs.k8s.io/yaml does
+        v = v.stringer if v.stringer is not None else {f: v[f] for f in v.fields}
     if v is None:
         out.append(_scalar("null", None))
     elif isinstance(v, bool):

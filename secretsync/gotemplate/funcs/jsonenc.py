@@ -16,7 +16,7 @@ from secretsync.gotemplate.errors import Fault
 from secretsync.gotemplate.gostrconv import format_float, to_bytes
 from secretsync.gotemplate.gotime import format_time
 from secretsync.gotemplate.limits import Budget
-from secretsync.gotemplate.values import GoTime, Value, count_nodes, size_of
+from secretsync.gotemplate.values import GoStruct, GoTime, Value, count_nodes, size_of
 
 
 class Unsupported(Exception):
@@ -117,6 +117,10 @@ class _Encoder:
                 self.enc(e, depth + 1)
             self.nl(depth)
             self.put("]")
+        elif isinstance(v, GoStruct) and v.stringer is not None:
+            self.enc(v.stringer, depth)  # semver's Version marshals as its string
+        elif isinstance(v, GoStruct):
+            self.enc({f: v[f] for f in v.fields}, depth)
         elif isinstance(v, dict):
             if not v:
                 self.put("{}")

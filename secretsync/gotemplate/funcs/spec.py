@@ -11,6 +11,8 @@ errors. Parameter type codes:
 ``bool``  bool
 ``map``   map[string]interface{} (nil allowed)
 ``time``  time.Time
+``lstr``  a named string type: only a string constant written in the template converts
+``u32``   uint32: only a non-negative integer constant written in the template converts
 
 Bodies take the render :class:`Budget` first, to charge steps and check sizes,
 and raise ``Fault(kind)`` (no detail) on failure; any other exception becomes

@@ -13,7 +13,16 @@ from secretsync.gotemplate.funcs.spec import Table, alias, register
 from secretsync.gotemplate.funcs.sprig_strings import strval
 from secretsync.gotemplate.gostrconv import to_bytes
 from secretsync.gotemplate.limits import Budget
-from secretsync.gotemplate.values import Value, checked, count_nodes, deep_copy, deep_equal, empty, size_of
+from secretsync.gotemplate.values import (
+    GoStruct,
+    Value,
+    checked,
+    count_nodes,
+    deep_copy,
+    deep_equal,
+    empty,
+    size_of,
+)
 
 LISTS: Table = {}
 
@@ -304,7 +313,7 @@ def dig(budget: Budget, *ps: Value) -> Value:
     d = ps[-1]
     default = ps[-2]
     keys_ = ps[:-2]
-    if not isinstance(d, dict) or not all(isinstance(k, str) for k in keys_):
+    if not isinstance(d, dict) or isinstance(d, GoStruct) or not all(isinstance(k, str) for k in keys_):
         raise Fault("wrong type")
     cur: Value = d
     for i, k in enumerate(keys_):
