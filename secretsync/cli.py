@@ -1257,6 +1257,14 @@ def keys_backup_command(output: str, **opts: Any) -> None:
     "'vault'; repeat or comma-separate.",
 )
 @click.option(
+    "--controller-class",
+    envvar=env("controller-class"),
+    default="default",
+    show_default=True,
+    help="Serve stores whose spec.controller is this class or empty, as ESO's --controller-class; "
+    "stores of another class, and their ExternalSecrets, are left alone.",
+)
+@click.option(
     "--log-level",
     envvar=env("log-level"),
     default="info",
@@ -1295,6 +1303,7 @@ def operator_command(**opts: Any) -> None:
         context=opts["context"],
         allowed_servers=split_list(tuple(opts["allowed_servers"])),
         token_audiences=split_list(tuple(opts["token_audiences"])),
+        controller_class=opts["controller_class"],
     )
     import asyncio
 

@@ -65,6 +65,9 @@ class Settings:
     standby_key_reload: float = 15.0  # seconds between key ring reloads on an HA standby
     allowed_servers: tuple[str, ...] = ()  # secretsync.tenancy: servers stores may name; () = any
     token_audiences: tuple[str, ...] = ()  # extra audiences stores may request for minted tokens
+    controller_class: str = (
+        "default"  # ESO's --controller-class: stores with another spec.controller are left alone
+    )
 
     def __post_init__(self) -> None:
         if self.log_level not in LOG_LEVELS:
@@ -84,6 +87,8 @@ class Settings:
             raise UsageError(str(exc)) from None
         if any(not audience or audience != audience.strip() for audience in self.token_audiences):
             raise UsageError("--token-audiences entries must be non-empty, without spaces around them")
+        if not self.controller_class or self.controller_class != self.controller_class.strip():
+            raise UsageError("--controller-class must be non-empty, without spaces around it")
 
     @property
     def tenancy_rules(self) -> tenancy.Rules:

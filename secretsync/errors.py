@@ -75,6 +75,22 @@ class TemplateError(SecretSyncError):
     reason = "TemplateFailed"
 
 
+class RewriteError(SecretSyncError):
+    """A ``dataFrom[].rewrite`` cannot apply to the fetched values (two keys rewritten to one, a
+    merge value that is not a JSON object): retried, since the remote values may change."""
+
+    reason = "RewriteFailed"
+    retryable = True
+
+
+class TemplateSourceError(SecretSyncError):
+    """A ``templateFrom`` ConfigMap or Secret, or one of its keys, is missing: retried, since it
+    may be created later."""
+
+    reason = "TemplateFailed"
+    retryable = True
+
+
 class ProviderError(SecretSyncError):
     """A secret backend failed. Subclasses say how."""
 

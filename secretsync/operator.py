@@ -298,6 +298,7 @@ async def run(
         scheduler=scheduler,
         rules=settings.tenancy_rules,
         cluster_stores=settings.clusterwide,
+        controller_class=settings.controller_class,
     )
     runtime = Runtime(
         settings=settings,

@@ -230,6 +230,14 @@ def _compare(node: model.Node, schema: dict[str, Any], path: str) -> Iterator[st
         assert node.items is not None
         yield from _compare(node.items, schema["items"], f"{path}[]")
         return
+    if node.type == "integer":
+        for word, (crd_value, model_value) in {
+            "minimum": (schema.get("minimum"), node.minimum),
+            "maximum": (schema.get("maximum"), node.maximum),
+        }.items():
+            if crd_value != model_value:
+                yield f"{path}: {word} crd {crd_value!r} != model {model_value!r}"
+        return
     if node.type == "string":
         pairs = {
             "enum": (list(schema.get("enum") or []), list(node.enum)),
@@ -294,7 +302,14 @@ def test_every_cel_rule_is_where_we_expect_it() -> None:
     refusing = {kind: {parent for parent, _, _ in _refusals(node)} for kind, node in SCHEMAS.items()}
     assert (
         where["externalsecrets.yaml"]
-        == {".spec", ".spec.target", ".spec.dataFrom[]"} | refusing["ExternalSecret"]
+        == {
+            ".spec",
+            ".spec.target",
+            ".spec.dataFrom[]",
+            ".spec.dataFrom[].rewrite[]",
+            ".spec.dataFrom[].rewrite[].merge",
+        }
+        | refusing["ExternalSecret"]
     )
     assert where["secretstores.yaml"] == provider | refusing["SecretStore"]
     assert where["clustersecretstores.yaml"] == provider | refusing["ClusterSecretStore"] | {
@@ -363,6 +378,8 @@ def _agree(body: dict[str, Any], model_path: str | None) -> None:
         ({"target": {}}, "spec"),
         ({"target": {"template": {}}}, "spec"),
         ({"target": {"template": {"data": {}}}}, "spec"),
+        ({"target": {"template": {"templateFrom": [{"literal": "k: v"}]}}}, None),
+        ({"target": {"template": {"templateFrom": []}}}, "spec"),
     ],
 )
 def test_cel_data_or_data_from(spec: dict[str, Any], error: str | None) -> None:
@@ -390,6 +407,27 @@ def test_cel_policy_combinations(creation: str | None, deletion: str | None) -> 
 )
 def test_cel_extract_xor_find(entry: dict[str, Any], ok: bool) -> None:
     _agree(_es(dataFrom=[{"extract": {"key": "x"}}, entry]), None if ok else "spec.dataFrom[1]")
+
+
+_REGEXP = {"regexp": {"source": "^db-", "target": ""}}
+_TRANSFORM = {"transform": {"template": "{{ .value | upper }}"}}
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "error"),
+    [
+        ([_REGEXP, _TRANSFORM, {"merge": {}}], None),
+        ([{"merge": {"strategy": "JSON", "into": "all"}}], None),
+        ([{"merge": {"strategy": "Extract"}}], None),
+        ([{}], "spec.dataFrom[0].rewrite[0]"),
+        ([_TRANSFORM, {**_REGEXP, **_TRANSFORM}], "spec.dataFrom[0].rewrite[1]"),
+        ([{"merge": {"strategy": "JSON"}}], "spec.dataFrom[0].rewrite[0].merge.into"),
+        ([{"merge": {"strategy": "JSON", "into": ""}}], "spec.dataFrom[0].rewrite[0].merge.into"),
+    ],
+)
+def test_cel_rewrite_operations(rewrite: list[dict[str, Any]], error: str | None) -> None:
+    """ESO's CRD: exactly one operation per rewrite entry (Min/MaxProperties 1); into for JSON."""
+    _agree(_es(dataFrom=[{"extract": {"key": "r"}, "rewrite": rewrite}]), error)
 
 
 _ONE_PROVIDER = {
@@ -565,16 +603,12 @@ _KEY_REF = {"name": "creds", "key": "key"}
 
 # Each refused field, with a value as ESO's docs write it.
 _ES_REFUSED: dict[str, Any] = {
-    "spec.refreshPolicy": "Periodic",
     "spec.syncWindows": {"kind": "allow", "windows": [{"schedule": "0 9 * * 1-5", "duration": "8h"}]},
     "spec.target.manifest": {"apiVersion": "v1", "kind": "ConfigMap"},
-    "spec.target.template.templateFrom": [{"configMap": {"name": "tmpl", "items": [{"key": "config.yml"}]}}],
+    "spec.target.template.engineVersion": "v1",
     "spec.target.template.metadata.finalizers": ["example.com/cleanup"],
     "spec.data[0].sourceRef": {"storeRef": {"name": "other", "kind": "ClusterSecretStore"}},
-    "spec.data[0].remoteRef.metadataPolicy": "Fetch",
-    "spec.data[0].remoteRef.conversionStrategy": "Unicode",
     "spec.data[0].remoteRef.nullBytePolicy": "Fail",
-    "spec.dataFrom[0].rewrite": [{"regexp": {"source": "exp-(.*?)-ression", "target": "rewriting-${1}"}}],
     "spec.dataFrom[0].sourceRef": {
         "generatorRef": {
             "apiVersion": "generators.external-secrets.io/v1alpha1",
@@ -582,10 +616,7 @@ _ES_REFUSED: dict[str, Any] = {
             "name": "pw",
         }
     },
-    "spec.dataFrom[0].extract.metadataPolicy": "Fetch",
-    "spec.dataFrom[0].extract.conversionStrategy": "Unicode",
     "spec.dataFrom[0].extract.nullBytePolicy": "Fail",
-    "spec.dataFrom[1].find.conversionStrategy": "Unicode",
     "spec.dataFrom[1].find.nullBytePolicy": "Fail",
 }
 _STORE_REFUSED: dict[str, Any] = {
@@ -727,14 +758,14 @@ spec:
 )
 
 
-def test_eso_docs_example_with_refresh_policy_is_refused() -> None:
+def test_eso_docs_example_with_every_refresh_policy_is_accepted() -> None:
     body = copy.deepcopy(ESO_PERIODIC_EXAMPLE) | {"metadata": {"name": "example", "namespace": "demo"}}
-    message = model.UNSUPPORTED["refreshPolicy"]
-    assert cel_failures(_schema(BY_KIND["ExternalSecret"]), body) == [("spec.refreshPolicy", message)]
-    with pytest.raises(SpecError, match=re.escape(f"spec.refreshPolicy: {message}")):
-        model.parse_external_secret(body)
+    for policy in model.REFRESH_POLICIES:
+        body["spec"]["refreshPolicy"] = policy
+        assert cel_failures(_schema(BY_KIND["ExternalSecret"]), body) == []
+        assert model.parse_external_secret(body).refresh_policy == policy
     del body["spec"]["refreshPolicy"]
-    model.parse_external_secret(body)
+    assert model.parse_external_secret(body).refresh_policy == "Periodic"  # ESO's default branch
 
 
 # --------------------------------------------------------------------------- SealedSecret

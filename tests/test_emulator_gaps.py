@@ -1367,24 +1367,32 @@ CR_CASES: list[CrCase] = [
     ),
     # -- our CRDs
     CrCase(
-        "es-refresh-policy",
+        "es-refused-field",
         EXTERNAL_SECRETS,
-        external_secret("refresh", refreshPolicy="Periodic"),
+        external_secret("refused", syncWindows={"kind": "allow"}),
         422,
-        ("spec.refreshPolicy",),
+        ("spec.syncWindows",),
         message=invalid(
-            "refresh",
-            "spec.refreshPolicy: Invalid value: "
-            "ESO's refreshPolicy is not supported; use refreshInterval ('0' = fetch once)",
+            "refused",
+            "spec.syncWindows: Invalid value: "
+            "ESO's syncWindows is not supported; values are read again every refreshInterval",
             kind="ExternalSecret.secretsync.io",
         ),
     ),
     CrCase(
         "es-two-refusals",
         EXTERNAL_SECRETS,
-        external_secret("refusals", refreshPolicy="Periodic", syncWindows={"any": {"thing": 1}}),
+        external_secret(
+            "refusals", syncWindows={"any": {"thing": 1}}, target={"template": {"engineVersion": "v1"}}
+        ),
         422,
-        ("spec.refreshPolicy", "spec.syncWindows"),
+        ("spec.syncWindows", "spec.target.template.engineVersion"),
+    ),
+    CrCase(
+        "es-refresh-policy-accepted",
+        EXTERNAL_SECRETS,
+        external_secret("refresh", refreshPolicy="OnChange"),
+        201,
     ),
     CrCase(
         "es-unknown-field-pruned",
@@ -1613,12 +1621,12 @@ CR_CASES: list[CrCase] = [
         then=("PATCH", "", {}, MERGE, "?fieldValidation=x"),
     ),
     CrCase(
-        "es-merge-refresh-policy",
+        "es-merge-refused-field",
         EXTERNAL_SECRETS,
         external_secret("esmerge"),
         422,
-        ("spec.refreshPolicy",),
-        then=("PATCH", "", {"spec": {"refreshPolicy": "OnChange"}}, MERGE, ""),
+        ("spec.syncWindows",),
+        then=("PATCH", "", {"spec": {"syncWindows": {"kind": "allow"}}}, MERGE, ""),
     ),
     # -- the status subresource
     CrCase(

@@ -116,7 +116,7 @@ def test_external_secret_defaults() -> None:
 
 def test_dataclass_defaults_are_eso_defaults() -> None:
     assert model.TargetSpec(name="x") == model.TargetSpec("x", "Owner", "Retain", False, None)
-    assert model.TemplateSpec() == model.TemplateSpec(None, {}, {}, {}, "Replace", None)
+    assert model.TemplateSpec() == model.TemplateSpec(None, {}, {}, {}, "Replace", "v2", ())
     assert model.DataEntry("k", RemoteRef("r")).decoding == "None"
     assert model.DataFromEntry().decoding == "None"
     assert model.StoreSpec("SecretStore", "s", "demo", "fake").conditions == ()
@@ -257,19 +257,29 @@ def test_decoding_strategy_everywhere(strategy: str) -> None:
     assert [e.decoding for e in spec.data] + [e.decoding for e in spec.data_from] == [strategy] * 3
 
 
-def test_only_eso_defaults_accepted_for_unsupported_strategies() -> None:
+def test_strategies_and_policies_parse_with_esos_defaults() -> None:
     ok = {"key": "r", "conversionStrategy": "Default", "metadataPolicy": "None", "nullBytePolicy": "Ignore"}
     find = {"conversionStrategy": "Default", "nullBytePolicy": "Ignore"}
-    model.parse_external_secret(es(dataFrom=[{"extract": ok}, {"find": find}]))
-    for field, value in (
-        ("conversionStrategy", "Unicode"),
-        ("metadataPolicy", "Fetch"),
-        ("nullBytePolicy", "Fail"),
-    ):
-        body = es(data=[{"secretKey": "k", "remoteRef": {"key": "r", field: value}}])
-        error = spec_error(model.parse_external_secret, body)
-        assert error.path == f"spec.data[0].remoteRef.{field}"
-        assert f"ESO's {field} {value} is not supported" in error.problem
+    spec = model.parse_external_secret(
+        es(dataFrom=[{"extract": ok}, {"find": find}, {"extract": {"key": "x"}}])
+    )
+    assert [(e.conversion, e.rewrite) for e in spec.data_from] == [("Default", ())] * 3
+    assert spec.data_from[0].extract is not None and spec.data_from[0].extract.metadata_policy == "None"
+    fetch = {"key": "r", "conversionStrategy": "Unicode", "metadataPolicy": "Fetch"}
+    spec = model.parse_external_secret(
+        es(
+            data=[{"secretKey": "k", "remoteRef": fetch}],
+            dataFrom=[{"extract": fetch}, {"find": {"conversionStrategy": "Unicode"}}],
+        )
+    )
+    assert spec.data[0].ref.metadata_policy == "Fetch"
+    assert [e.conversion for e in spec.data_from] == ["Unicode", "Unicode"]
+    assert spec.data_from[0].extract == RemoteRef("r", metadata_policy="Fetch")
+    body = es(data=[{"secretKey": "k", "remoteRef": {"key": "r", "nullBytePolicy": "Fail"}}])
+    error = spec_error(model.parse_external_secret, body)
+    assert error.path == "spec.data[0].remoteRef.nullBytePolicy"
+    assert "ESO's nullBytePolicy Fail is not supported" in error.problem
+    for field in ("conversionStrategy", "metadataPolicy", "nullBytePolicy"):
         body = es(data=[{"secretKey": "k", "remoteRef": {"key": "r", field: "Other"}}])
         assert "is not one of" in spec_error(model.parse_external_secret, body).problem  # the enum first
 
@@ -381,13 +391,24 @@ _THREE = [
         ("spec.secretStoreRef.name", "", "spec.secretStoreRef.name", "empty"),
         ("spec.secretStoreRef", "vault", "spec.secretStoreRef", "must be an object"),
         ("spec.foo", 1, "spec.foo", "unknown field"),
-        ("spec.refreshPolicy", "OnChange", "spec.refreshPolicy", "not supported"),
+        (
+            "spec.refreshPolicy",
+            "Always",
+            "spec.refreshPolicy",
+            "is not one of: CreatedOnce, Periodic, OnChange",
+        ),
         ("spec.target", [], "spec.target", "must be an object"),
         ("spec.target.name", "Not/A/Name", "spec.target.name", "DNS subdomain"),
         ("spec.target.name", "a" * 254, "spec.target.name", "longer than 253"),
         ("spec.target.immutable", "yes", "spec.target.immutable", "true or false"),
         ("spec.target.template", "x", "spec.target.template", "must be an object"),
-        ("spec.target.template.templateFrom", [], "spec.target.template.templateFrom", "not supported"),
+        ("spec.target.template.templateFrom", {}, "spec.target.template.templateFrom", "must be a list"),
+        (
+            "spec.target.template.engineVersion",
+            "v1",
+            "spec.target.template.engineVersion",
+            "engine v1 is not",
+        ),
         ("spec.target.template.type", 1, "spec.target.template.type", "must be a string"),
         ("spec.target.template.data", {"a/b": "x"}, "spec.target.template.data[a/b]", "Secret key"),
         ("spec.target.template.data", {"k": 1}, "spec.target.template.data[k]", "must be a string"),
@@ -463,9 +484,9 @@ _THREE = [
         ("spec.dataFrom", [{"extract": {"key": "a"}}, {}], "spec.dataFrom[1]", "exactly one"),
         (
             "spec.dataFrom",
-            [{"extract": {"key": "a"}, "rewrite": []}],
-            "spec.dataFrom[0].rewrite",
-            "not supported",
+            [{"extract": {"key": "a"}, "rewrite": [{}]}],
+            "spec.dataFrom[0].rewrite[0]",
+            "set exactly one of regexp, transform or merge",
         ),
         ("spec.dataFrom", [{"extract": {}}], "spec.dataFrom[0].extract.key", "required"),
         (
@@ -1333,3 +1354,115 @@ def test_sanitize_keys() -> None:
 )
 def test_is_secret_key(key: str, ok: bool) -> None:
     assert model.is_secret_key(key) is ok
+
+
+# ------------------------------------------------- ESO fields: templateFrom, rewrite, retries
+
+
+def test_template_from_rewrite_and_refresh_policy_parse_with_esos_defaults() -> None:
+    template = {
+        "templateFrom": [
+            {
+                "configMap": {
+                    "name": "tpl",
+                    "items": [{"key": "a.yaml"}, {"key": "b", "templateAs": "KeysAndValues"}],
+                }
+            },
+            {"target": "Labels", "literal": "team: a"},
+        ]
+    }
+    rewrite = [
+        {"regexp": {"source": "^db-", "target": ""}},
+        {"transform": {"template": "{{ .value }}"}},
+        {"merge": {}},
+    ]
+    spec = model.parse_external_secret(
+        es(
+            meta={"name": "app", "namespace": "demo", "labels": {"l": "1"}, "annotations": {"a": "2"}},
+            refreshPolicy="OnChange",
+            target={"template": template},
+            dataFrom=[{"extract": {"key": "x"}, "rewrite": rewrite}],
+        )
+    )
+    assert spec.refresh_policy == "OnChange"
+    assert (dict(spec.labels), dict(spec.annotations)) == ({"l": "1"}, {"a": "2"})
+    assert spec.target.template is not None
+    first, second = spec.target.template.template_from
+    assert first.config_map == model.TemplateRef(
+        "tpl", (model.TemplateItem("a.yaml", "Values"), model.TemplateItem("b", "KeysAndValues"))
+    )
+    assert (first.target, second.target, second.literal) == ("Data", "Labels", "team: a")
+    assert spec.data_from[0].rewrite == (
+        model.RewriteRegexp("^db-", ""),
+        model.RewriteTransform("{{ .value }}"),
+        model.RewriteMerge("", (), "Strict", "Error", "Extract"),
+    )
+    assert spec.target.template.engine_version == "v2"
+
+
+def test_a_template_from_only_external_secret_is_valid() -> None:
+    body = es(target={"template": {"templateFrom": [{"literal": "k: v"}]}})
+    del body["spec"]["data"]
+    assert model.parse_external_secret(body).data == ()
+
+
+@pytest.mark.parametrize(
+    ("template_from", "path", "words"),
+    [
+        (
+            [{"configMap": {"name": "t"}}],
+            "spec.target.template.templateFrom[0].configMap.items",
+            "is required",
+        ),
+        ([{"secret": {"name": "t", "items": [{"key": "a/b"}]}}], ".secret.items[0].key", "Secret key"),
+        ([{"target": "Spec", "literal": "x"}], "spec.target.template.templateFrom[0].target", "not one of"),
+        (
+            [{"target": "Labels", "configMap": {"name": "t", "items": [{"key": "_bad"}]}}],
+            "spec.target.template.templateFrom[0].configMap.items[0].key",
+            "label key and is not a valid one",
+        ),
+    ],
+)
+def test_template_from_errors(template_from: list[Any], path: str, words: str) -> None:
+    error = spec_error(model.parse_external_secret, es(target={"template": {"templateFrom": template_from}}))
+    assert error.path.endswith(path) and words in error.problem
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, model.RetrySettings(0, 1.0)),
+        ({"maxRetries": 3}, model.RetrySettings(3, 1.0)),
+        ({"maxRetries": 10, "retryInterval": "250ms"}, model.RetrySettings(10, 0.25)),
+    ],
+)
+def test_retry_settings(settings: dict[str, Any], expected: model.RetrySettings) -> None:
+    assert model.parse_store(store(retrySettings=settings)).retry == expected
+    assert model.parse_store(store()).retry is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "path", "words"),
+    [
+        ({"maxRetries": 11}, "spec.retrySettings.maxRetries", "at most 10"),
+        ({"maxRetries": -1}, "spec.retrySettings.maxRetries", "at least 0"),
+        ({"retryInterval": "1 second"}, "spec.retrySettings.retryInterval", "Go duration"),
+    ],
+)
+def test_retry_settings_errors(settings: dict[str, Any], path: str, words: str) -> None:
+    error = spec_error(model.parse_store, store(retrySettings=settings))
+    assert (error.path, words in error.problem) == (path, True)
+
+
+@pytest.mark.parametrize(
+    ("name", "default", "unicode"),
+    [
+        ("db/prod", "db_prod", "db_U002f_prod"),
+        ("a b", "a_b", "a_U0020_b"),
+        ("clé", "cl_", "cl_U00e9_"),
+        ("ok-._9", "ok-._9", "ok-._9"),
+    ],
+)
+def test_conversion_strategies(name: str, default: str, unicode: str) -> None:
+    assert model.sanitize_key(name) == default
+    assert model.sanitize_key(name, "Unicode") == unicode

@@ -28,7 +28,14 @@ from secretsync.model.externalsecret import (
     DataEntry,
     DataFromEntry,
     ExternalSecretSpec,
+    Rewrite,
+    RewriteMerge,
+    RewriteRegexp,
+    RewriteTransform,
     TargetSpec,
+    TemplateFrom,
+    TemplateItem,
+    TemplateRef,
     TemplateSpec,
     parse_external_secret,
 )
@@ -41,6 +48,7 @@ from secretsync.model.fields import (
     MERGE_POLICIES,
     NAMESPACE_NAME_LABEL,
     PROVIDERS,
+    REFRESH_POLICIES,
     SECRET_KEY,
     SECRET_STORE,
     STORE_KINDS,
@@ -55,6 +63,7 @@ from secretsync.model.schema import Node, check_schema
 from secretsync.model.schemas import CLUSTER_STORE_SPEC_SCHEMA, ES_SPEC_SCHEMA, STORE_SPEC_SCHEMA
 from secretsync.model.stores import (
     LabelSelector,
+    RetrySettings,
     SelectorRequirement,
     StoreCondition,
     StoreSpec,
@@ -62,7 +71,7 @@ from secretsync.model.stores import (
     parse_store,
     store_allows,
 )
-from secretsync.model.values import decode, sanitize_key, sanitize_keys
+from secretsync.model.values import check_rewritten_keys, decode, sanitize_key, sanitize_keys
 
 __all__ = [
     "CLUSTER_SECRET_STORE",
@@ -77,6 +86,7 @@ __all__ = [
     "OTHER_ESO_PROVIDERS",
     "OTHER_VAULT_AUTH_METHODS",
     "PROVIDERS",
+    "REFRESH_POLICIES",
     "SECRET_KEY",
     "SECRET_STORE",
     "STORE_KINDS",
@@ -88,11 +98,20 @@ __all__ = [
     "FrozenMap",
     "LabelSelector",
     "Node",
+    "RetrySettings",
+    "Rewrite",
+    "RewriteMerge",
+    "RewriteRegexp",
+    "RewriteTransform",
     "SelectorRequirement",
     "StoreCondition",
     "StoreSpec",
     "TargetSpec",
+    "TemplateFrom",
+    "TemplateItem",
+    "TemplateRef",
     "TemplateSpec",
+    "check_rewritten_keys",
     "check_schema",
     "credential_namespace",
     "decode",

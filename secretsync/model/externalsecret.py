@@ -12,10 +12,12 @@ from secretsync.model.fields import (
     DEFAULT_REFRESH_INTERVAL,
     EMPTY,
     SECRET_STORE,
+    FrozenMap,
     check_keys,
     check_secret_key,
     compile_regex,
     frozen,
+    is_qualified_name,
     metadata_of,
     opt_str,
     parse_go_duration,
@@ -29,15 +31,50 @@ from secretsync.providers.base import FindSpec, RemoteRef
 
 
 @dataclasses.dataclass(frozen=True)
+class TemplateItem:
+    """``templateFrom[].configMap|secret.items[]``: one key of the ConfigMap or Secret, and how its
+    text is used. Values: the text is a template and ``key`` the output key. KeysAndValues: the text
+    is a template rendering YAML ``key: value`` lines, each one an output entry."""
+
+    key: str
+    template_as: str = "Values"
+
+
+@dataclasses.dataclass(frozen=True)
+class TemplateRef:
+    """``templateFrom[].configMap`` or ``.secret``: an object in the ExternalSecret's namespace."""
+
+    name: str
+    items: tuple[TemplateItem, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class TemplateFrom:
+    """``spec.target.template.templateFrom[]``: applied in order, configMap, then secret, then
+    literal (a KeysAndValues template), each into ``target`` (Data, Annotations or Labels)."""
+
+    config_map: TemplateRef | None = None
+    secret: TemplateRef | None = None
+    literal: str | None = None
+    target: str = "Data"
+
+
+@dataclasses.dataclass(frozen=True)
 class TemplateSpec:
     """``spec.target.template``: shapes the produced Secret."""
 
-    type: str | None = None  # Secret type; None = leave it to the writer (Opaque)
-    labels: Mapping[str, str] = EMPTY
-    annotations: Mapping[str, str] = EMPTY
+    type: str | None = None  # Secret type; None = keep the existing Secret's (Opaque for a new one)
+    labels: Mapping[str, str] = EMPTY  # values are templates
+    annotations: Mapping[str, str] = EMPTY  # values are templates
     data: Mapping[str, str] = EMPTY  # Secret key -> template source
     merge_policy: str = "Replace"  # Replace: only template data; Merge: fetched data + template data
-    engine_version: str | None = None  # accepted for ESO manifests, ignored
+    engine_version: str = "v2"  # the only engine (ESO's v1 API allows nothing else)
+    template_from: tuple[TemplateFrom, ...] = ()
+
+    @property
+    def renders_data(self) -> bool:
+        """Whether templates produce the data (else the fetched values are the data, as in ESO)."""
+        return bool(self.data or self.template_from)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,12 +98,43 @@ class DataEntry:
 
 
 @dataclasses.dataclass(frozen=True)
+class RewriteRegexp:
+    """``rewrite[].regexp``: every key -> Go's ``Regexp.ReplaceAllString(key, target)``."""
+
+    source: str
+    target: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RewriteTransform:
+    """``rewrite[].transform``: every key -> the template rendered with ``.value`` = the key."""
+
+    template: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RewriteMerge:
+    """``rewrite[].merge``: values are JSON objects, merged into one (ESO's RewriteMerge)."""
+
+    into: str = ""
+    priority: tuple[str, ...] = ()
+    priority_policy: str = "Strict"
+    conflict_policy: str = "Error"
+    strategy: str = "Extract"
+
+
+Rewrite = RewriteRegexp | RewriteTransform | RewriteMerge
+
+
+@dataclasses.dataclass(frozen=True)
 class DataFromEntry:
     """``spec.dataFrom[]``: exactly one of ``extract`` or ``find`` is set."""
 
     extract: RemoteRef | None = None
     find: FindSpec | None = None
     decoding: str = "None"
+    conversion: str = "Default"  # ESO's conversionStrategy; only used when there is no rewrite
+    rewrite: tuple[Rewrite, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +147,12 @@ class ExternalSecretSpec:
     target: TargetSpec
     store_kind: str = SECRET_STORE
     refresh_interval: float = DEFAULT_REFRESH_INTERVAL  # seconds; 0 = fetch once, never refresh
+    refresh_policy: str = "Periodic"  # CreatedOnce | Periodic | OnChange (secretsync.external.refresh)
     data: tuple[DataEntry, ...] = ()
     data_from: tuple[DataFromEntry, ...] = ()
+    # The ExternalSecret's own labels and annotations: copied to a Secret without template, as ESO.
+    labels: Mapping[str, str] = EMPTY
+    annotations: Mapping[str, str] = EMPTY
 
 
 # --------------------------------------------------------------------------- ExternalSecret
@@ -107,11 +179,13 @@ def parse_external_secret(body: Mapping[str, Any]) -> ExternalSecretSpec:
     data = tuple(_parse_data(i, entry) for i, entry in enumerate(spec.get("data") or []))
     data_from = tuple(_parse_data_from(i, entry) for i, entry in enumerate(spec.get("dataFrom") or []))
 
-    if not data and not data_from and not (target.template and target.template.data):
+    if not data and not data_from and not (target.template and target.template.renders_data):
         # ESO demands data or dataFrom; a Secret made only of templates is a
         # superset that ESO manifests never hit.
         raise SpecError(
-            "spec", "set data or dataFrom (or target.template.data for a Secret built from templates only)"
+            "spec",
+            "set data or dataFrom (or target.template.data or templateFrom for a Secret built from "
+            "templates only)",
         )
     if target.deletion_policy == "Retain":
         # As ESO's webhook: duplicates only rejected under Retain (where a
@@ -131,10 +205,19 @@ def parse_external_secret(body: Mapping[str, Any]) -> ExternalSecretSpec:
         store_name=str(store_ref["name"]),
         store_kind=opt_str(store_ref, "kind") or SECRET_STORE,
         refresh_interval=refresh_interval,
+        refresh_policy=opt_str(spec, "refreshPolicy") or "Periodic",
         target=target,
         data=data,
         data_from=data_from,
+        labels=_meta_map(body, "labels"),
+        annotations=_meta_map(body, "annotations"),
     )
+
+
+def _meta_map(body: Mapping[str, Any], section: str) -> FrozenMap:
+    """``metadata.labels`` or ``.annotations`` as strings (the API server guarantees that shape)."""
+    value = sub(sub(body, "metadata"), section)
+    return FrozenMap((str(k), str(v)) for k, v in value.items() if isinstance(v, str))
 
 
 def _parse_target(target: Mapping[str, Any], *, default_name: str) -> TargetSpec:
@@ -180,14 +263,49 @@ def _parse_template(template: Mapping[str, Any]) -> TemplateSpec:
         annotations=annotations,
         data=data,
         merge_policy=opt_str(template, "mergePolicy") or "Replace",
-        engine_version=opt_str(template, "engineVersion"),
+        template_from=tuple(
+            _parse_template_from(f"{path}.templateFrom[{i}]", entry)
+            for i, entry in enumerate(template.get("templateFrom") or [])
+        ),
+    )
+
+
+def _parse_template_from(path: str, entry: Mapping[str, Any]) -> TemplateFrom:
+    target = opt_str(entry, "target") or "Data"
+    refs: dict[str, TemplateRef] = {}
+    for field in ("configMap", "secret"):
+        ref = entry.get(field)
+        if ref is None:
+            continue
+        items = []
+        for i, item in enumerate(sub(entry, field).get("items") or []):
+            key, scope = str(item["key"]), opt_str(item, "templateAs") or "Values"
+            where = f"{path}.{field}.items[{i}].key"
+            check_secret_key(key, where)  # a ConfigMap key and a Secret key obey the same rule
+            if scope == "Values" and target != "Data" and not is_qualified_name(key):
+                raise SpecError(
+                    where, f"{key[:80]!r} is the {target[:-1].lower()} key and is not a valid one"
+                )
+            items.append(TemplateItem(key=key, template_as=scope))
+        refs[field] = TemplateRef(name=str(ref["name"]), items=tuple(items))
+    literal = entry.get("literal")
+    return TemplateFrom(
+        config_map=refs.get("configMap"),
+        secret=refs.get("secret"),
+        literal=literal if isinstance(literal, str) else None,
+        target=target,
     )
 
 
 def _remote_ref(ref: Mapping[str, Any], path: str) -> RemoteRef:
     key = str(ref["key"])
     tenancy.confine_path(key, f"{path}.key")  # no '..' out of the store's path, for every provider
-    return RemoteRef(key=key, property=opt_str(ref, "property"), version=opt_str(ref, "version"))
+    return RemoteRef(
+        key=key,
+        property=opt_str(ref, "property"),
+        version=opt_str(ref, "version"),
+        metadata_policy=opt_str(ref, "metadataPolicy") or "None",
+    )
 
 
 def _parse_data(index: int, entry: Mapping[str, Any]) -> DataEntry:
@@ -207,10 +325,16 @@ def _parse_data_from(index: int, entry: Mapping[str, Any]) -> DataFromEntry:
     extract, find = entry.get("extract"), entry.get("find")
     if (extract is None) == (find is None):
         raise SpecError(path, "set exactly one of extract or find")
+    rewrite = tuple(
+        _parse_rewrite(f"{path}.rewrite[{i}]", op) for i, op in enumerate(entry.get("rewrite") or [])
+    )
     if extract is not None:
         ref = sub(entry, "extract")
         return DataFromEntry(
-            extract=_remote_ref(ref, f"{path}.extract"), decoding=opt_str(ref, "decodingStrategy") or "None"
+            extract=_remote_ref(ref, f"{path}.extract"),
+            decoding=opt_str(ref, "decodingStrategy") or "None",
+            conversion=opt_str(ref, "conversionStrategy") or "Default",
+            rewrite=rewrite,
         )
     spec = sub(entry, "find")
     find_path = opt_str(spec, "path")
@@ -222,4 +346,31 @@ def _parse_data_from(index: int, entry: Mapping[str, Any]) -> DataFromEntry:
     return DataFromEntry(
         find=FindSpec(path=find_path, name_regexp=regexp, tags=frozen(spec.get("tags"))),
         decoding=opt_str(spec, "decodingStrategy") or "None",
+        conversion=opt_str(spec, "conversionStrategy") or "Default",
+        rewrite=rewrite,
+    )
+
+
+def _parse_rewrite(path: str, op: Mapping[str, Any]) -> Rewrite:
+    """One ``rewrite[]`` operation; ESO's CRD demands exactly one of regexp, transform, merge."""
+    present = [name for name in ("regexp", "transform", "merge") if op.get(name) is not None]
+    if len(present) != 1:
+        raise SpecError(path, "set exactly one of regexp, transform or merge")
+    if present[0] == "regexp":
+        regexp = sub(op, "regexp")
+        compile_regex(str(regexp["source"]), f"{path}.regexp.source")
+        return RewriteRegexp(source=str(regexp["source"]), target=str(regexp["target"]))
+    if present[0] == "transform":
+        return RewriteTransform(template=str(sub(op, "transform")["template"]))
+    merge = sub(op, "merge")
+    strategy = opt_str(merge, "strategy") or "Extract"
+    into = opt_str(merge, "into") or ""
+    if strategy == "JSON" and not into:
+        raise SpecError(f"{path}.merge.into", "is required with strategy JSON (the key of the merged JSON)")
+    return RewriteMerge(
+        into=into,
+        priority=tuple(str(p) for p in merge.get("priority") or []),
+        priority_policy=opt_str(merge, "priorityPolicy") or "Strict",
+        conflict_policy=opt_str(merge, "conflictPolicy") or "Error",
+        strategy=strategy,
     )

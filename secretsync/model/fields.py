@@ -17,6 +17,14 @@ STORE_KINDS: Final = (SECRET_STORE, CLUSTER_SECRET_STORE)
 CREATION_POLICIES: Final = ("Owner", "Orphan", "Merge", "None")
 DELETION_POLICIES: Final = ("Retain", "Delete", "Merge")
 MERGE_POLICIES: Final = ("Replace", "Merge")
+REFRESH_POLICIES: Final = ("CreatedOnce", "Periodic", "OnChange")
+CONVERSION_STRATEGIES: Final = ("Default", "Unicode")
+METADATA_POLICIES: Final = ("None", "Fetch")
+TEMPLATE_SCOPES: Final = ("Values", "KeysAndValues")
+TEMPLATE_TARGETS: Final = ("Data", "Annotations", "Labels")
+MERGE_PRIORITY_POLICIES: Final = ("Strict", "IgnoreNotFound")
+MERGE_CONFLICT_POLICIES: Final = ("Error", "Ignore")
+MERGE_STRATEGIES: Final = ("Extract", "JSON")
 DECODING_STRATEGIES: Final = ("None", "Base64", "Base64URL", "Auto")
 PROVIDERS: Final = ("vault", "aws", "gcpsm", "fake")
 VAULT_AUTH_METHODS: Final = ("tokenSecretRef", "appRole", "kubernetes")
@@ -26,6 +34,10 @@ DEFAULT_REFRESH_INTERVAL: Final = 3600.0  # ESO: 1h
 NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
 MAX_DATA_FROM: Final = 256  # bounds the CEL cost estimate of the per-entry rule
 MAX_CONDITIONS: Final = 64
+MAX_TEMPLATE_FROM: Final = 64
+MAX_TEMPLATE_ITEMS: Final = 256
+MAX_REWRITES: Final = 32
+MAX_RETRIES: Final = 10  # retrySettings.maxRetries: each retry holds the ExternalSecret's sync
 MAX_SELECTOR_TERMS: Final = 64
 
 # Patterns exactly as in the CRDs (anchored; matched with re.fullmatch, so a

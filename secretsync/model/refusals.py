@@ -40,18 +40,14 @@ _AMBIENT_GCP: Final = (
 )
 UNSUPPORTED: Final[dict[str, str]] = {
     # ExternalSecret
-    "refreshPolicy": "ESO's refreshPolicy is not supported; use refreshInterval ('0' = fetch once)",
     "syncWindows": "ESO's syncWindows is not supported; values are read again every refreshInterval",
+    "engineVersion": "ESO's template engine v1 is not supported (ESO's v1 API dropped it too); use "
+    "engineVersion v2 or omit it: Go text/template with Sprig",
     "target.manifest": "ESO's target.manifest is not supported; secretsync writes Secrets only",
-    "templateFrom": "ESO's templateFrom is not supported; put templates in target.template.data",
     "template.metadata.finalizers": "ESO's target.template.metadata.finalizers is not supported; "
     "remove it (the Secret gets no finalizers)",
     "sourceRef": "ESO's sourceRef (per-entry stores and generators) is not supported; "
     "use spec.secretStoreRef (one store per ExternalSecret)",
-    "rewrite": "ESO's dataFrom[].rewrite is not supported; keys are converted as by ESO's "
-    "conversionStrategy Default",
-    "metadataPolicy": "ESO's metadataPolicy Fetch is not supported; omit it or use None",
-    "conversionStrategy": "ESO's conversionStrategy Unicode is not supported; omit it or use Default",
     "nullBytePolicy": "ESO's nullBytePolicy Fail is not supported; omit it or use Ignore "
     "(values are written as fetched)",
     # SecretStore and ClusterSecretStore

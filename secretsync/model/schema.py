@@ -40,6 +40,8 @@ class Node:
     max_length: int | None = None
     max_items: int | None = None
     format: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
     # Declared for ESO manifests but not supported: the message (from UNSUPPORTED) the CRD's CEL
     # rule on the parent object gives too. ``supported``: the values still accepted (ESO's no-op
     # default, e.g. metadataPolicy None); empty: the field is refused whatever its value.
@@ -83,6 +85,12 @@ def array(item: Node, max_items: int | None = None) -> Node:
 
 STR = string()
 INT = Node("integer")
+
+
+def integer(*, minimum: int | None = None, maximum: int | None = None) -> Node:
+    return Node("integer", minimum=minimum, maximum=maximum)
+
+
 BOOL = Node("boolean")
 MAP = Node("map")
 ANY = Node("any")
@@ -150,6 +158,10 @@ def check_schema(value: Any, node: Node, path: str) -> None:
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
             raise SpecError(path, f"must be an integer, not {type_name(value)}")
+        if node.minimum is not None and value < node.minimum:
+            raise SpecError(path, f"must be at least {node.minimum}")
+        if node.maximum is not None and value > node.maximum:
+            raise SpecError(path, f"must be at most {node.maximum}")
         return
     _check_string(value, node, path)
 

@@ -5,15 +5,27 @@ from __future__ import annotations
 from typing import Final
 
 from secretsync.model.fields import (
+    CONVERSION_STRATEGIES,
     CREATION_POLICIES,
     DELETION_POLICIES,
     GO_DURATION,
     MAX_CONDITIONS,
     MAX_DATA_FROM,
+    MAX_RETRIES,
+    MAX_REWRITES,
     MAX_SELECTOR_TERMS,
+    MAX_TEMPLATE_FROM,
+    MAX_TEMPLATE_ITEMS,
+    MERGE_CONFLICT_POLICIES,
     MERGE_POLICIES,
+    MERGE_PRIORITY_POLICIES,
+    MERGE_STRATEGIES,
+    METADATA_POLICIES,
+    REFRESH_POLICIES,
     SELECTOR_OPERATORS,
     STORE_KINDS,
+    TEMPLATE_SCOPES,
+    TEMPLATE_TARGETS,
 )
 from secretsync.model.refusals import OTHER_ESO_PROVIDERS, OTHER_VAULT_AUTH_METHODS
 from secretsync.model.schema import (
@@ -30,14 +42,40 @@ from secretsync.model.schema import (
     STR,
     Node,
     array,
+    integer,
     obj,
     refused,
     string,
 )
 
 # Strings compared in a CEL rule carry a maxLength: it bounds the rule's estimated cost.
-_CONVERSION = refused(string(enum=("Default", "Unicode"), max_length=16), "conversionStrategy", "Default")
+_CONVERSION = string(enum=CONVERSION_STRATEGIES, max_length=16)
 _NULL_BYTES = refused(string(enum=("Ignore", "Fail"), max_length=16), "nullBytePolicy", "Ignore")
+
+_TEMPLATE_REF = obj(
+    ("name", "items"),
+    name=NAME,
+    items=array(
+        obj(("key",), key=KEY, templateAs=string(enum=TEMPLATE_SCOPES)), max_items=MAX_TEMPLATE_ITEMS
+    ),
+)
+_TEMPLATE_FROM = obj(
+    configMap=_TEMPLATE_REF,
+    secret=_TEMPLATE_REF,
+    literal=STR,
+    target=string(enum=TEMPLATE_TARGETS),
+)
+_REWRITE = obj(
+    regexp=obj(("source", "target"), source=STR, target=STR),
+    transform=obj(("template",), template=STR),
+    merge=obj(
+        into=STR,
+        priority=array(STR),
+        priorityPolicy=string(enum=MERGE_PRIORITY_POLICIES, max_length=16),
+        conflictPolicy=string(enum=MERGE_CONFLICT_POLICIES, max_length=16),
+        strategy=string(enum=MERGE_STRATEGIES, max_length=16),
+    ),
+)
 
 _REMOTE_REF = obj(
     ("key",),
@@ -46,7 +84,7 @@ _REMOTE_REF = obj(
     version=STR,
     decodingStrategy=DECODING,
     conversionStrategy=_CONVERSION,
-    metadataPolicy=refused(string(enum=("None", "Fetch"), max_length=16), "metadataPolicy", "None"),
+    metadataPolicy=string(enum=METADATA_POLICIES, max_length=16),
     nullBytePolicy=_NULL_BYTES,
 )
 
@@ -54,7 +92,7 @@ ES_SPEC_SCHEMA: Final = obj(
     ("secretStoreRef",),
     secretStoreRef=obj(("name",), name=NAME, kind=string(enum=STORE_KINDS)),
     refreshInterval=string(pattern=GO_DURATION, hint="a Go duration such as 1h, 15m, 1h30m or 0"),
-    refreshPolicy=refused(string(enum=("CreatedOnce", "Periodic", "OnChange")), "refreshPolicy"),
+    refreshPolicy=string(enum=REFRESH_POLICIES),
     syncWindows=refused(ANY, "syncWindows"),
     target=obj(
         name=NAME,
@@ -70,8 +108,8 @@ ES_SPEC_SCHEMA: Final = obj(
             ),
             data=MAP,
             mergePolicy=string(enum=MERGE_POLICIES),
-            engineVersion=STR,
-            templateFrom=refused(array(ANY), "templateFrom"),
+            engineVersion=refused(string(max_length=16), "engineVersion", "v2"),
+            templateFrom=array(_TEMPLATE_FROM, max_items=MAX_TEMPLATE_FROM),
         ),
         manifest=refused(ANY, "target.manifest"),
     ),
@@ -94,7 +132,7 @@ ES_SPEC_SCHEMA: Final = obj(
                 decodingStrategy=DECODING,
                 nullBytePolicy=_NULL_BYTES,
             ),
-            rewrite=refused(array(ANY), "rewrite"),
+            rewrite=array(_REWRITE, max_items=MAX_REWRITES),
             sourceRef=refused(ANY, "sourceRef"),
         ),
         max_items=MAX_DATA_FROM,
@@ -203,7 +241,10 @@ _STORE_COMMON: Final[dict[str, Node]] = {
     ),
     "refreshInterval": INT,
     "controller": STR,
-    "retrySettings": obj(maxRetries=INT, retryInterval=STR),
+    "retrySettings": obj(
+        maxRetries=integer(minimum=0, maximum=MAX_RETRIES),
+        retryInterval=string(pattern=GO_DURATION, hint="a Go duration such as 1s or 500ms"),
+    ),
 }
 STORE_SPEC_SCHEMA: Final = obj(("provider",), **_STORE_COMMON)
 """``spec`` of a SecretStore, as in crds/secretstores.yaml."""

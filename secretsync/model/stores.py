@@ -24,6 +24,7 @@ from secretsync.model.fields import (
     is_qualified_name,
     metadata_of,
     opt_str,
+    parse_go_duration,
     sub,
 )
 from secretsync.model.schema import spec_of
@@ -74,6 +75,16 @@ class StoreCondition:
 
 
 @dataclasses.dataclass(frozen=True)
+class RetrySettings:
+    """``spec.retrySettings``: how often a failing provider call is tried again within one sync
+    before the sync fails (and the reconcile backoff takes over). ESO passes these to the Vault and
+    AWS clients as HTTP retries; here they apply to every provider, to transient failures only."""
+
+    max_retries: int = 0
+    interval: float = 1.0  # seconds between attempts (Vault's client waits about 1 s by default)
+
+
+@dataclasses.dataclass(frozen=True)
 class StoreSpec:
     """A SecretStore or ClusterSecretStore, validated."""
 
@@ -85,7 +96,8 @@ class StoreSpec:
     provider_spec: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False, compare=True)
     conditions: tuple[StoreCondition, ...] = ()  # ClusterSecretStore only; () = every namespace
     refresh_interval: int = 0  # seconds; accepted for ESO manifests (0 = operator default)
-    controller: str | None = None  # accepted for ESO manifests, ignored
+    controller: str | None = None  # ESO's controller class: None = every operator's store
+    retry: RetrySettings | None = None  # spec.retrySettings; None = no retry inside a sync
     operator_identity: bool = False  # ClusterSecretStore spec.useOperatorIdentity (secretsync.tenancy)
 
     @property
@@ -140,6 +152,7 @@ def parse_store(body: Mapping[str, Any], kind: str | None = None) -> StoreSpec:
         conditions=conditions,
         refresh_interval=int(spec.get("refreshInterval") or 0),
         controller=opt_str(spec, "controller"),
+        retry=_parse_retry(sub(spec, "retrySettings")) if spec.get("retrySettings") is not None else None,
         operator_identity=kind == CLUSTER_SECRET_STORE and spec.get("useOperatorIdentity") is True,
     )
 
@@ -280,4 +293,12 @@ def credential_namespace(
         path,
         f"{store.ref} names a credential without a namespace: set the ref's namespace, "
         "or it is read in the namespace of each ExternalSecret that uses the store",
+    )
+
+
+def _parse_retry(settings: Mapping[str, Any]) -> RetrySettings:
+    interval = opt_str(settings, "retryInterval")
+    return RetrySettings(
+        max_retries=int(settings.get("maxRetries") or 0),
+        interval=1.0 if interval is None else parse_go_duration(interval, "spec.retrySettings.retryInterval"),
     )

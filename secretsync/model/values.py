@@ -56,19 +56,27 @@ def decode(value: bytes, strategy: str, *, path: str = "decodingStrategy") -> by
     return out
 
 
-def sanitize_key(remote_name: str) -> str:
-    """A remote name as a Secret key: ESO's conversionStrategy Default.
+def sanitize_key(remote_name: str, strategy: str = "Default") -> str:
+    """A remote name as a Secret key: ESO's ``conversionStrategy``.
 
     ESO replaces every character that is not a letter, a digit, ``-``, ``.``
-    or ``_`` with ``_`` (so ``db/prod`` becomes ``db_prod``); nothing is dropped.
-    ESO's "letter" and "digit" are Unicode ones, which the API server then
-    refuses in a Secret key; here non-ASCII characters become ``_`` as well,
-    so a name ESO can sync comes out the same and one it cannot still works.
+    or ``_``: with ``_`` under Default (so ``db/prod`` becomes ``db_prod``),
+    with ``_U<4 hex digits>_`` under Unicode (``db/prod`` becomes
+    ``db_U002f_prod``); nothing is dropped. ESO's "letter" and "digit" are
+    Unicode ones, which the API server then refuses in a Secret key; here
+    non-ASCII characters are converted as well, so a name ESO can sync comes
+    out the same and one it cannot still works.
     """
+    if strategy == "Unicode":
+        return "".join(
+            c if (c.isascii() and c.isalnum()) or c in "-._" else f"_U{ord(c):04x}_" for c in remote_name
+        )
     return "".join(c if (c.isascii() and c.isalnum()) or c in "-._" else "_" for c in remote_name)
 
 
-def sanitize_keys(values: Mapping[str, bytes], *, path: str = "spec.dataFrom") -> dict[str, bytes]:
+def sanitize_keys(
+    values: Mapping[str, bytes], *, path: str = "spec.dataFrom", strategy: str = "Default"
+) -> dict[str, bytes]:
     """:func:`sanitize_key` over an extract or find result, with ESO's checks.
 
     ESO converts the keys of both ``extract`` and ``find`` results, fails on a
@@ -79,7 +87,7 @@ def sanitize_keys(values: Mapping[str, bytes], *, path: str = "spec.dataFrom") -
     out: dict[str, bytes] = {}
     origin: dict[str, str] = {}
     for remote_name, value in values.items():
-        key = sanitize_key(remote_name)
+        key = sanitize_key(remote_name, strategy)
         if not key:
             continue
         if key in out:
@@ -90,4 +98,21 @@ def sanitize_keys(values: Mapping[str, bytes], *, path: str = "spec.dataFrom") -
             raise SpecError(path, f"remote name {remote_name[:80]!r} does not make a valid Secret key")
         out[key] = value
         origin[key] = remote_name
+    return out
+
+
+def check_rewritten_keys(values: Mapping[str, bytes], *, path: str) -> dict[str, bytes]:
+    """ESO's ValidateKeys, for keys a ``rewrite`` produced (no conversion then): empty keys are
+    dropped, any other key must already be a valid Secret key."""
+    out: dict[str, bytes] = {}
+    for key, value in values.items():
+        if not key:
+            continue
+        if not is_secret_key(key):
+            raise SpecError(
+                path,
+                f"rewrite made {key[:80]!r}, which is not a valid Secret key (letters, digits, '-', '_', "
+                "'.'; at most 253): change the rewrite so that every key becomes one",
+            )
+        out[key] = value
     return out

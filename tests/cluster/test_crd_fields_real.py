@@ -117,22 +117,28 @@ def test_esos_defaults_of_unsupported_fields_are_accepted_and_kept(
 
 
 def test_eso_docs_example_with_refresh_policy_periodic(installed: ControlPlane, ns: str) -> None:
-    """What a user migrating ESO's documented example sees (kubectl prints this message)."""
+    """ESO's documented example, apiVersion changed: accepted as written, stored without defaults."""
     body = copy.deepcopy(ESO_PERIODIC_EXAMPLE)
     body["metadata"]["namespace"] = ns
     status, answer = installed.request("POST", _collection("ExternalSecret", ns), body)
-    assert status == 422, (status, answer)
-    assert answer["message"] == (
-        'ExternalSecret.secretsync.io "example" is invalid: spec.refreshPolicy: Invalid value: '
-        "ESO's refreshPolicy is not supported; use refreshInterval ('0' = fetch once)"
-    )
-    assert installed.request("GET", f"{_collection('ExternalSecret', ns)}/example")[0] == 404
-    del body["spec"]["refreshPolicy"]  # and without it, the same manifest is fine
-    status, answer = installed.request("POST", _collection("ExternalSecret", ns), body)
     try:
         assert status == 201, (status, answer)
+        assert answer["spec"] == body["spec"]  # no server-side default added: no GitOps drift
     finally:
         installed.request("DELETE", f"{_collection('ExternalSecret', ns)}/example")
+
+
+def test_eso_engine_v1_is_refused_with_the_alternative(installed: ControlPlane, ns: str) -> None:
+    body = copy.deepcopy(ESO_PERIODIC_EXAMPLE)
+    body["metadata"]["namespace"] = ns
+    body["spec"]["target"]["template"] = {"engineVersion": "v1", "data": {"k": "{{ .key }}"}}
+    status, answer = installed.request("POST", _collection("ExternalSecret", ns), body)
+    assert status == 422, (status, answer)
+    assert answer["message"] == (
+        'ExternalSecret.secretsync.io "example" is invalid: spec.target.template.engineVersion: Invalid '
+        "value: ESO's template engine v1 is not supported (ESO's v1 API dropped it too); use engineVersion "
+        "v2 or omit it: Go text/template with Sprig"
+    )
 
 
 @pytest.mark.parametrize("validation", ["", "Strict"], ids=["default", "strict"])

@@ -1,0 +1,550 @@
+"""Reconcile ExternalSecrets and their stores (no kopf here: the operator module feeds events in).
+
+ExternalSecret flow: parse -> resolve the store (controller class, namespace rules, store
+Ready) -> decide whether to read at all (:mod:`.refresh`: refreshPolicy, target intact) -> the
+store's provider (:mod:`.gateway`, one login shared by every ExternalSecret) -> fetch
+(:mod:`.fetch`: dataFrom in order with rewrite, then data on top) -> templates (:mod:`.render`,
+off the event loop) -> creationPolicy and ownership (:mod:`.writer`: write only if different)
+-> status once, only if changed. A provider, rewrite or template error never touches the
+existing Secret.
+
+Refreshes (``Periodic``) are scheduled per object at ``refreshInterval`` plus up to 10 %
+jitter, so objects do not refresh in lockstep. After an operator restart an object that synced
+recently (status.refreshTime within its interval, same generation, target Secret intact) is not
+fetched again: its next refresh is scheduled for when it is due. This is what avoids ESO's
+refresh storm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from typing import Any
+
+from secretsync import kube, model, secretcheck, status, tenancy
+from secretsync.errors import (
+    INTERNAL_REASON,
+    NotPermitted,
+    OwnershipConflict,
+    ProviderAuthError,
+    ProviderError,
+    RewriteError,
+    SecretNotFound,
+    SecretSyncError,
+    SpecError,
+    TemplateError,
+    TemplateSourceError,
+    unexpected,
+)
+from secretsync.external import fetch, refresh, render
+from secretsync.external.gateway import Gateway, ReferentCredentials, StoreKey
+from secretsync.external.outcome import SECRETSYNC, SKIP, Flavor, Outcome
+from secretsync.external.writer import SecretWriter, is_intact
+from secretsync.metrics import Metrics
+from secretsync.providers.base import Provider
+from secretsync.scheduler import Backoff, Scheduler
+
+logger = logging.getLogger("secretsync.external")
+
+JITTER = 0.1
+STORE_WAIT_REASONS = frozenset({"StoreNotReady", "StoreNotFound"})
+DEFAULT_CONTROLLER_CLASS = "default"  # ESO's --controller-class default
+
+Body = dict[str, Any]
+_meta = kube.meta
+
+
+class ExternalController:
+    """ExternalSecrets and SecretStores/ClusterSecretStores, one reconcile at a time per object."""
+
+    def __init__(
+        self,
+        api: kube.KubeApi,
+        metrics: Metrics,
+        executor: Executor,
+        *,
+        scheduler: Scheduler | None = None,
+        rules: tenancy.Rules | None = None,
+        cluster_stores: bool = True,
+        controller_class: str = DEFAULT_CONTROLLER_CLASS,
+        flavor: Flavor = SECRETSYNC,
+    ) -> None:
+        self.api = api
+        self.flavor = flavor
+        self.controller_class = controller_class
+        # Namespaced mode (--watch-namespace) has no rights to cluster-scoped objects.
+        self.cluster_stores = cluster_stores
+        self.metrics = metrics
+        self.executor = executor
+        self.scheduler = scheduler or Scheduler()
+        self.backoff = Backoff(base=1.0, cap=300.0)
+        # Rejected credentials rarely fix themselves within seconds: back off from 10 s.
+        self.auth_backoff = Backoff(base=10.0, cap=300.0)
+        self.gateway = Gateway(api, metrics, executor, rules or tenancy.Rules())
+        self.writer = SecretWriter(api, flavor, self._remember, self.backoff.next_delay)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._done: dict[str, tuple[Any, ...]] = {}
+        self._secret_rv: dict[str, str] = {}
+        self._targets: dict[tuple[str, str], tuple[str, str]] = {}  # (ns, secret name) -> (ns, es name)
+        self._users: dict[StoreKey, set[tuple[str, str]]] = {}  # store -> ExternalSecrets using it
+        self._store_state: dict[StoreKey, tuple[str, int, bool]] = {}  # store -> (uid, generation, ready)
+        self._waiting: set[tuple[str, str]] = set()  # ExternalSecrets waiting for their store
+
+    def _remember(self, key: str, resource_version: str) -> None:
+        self._secret_rv[key] = resource_version
+
+    def _path(self, plural: str, namespace: str | None, name: str, *sub: str) -> str:
+        return kube.path_for(self.flavor.group_version, plural, namespace, name, *sub)
+
+    def serves(self, store_body: Mapping[str, Any]) -> bool:
+        """ESO's ShouldProcessStore: a store without ``spec.controller`` is everyone's."""
+        spec = store_body.get("spec")
+        controller = spec.get("controller") if isinstance(spec, Mapping) else None
+        return not controller or controller == self.controller_class
+
+    # ------------------------------------------------------------------ events in
+
+    async def on_external_event(self, event_type: str | None, body: Body) -> None:
+        meta = _meta(body)
+        uid, ns, name = str(meta.get("uid")), str(meta.get("namespace")), str(meta.get("name"))
+        if event_type == "DELETED":
+            self._forget(uid, ns, name)
+            return
+        if meta.get("deletionTimestamp"):
+            return
+        if self._done.get(uid) == self._fingerprint(body):
+            return
+        await self.reconcile(body, trigger="startup" if uid not in self._done else "event")
+
+    async def on_secret_event(self, event_type: str | None, secret: Body) -> None:
+        """A target Secret was deleted or edited: sync its ExternalSecret again (drift repair)."""
+        meta = _meta(secret)
+        owner = self._targets.get((str(meta.get("namespace")), str(meta.get("name"))))
+        if owner is None:
+            return
+        if event_type != "DELETED" and self._secret_rv.get(f"{owner[0]}/{owner[1]}") == meta.get(
+            "resourceVersion"
+        ):
+            return
+        await self.sync_by_name(*owner, trigger="drift")
+
+    async def on_store_event(self, event_type: str | None, kind: str, body: Body) -> None:
+        meta = _meta(body)
+        key: StoreKey = (
+            kind,
+            meta.get("namespace") if kind == "SecretStore" else None,
+            str(meta.get("name")),
+        )
+        if event_type == "DELETED":
+            self._store_state.pop(key, None)
+            await self.gateway.drop_store(key)
+            await self._wake_users(key)
+            return
+        uid, generation = str(meta.get("uid")), int(meta.get("generation") or 0)
+        state = self._store_state.get(key)
+        if state is not None and state[:2] == (uid, generation):
+            return  # our own status write, or nothing that matters
+        await self.gateway.drop_store(key, keep_uid_generation=(uid, generation))
+        await self.check_store(kind, body)
+
+    # ------------------------------------------------------------------ stores
+
+    async def check_store(self, kind: str, body: Body) -> None:
+        meta = _meta(body)
+        key: StoreKey = (
+            kind,
+            meta.get("namespace") if kind == "SecretStore" else None,
+            str(meta.get("name")),
+        )
+        uid, generation = str(meta.get("uid")), int(meta.get("generation") or 0)
+        if not self.serves(body):
+            logger.debug("%s %s: controller class is not %r; left alone", kind, key[2], self.controller_class)
+            self._store_state.pop(key, None)
+            return
+        lock = self._locks.setdefault(f"store:{uid}", asyncio.Lock())
+        async with lock:
+            retry: float | None = None
+            try:
+                spec = model.parse_store(body)
+                provider = await self.gateway.provider(
+                    spec, uid, generation, es_namespace=meta.get("namespace")
+                )
+                await self.gateway.call(spec.provider_name, "check", provider.check, retry=spec.retry)
+                ready, reason, message = True, "Valid", f"{spec.provider_name}: store validated"
+            except ReferentCredentials:
+                ready, reason = True, "Valid"
+                message = "credentials are read in each ExternalSecret's namespace: checked at every sync"
+            except NotPermitted as exc:
+                ready, reason, message = False, exc.reason, str(exc)
+            except SpecError as exc:
+                ready, reason, message = False, "InvalidProviderConfig", str(exc)
+            except ProviderAuthError as exc:
+                ready, reason, message = False, exc.reason, str(exc)
+                retry = self.auth_backoff.next_delay(f"store:{uid}")
+            except SecretSyncError as exc:
+                ready, reason, message = False, exc.reason, str(exc)
+                retry = self.backoff.next_delay(f"store:{uid}")
+            previous = self._store_state.get(key)
+            self._store_state[key] = (uid, generation, ready)
+            plural = self.flavor.store_plurals[kind]
+            extra = {"capabilities": "ReadOnly"} if self.flavor.eso_status else {}
+            await self._write_status(
+                body, plural, ready, self.flavor.store_reason(ready, reason), message, extra
+            )
+            self.metrics.set_ready(kind, str(meta.get("namespace") or ""), key[2], ready)
+            if ready:
+                self.backoff.reset(f"store:{uid}")
+                self.auth_backoff.reset(f"store:{uid}")
+                # A changed store re-syncs everything using it; a store seen for the first time
+                # (e.g. at operator start) wakes only the ExternalSecrets that were waiting for it.
+                changed = previous is not None and previous[:2] != (uid, generation)
+                await self._wake_users(key, only_waiting=not changed)
+            elif previous is None or previous[2]:
+                # Now known bad: ExternalSecrets waiting for the store show why, not "not validated yet".
+                await self._wake_users(key, only_waiting=True)
+            if not ready and retry is not None:
+                self.scheduler.schedule(("store", key), retry, lambda: self._recheck_store(kind, key))
+
+    async def _recheck_store(self, kind: str, key: StoreKey) -> None:
+        body = await self.api.get(self._path(self.flavor.store_plurals[kind], key[1], key[2]))
+        if body is not None:
+            await self.check_store(kind, body)
+
+    async def _wake_users(self, key: StoreKey, *, only_waiting: bool = False) -> None:
+        for user in sorted(self._users.get(key, set())):
+            if not only_waiting or user in self._waiting:
+                await self.sync_by_name(*user, trigger="store")
+
+    async def close(self) -> None:
+        await self.gateway.close()
+
+    # ------------------------------------------------------------------ ExternalSecrets
+
+    def _forget(self, uid: str, ns: str, name: str) -> None:
+        self._done.pop(uid, None)
+        self._secret_rv.pop(f"{ns}/{name}", None)
+        self._locks.pop(uid, None)
+        for key, owner in list(self._targets.items()):
+            if owner == (ns, name):
+                del self._targets[key]
+        for users in self._users.values():
+            users.discard((ns, name))
+        self._waiting.discard((ns, name))
+        self.scheduler.cancel(("es", ns, name))
+        self.backoff.reset(uid)
+        self.metrics.forget_object("ExternalSecret", ns, name)
+
+    def _fingerprint(self, body: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (_meta(body).get("generation"), status.intent_digest(body))
+
+    def _synced_version(self, body: Body) -> str:
+        """ESO's resource version: the generation and a digest of what the user asked for."""
+        return f"{_meta(body).get('generation')}-{self._fingerprint(body)[1][:12]}"
+
+    async def sync_by_name(self, namespace: str, name: str, *, trigger: str = "refresh") -> None:
+        body = await self.api.get(self._path(self.flavor.es_plural, namespace, name))
+        if body is not None and not _meta(body).get("deletionTimestamp"):
+            logger.debug("ExternalSecret %s/%s: sync (%s)", namespace, name, trigger)
+            await self.reconcile(body, trigger=trigger)
+
+    async def reconcile(self, body: Body, *, trigger: str = "event") -> Outcome | None:
+        meta = _meta(body)
+        uid, ns, name = str(meta.get("uid")), str(meta.get("namespace")), str(meta.get("name"))
+        lock = self._locks.setdefault(uid, asyncio.Lock())
+        async with lock:
+            fingerprint = self._fingerprint(body)
+            spec: model.ExternalSecretSpec | None
+            try:
+                spec = model.parse_external_secret(body)
+            except SpecError as exc:
+                spec, invalid = None, exc
+            started = time.perf_counter()
+            try:
+                if spec is None:
+                    outcome = Outcome(
+                        False, invalid.reason, f"{invalid}; fix the ExternalSecret and re-apply it"
+                    )
+                else:
+                    outcome = await self._reconcile(body, spec, trigger)
+            except SecretSyncError as exc:  # anything unforeseen still becomes a clear status
+                retry = self.backoff.next_delay(uid) if exc.retryable else None
+                outcome = Outcome(False, exc.reason, str(exc), retry=retry)
+            except Exception as exc:  # a bug: still a status for this generation, never a value
+                logger.error("ExternalSecret %s/%s: unexpected %s", ns, name, type(exc).__name__)
+                outcome = Outcome(False, INTERNAL_REASON, unexpected(exc), retry=self.backoff.next_delay(uid))
+            self._done[uid] = fingerprint
+            if outcome.skip:
+                return None
+            self.metrics.sync_duration.observe(time.perf_counter() - started)
+            self.metrics.syncs.labels(namespace=ns, name=name).inc()
+            await self._report(body, outcome, spec)
+            if outcome.reason in STORE_WAIT_REASONS:
+                self._waiting.add((ns, name))
+                if outcome.retry is None:
+                    # Woken when the store becomes ready; and looked at again with backoff, since
+                    # the store may have become ready while this reconcile was still reporting.
+                    outcome = dataclasses.replace(outcome, retry=self.backoff.next_delay(uid))
+            else:
+                self._waiting.discard((ns, name))
+            if outcome.retry is not None:
+                self.scheduler.schedule(
+                    ("es", ns, name), outcome.retry, lambda: self.sync_by_name(ns, name, trigger="retry")
+                )
+            elif outcome.synced and spec is not None:
+                self.backoff.reset(uid)
+                self.auth_backoff.reset(uid)
+                self._schedule_refresh(ns, name, spec, None)
+            return outcome
+
+    def _schedule_refresh(self, ns: str, name: str, spec: model.ExternalSecretSpec, st: Any) -> None:
+        due_in = refresh.next_refresh(spec.refresh_policy, spec.refresh_interval, st)
+        if due_in is None:
+            self.scheduler.cancel(("es", ns, name))
+            return
+        delay = (spec.refresh_interval if st is None else due_in) * (1 + random.uniform(0, JITTER))
+        self.scheduler.schedule(
+            ("es", ns, name), delay, lambda: self.sync_by_name(ns, name, trigger="refresh")
+        )
+
+    async def _skip_fetch(self, body: Body, spec: model.ExternalSecretSpec, trigger: str) -> bool:
+        """No read now (refreshPolicy, target intact)? Then the next refresh is scheduled, if any.
+
+        Decided before the store is even looked at: at start-up, thousands of intact objects cost
+        one Secret read each and nothing else."""
+        st = body.get("status") if isinstance(body.get("status"), dict) else None
+        version = self._synced_version(body)
+        policy, interval = spec.refresh_policy, spec.refresh_interval
+        if refresh.must_fetch(trigger, policy, interval, st, version, target_intact=True):
+            return False  # whatever the Secret looks like
+        ns, name = str(_meta(body).get("namespace")), str(_meta(body).get("name"))
+        secret = None
+        if spec.target.creation_policy not in ("None", "Orphan"):
+            secret = await self.api.get(kube.path_for("v1", "secrets", ns, spec.target.name))
+            if not is_intact(secret, spec):
+                return False
+        if secret is not None:
+            self._remember(f"{ns}/{name}", _meta(secret).get("resourceVersion", ""))
+        self._schedule_refresh(ns, name, spec, st or {})
+        self.metrics.set_ready("ExternalSecret", ns, name, True)
+        return True
+
+    def _register(self, body: Body, spec: model.ExternalSecretSpec) -> None:
+        meta = _meta(body)
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        for key, owner in list(self._targets.items()):
+            if owner == (ns, name) and key != (ns, spec.target.name):
+                del self._targets[key]
+        self._targets[(ns, spec.target.name)] = (ns, name)
+        store_key: StoreKey = (
+            spec.store_kind,
+            ns if spec.store_kind == "SecretStore" else None,
+            spec.store_name,
+        )
+        for users in self._users.values():
+            users.discard((ns, name))
+        self._users.setdefault(store_key, set()).add((ns, name))
+
+    async def _reconcile(self, body: Body, spec: model.ExternalSecretSpec, trigger: str) -> Outcome:
+        meta = _meta(body)
+        ns, uid = str(meta.get("namespace")), str(meta.get("uid"))
+        self._register(body, spec)
+        if await self._skip_fetch(body, spec, trigger):
+            return SKIP
+        resolved = await self._resolve_store(spec, ns)
+        if isinstance(resolved, Outcome):
+            return resolved
+        store, provider = resolved
+        try:
+            values = await fetch.fetch(
+                spec,
+                provider,
+                lambda op, fn, ref: self.gateway.call(store.provider_name, op, fn, ref, retry=store.retry),
+            )
+        except SecretNotFound as exc:
+            return Outcome(
+                False,
+                "SecretMissing",
+                f"{exc} (deletionPolicy Retain keeps the Secret as it is)",
+                retry=self.backoff.next_delay(uid),
+            )
+        except ProviderAuthError as exc:
+            return Outcome(False, exc.reason, str(exc), retry=self.auth_backoff.next_delay(uid))
+        except (ProviderError, RewriteError) as exc:
+            return Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
+        except SpecError as exc:
+            return Outcome(False, exc.reason, str(exc))
+        if values is None:  # every source gone and deletionPolicy Delete
+            return await self.writer.delete_target(body, spec)
+        try:
+            sources = await self._template_sources(spec, ns)
+            # Off the event loop: a template's time budget bounds a worker thread, not the loop.
+            desired = await asyncio.get_running_loop().run_in_executor(
+                self.executor, render.render, spec, values, sources
+            )
+        except TemplateSourceError as exc:
+            return Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
+        except TemplateError as exc:
+            return Outcome(False, "TemplateFailed", f"spec.target.template: {exc}")
+        try:
+            return await self.writer.write(body, spec, desired)
+        except secretcheck.InvalidSecret as exc:
+            return Outcome(False, exc.reason, f"{exc}; fix spec.target (or the data it is built from)")
+        except OwnershipConflict as exc:
+            # The other writer may go away (deleted, retargeted): look again, slowly (backoff to 5 min).
+            return Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
+        except kube.Invalid as exc:  # refused as invalid: the same write can never pass
+            return Outcome(
+                False, "InvalidSecret", f"the API server refused Secret {ns}/{spec.target.name}: {exc}"
+            )
+        except kube.ApiError as exc:
+            return Outcome(
+                False,
+                "ApiError",
+                f"writing Secret {ns}/{spec.target.name} failed: {exc}",
+                retry=self.backoff.next_delay(uid),
+            )
+
+    async def _template_sources(self, spec: model.ExternalSecretSpec, ns: str) -> render.Sources:
+        """templateFrom's ConfigMaps and Secrets, read in the ExternalSecret's own namespace only."""
+        found: dict[tuple[str, str], Mapping[str, bytes] | None] = {}
+        for kind, name in render.source_refs(spec):
+            plural = "configmaps" if kind == "ConfigMap" else "secrets"
+            try:
+                obj = await self.api.get(kube.path_for("v1", plural, ns, name))
+            except kube.ApiError as exc:
+                raise TemplateSourceError(f"cannot read {kind} {ns}/{name} for templateFrom: {exc}") from None
+            found[(kind, name)] = None if obj is None else _object_data(kind, obj)
+        return found
+
+    async def _resolve_store(
+        self, spec: model.ExternalSecretSpec, ns: str
+    ) -> tuple[model.StoreSpec, Provider] | Outcome:
+        kind = spec.store_kind
+        if kind == "ClusterSecretStore" and not self.cluster_stores:
+            return Outcome(
+                False,
+                "StoreNotAllowed",
+                f"ClusterSecretStore {spec.store_name}: this operator runs in namespaced mode "
+                "(--watch-namespace) and serves SecretStores only; use a SecretStore in this namespace",
+            )
+        store_ns = ns if kind == "SecretStore" else None
+        store_body = await self.api.get(
+            self._path(self.flavor.store_plurals[kind], store_ns, spec.store_name)
+        )
+        where = f"{kind} {store_ns + '/' if store_ns else ''}{spec.store_name}"
+        if store_body is None:
+            return Outcome(
+                False,
+                "StoreNotFound",
+                f"{where} does not exist; create it, or fix spec.secretStoreRef "
+                "(retried when the store appears)",
+            )
+        if not self.serves(store_body):  # another controller class's: its ExternalSecrets are not ours
+            return SKIP
+        try:
+            store = model.parse_store(store_body)
+        except SpecError as exc:
+            return Outcome(False, "StoreNotReady", f"{where} is invalid: {exc}")
+        if kind == "ClusterSecretStore" and store.conditions:
+            namespace = await self.api.get(kube.path_for("v1", "namespaces", None, ns))
+            labels = (_meta(namespace or {}).get("labels")) or {}
+            if not model.store_allows(store, ns, labels):
+                return Outcome(
+                    False,
+                    "StoreNotAllowed",
+                    f"{where} does not allow namespace {ns} (see its spec.conditions)",
+                )
+        smeta = _meta(store_body)
+        key: StoreKey = (kind, store_ns, spec.store_name)
+        state = self._store_state.get(key)
+        cond = status.ready_of(store_body.get("status"))
+        if state and state[:2] == (str(smeta.get("uid")), int(smeta.get("generation") or 0)):
+            ready = state[2]
+        else:
+            stored = store_body.get("status") or {}
+            ready = (
+                cond is not None
+                and cond.get("status") == "True"
+                and stored.get("observedGeneration") == smeta.get("generation")
+            )
+        if not ready:
+            message = (cond or {}).get("message") or "not validated yet"
+            return Outcome(
+                False,
+                "StoreNotReady",
+                f"{where} is not ready: {message} (synced as soon as the store becomes ready)",
+            )
+        provider = await self.gateway.provider(
+            store, str(smeta.get("uid")), int(smeta.get("generation") or 0), ns
+        )
+        return store, provider
+
+    # ------------------------------------------------------------------ status
+
+    async def _write_status(
+        self, body: Body, plural: str, ready: bool, reason: str, message: str, extra: dict[str, Any]
+    ) -> bool:
+        meta = _meta(body)
+        previous = body.get("status") if isinstance(body.get("status"), dict) else None
+        new = status.build(
+            previous,
+            ready=ready,
+            reason=reason,
+            message=message,
+            generation=meta.get("generation"),
+            extra=extra,
+        )
+        if new == previous:
+            return False
+        path = self._path(plural, meta.get("namespace"), str(meta.get("name")), "status")
+        try:
+            await self.api.write_status(path, str(meta.get("uid")), new)  # only onto this very object
+        except kube.ApiError as exc:
+            logger.warning("cannot write status of %s: %s", kube.ref_of(body), exc)
+        if status.flipped(previous, new) or not ready:
+            kind = str(body.get("kind"))
+            await kube.post_event(
+                self.api,
+                body,
+                type_="Normal" if ready else "Warning",
+                reason=reason,
+                message=f"{kind}: {message}",
+            )
+        return True
+
+    async def _report(self, body: Body, outcome: Outcome, spec: model.ExternalSecretSpec | None) -> None:
+        meta = _meta(body)
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        extra: dict[str, Any] = {}
+        if outcome.synced:
+            extra["refreshTime"] = status.now_iso()
+            extra["syncedResourceVersion"] = self._synced_version(body)
+            if spec is not None and spec.target.creation_policy != "None":
+                extra["binding"] = {"name": spec.target.name}
+        self.metrics.set_ready("ExternalSecret", ns, name, outcome.ready)
+        if not outcome.ready:
+            self.metrics.sync_errors.labels(namespace=ns, name=name, reason=outcome.reason).inc()
+            logger.warning("ExternalSecret %s/%s: %s: %s", ns, name, outcome.reason, outcome.message)
+        ready, reason = self.flavor.es_condition(outcome)
+        await self._write_status(body, self.flavor.es_plural, ready, reason, outcome.message, extra)
+        if outcome.action and spec is not None:
+            await kube.post_event(
+                self.api,
+                body,
+                type_="Normal",
+                reason=outcome.action,
+                message=f"{outcome.action} Secret {ns}/{spec.target.name}",
+            )
+
+
+def _object_data(kind: str, obj: Mapping[str, Any]) -> dict[str, bytes]:
+    """A Secret's data, or a ConfigMap's data (ESO reads ``data`` only, not ``binaryData``), as bytes."""
+    if kind == "Secret":
+        return {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items() if isinstance(v, str)}
+    return {k: v.encode() for k, v in (obj.get("data") or {}).items() if isinstance(v, str)}
