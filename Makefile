@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck importlint unit controlplane bench constraints clean
+.PHONY: test demo lint typecheck importlint unit controlplane upstream bench constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-test: lint typecheck importlint controlplane unit
+test: lint typecheck importlint controlplane upstream unit
 
 # The real Kubernetes control plane for tests/cluster (etcd, kube-apiserver, kube-controller-manager,
 # kubectl), built from pinned Go modules into ~/.cache/secretsync/ once per machine (needs Go).
 controlplane:
 	@bash tests/cluster/controlplane/build.sh >/dev/null
+
+# ESO's and Bitnami's CRDs and doc manifests and Argo CD's health checks, pinned Go module zips from
+# the module proxy (tests/support/upstream.py), fetched once per machine into ~/.cache/secretsync/.
+upstream: $(STAMP)
+	$(BIN)/python -m tests.support.upstream
 
 lint: $(STAMP)
 	$(BIN)/ruff check secretsync tests bench examples

@@ -65,6 +65,8 @@ class Settings:
     standby_key_reload: float = 15.0  # seconds between key ring reloads on an HA standby
     allowed_servers: tuple[str, ...] = ()  # secretsync.tenancy: servers stores may name; () = any
     token_audiences: tuple[str, ...] = ()  # extra audiences stores may request for minted tokens
+    eso_compat: bool = False  # also reconcile external-secrets.io/v1 ExternalSecrets and stores
+    bitnami_compat: bool = False  # also reconcile bitnami.com/v1alpha1 SealedSecrets
     controller_class: str = (
         "default"  # ESO's --controller-class: stores with another spec.controller are left alone
     )

@@ -20,7 +20,7 @@ import kopf
 from secretsync import http, keys, kube, sealing
 from secretsync.config import Settings
 from secretsync.errors import LeadershipLost, UnsealError
-from secretsync.external import ExternalController
+from secretsync.external import ESO, ExternalController
 from secretsync.keys import KeyManager
 from secretsync.leader import LeaderElector
 from secretsync.metrics import Metrics
@@ -48,6 +48,9 @@ class Runtime:
     external: ExternalController
     scheduler: Scheduler
     executor: ThreadPoolExecutor
+    # Compatibility mode: Bitnami's and ESO's own kinds, reconciled by controllers of their own.
+    bitnami: SealedController | None = None
+    eso: ExternalController | None = None
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
     reported_bad_keys: set[tuple[str, str]] = dataclasses.field(default_factory=set)
 
@@ -94,7 +97,16 @@ class Runtime:
             )
         self._schedule_renewal()
         if changed and not at_start:
-            await self.sealed.on_keys_changed()
+            for sealed in self.sealed_controllers:
+                await sealed.on_keys_changed()
+
+    @property
+    def sealed_controllers(self) -> list[SealedController]:
+        return [self.sealed] + ([self.bitnami] if self.bitnami else [])
+
+    @property
+    def external_controllers(self) -> list[ExternalController]:
+        return [self.external] + ([self.eso] if self.eso else [])
 
     def request_key_reload(self) -> None:
         """Debounced: a burst of key Secret events costs one reload."""
@@ -136,30 +148,46 @@ def _runtime(memo: kopf.Memo) -> Runtime:
     return runtime
 
 
-async def sealed_secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+def _sealed(runtime: Runtime, group: str) -> SealedController:
+    return runtime.bitnami if group == "bitnami.com" and runtime.bitnami else runtime.sealed
+
+
+def _external(runtime: Runtime, group: str) -> ExternalController:
+    return runtime.eso if group == "external-secrets.io" and runtime.eso else runtime.external
+
+
+async def sealed_secret_event(
+    event: kopf.RawEvent, memo: kopf.Memo, resource: kopf.Resource, **_: Any
+) -> None:
     """Every SealedSecret event; the controller drops the ones that need no work."""
     runtime = _runtime(memo)
     body: dict[str, Any] = dict(event["object"])
     if runtime.watches((body.get("metadata") or {}).get("namespace")):
-        await runtime.sealed.on_sealed_event(event.get("type"), body)
+        await _sealed(runtime, resource.group).on_sealed_event(event.get("type"), body)
 
 
-async def external_secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+async def external_secret_event(
+    event: kopf.RawEvent, memo: kopf.Memo, resource: kopf.Resource, **_: Any
+) -> None:
     runtime = _runtime(memo)
     body: dict[str, Any] = dict(event["object"])
     if runtime.watches((body.get("metadata") or {}).get("namespace")):
-        await runtime.external.on_external_event(event.get("type"), body)
+        await _external(runtime, resource.group).on_external_event(event.get("type"), body)
 
 
-async def secret_store_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+async def secret_store_event(
+    event: kopf.RawEvent, memo: kopf.Memo, resource: kopf.Resource, **_: Any
+) -> None:
     runtime = _runtime(memo)
     body: dict[str, Any] = dict(event["object"])
     if runtime.watches((body.get("metadata") or {}).get("namespace")):
-        await runtime.external.on_store_event(event.get("type"), "SecretStore", body)
+        await _external(runtime, resource.group).on_store_event(event.get("type"), "SecretStore", body)
 
 
-async def cluster_secret_store_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-    await _runtime(memo).external.on_store_event(
+async def cluster_secret_store_event(
+    event: kopf.RawEvent, memo: kopf.Memo, resource: kopf.Resource, **_: Any
+) -> None:
+    await _external(_runtime(memo), resource.group).on_store_event(
         event.get("type"), "ClusterSecretStore", dict(event["object"])
     )
 
@@ -174,8 +202,10 @@ async def secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     ):
         runtime.request_key_reload()
     if runtime.watches(namespace):
-        await runtime.sealed.on_secret_event(event.get("type"), body)
-        await runtime.external.on_secret_event(event.get("type"), body)
+        for sealed in runtime.sealed_controllers:
+            await sealed.on_secret_event(event.get("type"), body)
+        for external in runtime.external_controllers:
+            await external.on_secret_event(event.get("type"), body)
 
 
 def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
@@ -201,12 +231,21 @@ def registry(settings: Settings) -> kopf.OperatorRegistry:
     cluster-wide whatever namespaces it is given, which the namespaced install has no rights to
     (the watch fails and takes the operator down), so namespaced mode does not serve them."""
     handlers = kopf.OperatorRegistry()
-    group, version = "secretsync.io", "v1alpha1"
-    kopf.on.event(group, version, "sealedsecrets", registry=handlers)(sealed_secret_event)
-    kopf.on.event(group, version, "externalsecrets", registry=handlers)(external_secret_event)
-    kopf.on.event(group, version, "secretstores", registry=handlers)(secret_store_event)
-    if settings.clusterwide:
-        kopf.on.event(group, version, "clustersecretstores", registry=handlers)(cluster_secret_store_event)
+    sealed_groups = [("secretsync.io", "v1alpha1")] + (
+        [("bitnami.com", "v1alpha1")] if settings.bitnami_compat else []
+    )
+    external_groups = [("secretsync.io", "v1alpha1")] + (
+        [("external-secrets.io", "v1")] if settings.eso_compat else []
+    )
+    for group, version in sealed_groups:
+        kopf.on.event(group, version, "sealedsecrets", registry=handlers)(sealed_secret_event)
+    for group, version in external_groups:
+        kopf.on.event(group, version, "externalsecrets", registry=handlers)(external_secret_event)
+        kopf.on.event(group, version, "secretstores", registry=handlers)(secret_store_event)
+        if settings.clusterwide:
+            kopf.on.event(group, version, "clustersecretstores", registry=handlers)(
+                cluster_secret_store_event
+            )
     kopf.on.event("v1", "secrets", registry=handlers)(secret_event)
     kopf.on.login(registry=handlers)(login)
     return handlers
@@ -289,6 +328,16 @@ async def run(
         cutoff=settings.key_cutoff_time,
     )
     sealed = SealedController(api, key_manager, metrics, executor, scheduler=scheduler)
+    bitnami = None
+    if settings.bitnami_compat:
+        bitnami = SealedController(
+            api,
+            key_manager,
+            metrics,
+            executor,
+            scheduler=scheduler,
+            group_version=sealing.BITNAMI_API_VERSION,
+        )
     # Provider SDK calls block on the network: a larger pool of their own, apart from RSA.
     io_executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="secretsync-provider")
     external = ExternalController(
@@ -300,6 +349,18 @@ async def run(
         cluster_stores=settings.clusterwide,
         controller_class=settings.controller_class,
     )
+    eso = None
+    if settings.eso_compat:
+        eso = ExternalController(
+            api,
+            metrics,
+            io_executor,
+            scheduler=scheduler,
+            rules=settings.tenancy_rules,
+            cluster_stores=settings.clusterwide,
+            controller_class=settings.controller_class,
+            flavor=ESO,
+        )
     runtime = Runtime(
         settings=settings,
         metrics=metrics,
@@ -309,6 +370,8 @@ async def run(
         external=external,
         scheduler=scheduler,
         executor=executor,
+        bitnami=bitnami,
+        eso=eso,
     )
     metrics.keys.active_keys = lambda: len(key_manager.ring)
     metrics.keys.newest_key_age = key_manager.newest_age
@@ -387,7 +450,8 @@ async def run(
         runtime.ready.clear()
         metrics.up.set(0)
         await scheduler.close()
-        await external.close()
+        for controller in runtime.external_controllers:
+            await controller.close()
         executor.shutdown(wait=False, cancel_futures=True)
         io_executor.shutdown(wait=False, cancel_futures=True)
         if elector is not None and not lost:

@@ -94,8 +94,13 @@ class SealedController:
         scheduler: Scheduler | None = None,
         backoff: Backoff | None = None,
         now: Callable[[], Any] | None = None,
+        group_version: str = GROUP_VERSION,
     ) -> None:
         self.api = api
+        # secretsync.io's own SealedSecrets, or Bitnami's bitnami.com ones in compatibility mode
+        # (--bitnami-compat): the same objects, with Bitnami's status (a Synced condition).
+        self.group_version = group_version
+        self.bitnami_status = group_version == sealing.BITNAMI_API_VERSION
         self.keys = keys
         self.metrics = metrics
         self.executor = executor
@@ -156,7 +161,7 @@ class SealedController:
 
     async def reconcile_by_name(self, namespace: str, name: str) -> None:
         """Fetch the current SealedSecret (events may be stale) and reconcile it."""
-        path = kube.path_for(GROUP_VERSION, PLURAL, namespace, name)
+        path = kube.path_for(self.group_version, PLURAL, namespace, name)
         try:
             body = await self.api.get(path)
         except kube.ApiError as exc:
@@ -274,13 +279,18 @@ class SealedController:
     async def _report(self, body: Body, outcome: Outcome) -> None:
         meta = _meta(body)
         previous = body.get("status") if isinstance(body.get("status"), dict) else None
-        new = status.build(
-            previous,
-            ready=outcome.ready,
-            reason=outcome.reason,
-            message=outcome.message,
-            generation=meta.get("generation"),
-        )
+        if self.bitnami_status:
+            new = status.build_synced(
+                previous, ready=outcome.ready, message=outcome.message, generation=meta.get("generation")
+            )
+        else:
+            new = status.build(
+                previous,
+                ready=outcome.ready,
+                reason=outcome.reason,
+                message=outcome.message,
+                generation=meta.get("generation"),
+            )
         ns, name = str(meta.get("namespace")), str(meta.get("name"))
         self.metrics.set_ready("SealedSecret", ns, name, outcome.ready)
         if not outcome.ready:
@@ -294,11 +304,12 @@ class SealedController:
                 # The uid is a precondition: a late reconcile of a deleted object must not write
                 # its status onto a new object of the same name.
                 await self.api.write_status(
-                    kube.path_for(GROUP_VERSION, PLURAL, ns, name, "status"), str(meta.get("uid")), new
+                    kube.path_for(self.group_version, PLURAL, ns, name, "status"), str(meta.get("uid")), new
                 )
             except kube.ApiError as exc:
                 logger.warning("cannot write status of SealedSecret %s/%s: %s", ns, name, exc)
-        if outcome.ready and (status.flipped(previous, new) or outcome.action):
+        condition = "Synced" if self.bitnami_status else status.READY
+        if outcome.ready and (status.flipped(previous, new, condition) or outcome.action):
             await kube.post_event(self.api, body, type_="Normal", reason="Unsealed", message=outcome.message)
         elif not outcome.ready and (changed or outcome.retry):
             await kube.post_event(

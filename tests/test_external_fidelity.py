@@ -98,6 +98,10 @@ def test_created_once_reads_once_and_repairs_a_deleted_secret(
     _touch(env, "once", "1")  # a change: ESO's CreatedOnce does not read again; nor does a timer
     _stays(lambda: env.values("once", NS) == {"v": b"first"})
     assert _status(env, "once")["syncedResourceVersion"] == synced
+    # A spec change is not read for either, but its generation is acknowledged (health checks).
+    env.emu.patch(API, "ExternalSecret", "once", {"spec": {"refreshInterval": "2s"}}, NS)
+    assert wait_for(lambda: _status(env, "once").get("observedGeneration") == 2)
+    assert env.values("once", NS) == {"v": b"first"}
     env.emu.delete("v1", "Secret", "once", NS)  # a missing Secret is always written again
     assert wait_for(lambda: env.values("once", NS) == {"v": b"second"}, timeout=15)
 

@@ -90,6 +90,22 @@ from secretsync.cli.common import env, friendly_errors
     help="Also load Bitnami Sealed Secrets keys from the operator namespace (migration).",
 )
 @click.option(
+    "--eso-compat/--no-eso-compat",
+    envvar=env("eso-compat"),
+    default=False,
+    show_default=True,
+    help="Also reconcile External Secrets Operator's own external-secrets.io/v1 ExternalSecrets, "
+    "SecretStores and ClusterSecretStores (their CRDs must be installed; scale ESO to zero first).",
+)
+@click.option(
+    "--bitnami-compat/--no-bitnami-compat",
+    envvar=env("bitnami-compat"),
+    default=False,
+    show_default=True,
+    help="Also reconcile Bitnami's own bitnami.com/v1alpha1 SealedSecrets (its CRD must be installed; "
+    "scale Bitnami's controller to zero first; with --bitnami-keys for its keys).",
+)
+@click.option(
     "--allowed-servers",
     envvar=env("allowed-servers"),
     multiple=True,
@@ -138,6 +154,8 @@ def operator_command(**opts: Any) -> None:
         key_renew_period=parse_duration(opts["key_renew_period"], what="--key-renew-period"),
         key_cutoff_time=parse_time(cutoff, what="--key-cutoff-time") if cutoff else None,
         bitnami_keys=opts["bitnami_keys"],
+        eso_compat=opts["eso_compat"],
+        bitnami_compat=opts["bitnami_compat"],
         namespace=opts["namespace"],
         watch_namespaces=split_list(tuple(opts["watch_namespaces"])),
         http_port=opts["http_port"],

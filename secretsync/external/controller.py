@@ -209,7 +209,9 @@ class ExternalController:
                 # Now known bad: ExternalSecrets waiting for the store show why, not "not validated yet".
                 await self._wake_users(key, only_waiting=True)
             if not ready and retry is not None:
-                self.scheduler.schedule(("store", key), retry, lambda: self._recheck_store(kind, key))
+                self.scheduler.schedule(
+                    (self.flavor.group_version, "store", key), retry, lambda: self._recheck_store(kind, key)
+                )
 
     async def _recheck_store(self, kind: str, key: StoreKey) -> None:
         body = await self.api.get(self._path(self.flavor.store_plurals[kind], key[1], key[2]))
@@ -236,7 +238,7 @@ class ExternalController:
         for users in self._users.values():
             users.discard((ns, name))
         self._waiting.discard((ns, name))
-        self.scheduler.cancel(("es", ns, name))
+        self.scheduler.cancel((self.flavor.group_version, "es", ns, name))
         self.backoff.reset(uid)
         self.metrics.forget_object("ExternalSecret", ns, name)
 
@@ -294,7 +296,9 @@ class ExternalController:
                 self._waiting.discard((ns, name))
             if outcome.retry is not None:
                 self.scheduler.schedule(
-                    ("es", ns, name), outcome.retry, lambda: self.sync_by_name(ns, name, trigger="retry")
+                    (self.flavor.group_version, "es", ns, name),
+                    outcome.retry,
+                    lambda: self.sync_by_name(ns, name, trigger="retry"),
                 )
             elif outcome.synced and spec is not None:
                 self.backoff.reset(uid)
@@ -305,11 +309,13 @@ class ExternalController:
     def _schedule_refresh(self, ns: str, name: str, spec: model.ExternalSecretSpec, st: Any) -> None:
         due_in = refresh.next_refresh(spec.refresh_policy, spec.refresh_interval, st)
         if due_in is None:
-            self.scheduler.cancel(("es", ns, name))
+            self.scheduler.cancel((self.flavor.group_version, "es", ns, name))
             return
         delay = (spec.refresh_interval if st is None else due_in) * (1 + random.uniform(0, JITTER))
         self.scheduler.schedule(
-            ("es", ns, name), delay, lambda: self.sync_by_name(ns, name, trigger="refresh")
+            (self.flavor.group_version, "es", ns, name),
+            delay,
+            lambda: self.sync_by_name(ns, name, trigger="refresh"),
         )
 
     async def _skip_fetch(self, body: Body, spec: model.ExternalSecretSpec, trigger: str) -> bool:
@@ -332,6 +338,13 @@ class ExternalController:
             self._remember(f"{ns}/{name}", _meta(secret).get("resourceVersion", ""))
         self._schedule_refresh(ns, name, spec, st or {})
         self.metrics.set_ready("ExternalSecret", ns, name, True)
+        cond = status.ready_of(st) or {}
+        if (st or {}).get("observedGeneration") != _meta(body).get("generation"):
+            # A spec change the policy does not read for (CreatedOnce, refreshInterval 0): the
+            # generation is still acknowledged, or health checks would wait for it forever.
+            await self._write_status(
+                body, self.flavor.es_plural, True, str(cond.get("reason")), str(cond.get("message")), {}
+            )
         return True
 
     def _register(self, body: Body, spec: model.ExternalSecretSpec) -> None:

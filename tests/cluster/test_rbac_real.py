@@ -145,9 +145,26 @@ def test_rbac_equals_the_calls_the_operator_makes(own_cluster: ControlPlane, tmp
                     target={"name": "merged", "creationPolicy": "Merge"},
                     data=[{"secretKey": "a", "remoteRef": {"key": "a"}}],
                 ),
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "tpl", "namespace": TENANT},
+                    "data": {"t": "{{ .a }}!"},
+                },
+                external_secret(
+                    "templated",
+                    TENANT,
+                    "fake",
+                    target={
+                        "template": {
+                            "templateFrom": [{"configMap": {"name": "tpl", "items": [{"key": "t"}]}}]
+                        }
+                    },
+                    data=[{"secretKey": "a", "remoteRef": {"key": "a"}}],
+                ),
             ]
         )
-        for name in ("sealed", "deleting", "via-cluster", "merged"):
+        for name in ("sealed", "deleting", "via-cluster", "merged", "templated"):
             wait_for(
                 lambda name=name: cluster.get(f"/api/v1/namespaces/{TENANT}/secrets/{name}"),
                 30,
