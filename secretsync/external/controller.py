@@ -1,4 +1,6 @@
-"""Reconcile ExternalSecrets and their stores (no kopf here: the operator module feeds events in).
+"""Reconcile ExternalSecrets (no kopf here: the operator module feeds events in).
+
+Stores are :mod:`.stores`' half of the class, the shared state and status writing :mod:`.base`'s.
 
 ExternalSecret flow: parse -> resolve the store (controller class, namespace rules, store
 Ready) -> decide whether to read at all (:mod:`.refresh`: refreshPolicy, target intact) -> the
@@ -24,13 +26,11 @@ import logging
 import random
 import time
 from collections.abc import Mapping
-from concurrent.futures import Executor
 from typing import Any
 
-from secretsync import kube, model, secretcheck, status, tenancy
+from secretsync import kube, model, secretcheck, status
 from secretsync.errors import (
     INTERNAL_REASON,
-    NotPermitted,
     OwnershipConflict,
     ProviderAuthError,
     ProviderError,
@@ -43,70 +43,22 @@ from secretsync.errors import (
     unexpected,
 )
 from secretsync.external import fetch, refresh, render
-from secretsync.external.gateway import Gateway, ReferentCredentials, StoreKey
-from secretsync.external.outcome import SECRETSYNC, SKIP, Flavor, Outcome
-from secretsync.external.writer import SecretWriter, is_intact
-from secretsync.metrics import Metrics
-from secretsync.providers.base import Provider
-from secretsync.scheduler import Backoff, Scheduler
+from secretsync.external.base import DEFAULT_CONTROLLER_CLASS, Body
+from secretsync.external.gateway import StoreKey
+from secretsync.external.outcome import SKIP, Outcome
+from secretsync.external.stores import StoreHandling
+from secretsync.external.writer import is_intact
 
 logger = logging.getLogger("secretsync.external")
 
 JITTER = 0.1
 STORE_WAIT_REASONS = frozenset({"StoreNotReady", "StoreNotFound"})
-DEFAULT_CONTROLLER_CLASS = "default"  # ESO's --controller-class default
-
-Body = dict[str, Any]
 _meta = kube.meta
+__all__ = ["DEFAULT_CONTROLLER_CLASS", "ExternalController"]
 
 
-class ExternalController:
+class ExternalController(StoreHandling):
     """ExternalSecrets and SecretStores/ClusterSecretStores, one reconcile at a time per object."""
-
-    def __init__(
-        self,
-        api: kube.KubeApi,
-        metrics: Metrics,
-        executor: Executor,
-        *,
-        scheduler: Scheduler | None = None,
-        rules: tenancy.Rules | None = None,
-        cluster_stores: bool = True,
-        controller_class: str = DEFAULT_CONTROLLER_CLASS,
-        flavor: Flavor = SECRETSYNC,
-    ) -> None:
-        self.api = api
-        self.flavor = flavor
-        self.controller_class = controller_class
-        # Namespaced mode (--watch-namespace) has no rights to cluster-scoped objects.
-        self.cluster_stores = cluster_stores
-        self.metrics = metrics
-        self.executor = executor
-        self.scheduler = scheduler or Scheduler()
-        self.backoff = Backoff(base=1.0, cap=300.0)
-        # Rejected credentials rarely fix themselves within seconds: back off from 10 s.
-        self.auth_backoff = Backoff(base=10.0, cap=300.0)
-        self.gateway = Gateway(api, metrics, executor, rules or tenancy.Rules())
-        self.writer = SecretWriter(api, flavor, self._remember, self.backoff.next_delay)
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._done: dict[str, tuple[Any, ...]] = {}
-        self._secret_rv: dict[str, str] = {}
-        self._targets: dict[tuple[str, str], tuple[str, str]] = {}  # (ns, secret name) -> (ns, es name)
-        self._users: dict[StoreKey, set[tuple[str, str]]] = {}  # store -> ExternalSecrets using it
-        self._store_state: dict[StoreKey, tuple[str, int, bool]] = {}  # store -> (uid, generation, ready)
-        self._waiting: set[tuple[str, str]] = set()  # ExternalSecrets waiting for their store
-
-    def _remember(self, key: str, resource_version: str) -> None:
-        self._secret_rv[key] = resource_version
-
-    def _path(self, plural: str, namespace: str | None, name: str, *sub: str) -> str:
-        return kube.path_for(self.flavor.group_version, plural, namespace, name, *sub)
-
-    def serves(self, store_body: Mapping[str, Any]) -> bool:
-        """ESO's ShouldProcessStore: a store without ``spec.controller`` is everyone's."""
-        spec = store_body.get("spec")
-        controller = spec.get("controller") if isinstance(spec, Mapping) else None
-        return not controller or controller == self.controller_class
 
     # ------------------------------------------------------------------ events in
 
@@ -133,95 +85,6 @@ class ExternalController:
         ):
             return
         await self.sync_by_name(*owner, trigger="drift")
-
-    async def on_store_event(self, event_type: str | None, kind: str, body: Body) -> None:
-        meta = _meta(body)
-        key: StoreKey = (
-            kind,
-            meta.get("namespace") if kind == "SecretStore" else None,
-            str(meta.get("name")),
-        )
-        if event_type == "DELETED":
-            self._store_state.pop(key, None)
-            await self.gateway.drop_store(key)
-            await self._wake_users(key)
-            return
-        uid, generation = str(meta.get("uid")), int(meta.get("generation") or 0)
-        state = self._store_state.get(key)
-        if state is not None and state[:2] == (uid, generation):
-            return  # our own status write, or nothing that matters
-        await self.gateway.drop_store(key, keep_uid_generation=(uid, generation))
-        await self.check_store(kind, body)
-
-    # ------------------------------------------------------------------ stores
-
-    async def check_store(self, kind: str, body: Body) -> None:
-        meta = _meta(body)
-        key: StoreKey = (
-            kind,
-            meta.get("namespace") if kind == "SecretStore" else None,
-            str(meta.get("name")),
-        )
-        uid, generation = str(meta.get("uid")), int(meta.get("generation") or 0)
-        if not self.serves(body):
-            logger.debug("%s %s: controller class is not %r; left alone", kind, key[2], self.controller_class)
-            self._store_state.pop(key, None)
-            return
-        lock = self._locks.setdefault(f"store:{uid}", asyncio.Lock())
-        async with lock:
-            retry: float | None = None
-            try:
-                spec = model.parse_store(body)
-                provider = await self.gateway.provider(
-                    spec, uid, generation, es_namespace=meta.get("namespace")
-                )
-                await self.gateway.call(spec.provider_name, "check", provider.check, retry=spec.retry)
-                ready, reason, message = True, "Valid", f"{spec.provider_name}: store validated"
-            except ReferentCredentials:
-                ready, reason = True, "Valid"
-                message = "credentials are read in each ExternalSecret's namespace: checked at every sync"
-            except NotPermitted as exc:
-                ready, reason, message = False, exc.reason, str(exc)
-            except SpecError as exc:
-                ready, reason, message = False, "InvalidProviderConfig", str(exc)
-            except ProviderAuthError as exc:
-                ready, reason, message = False, exc.reason, str(exc)
-                retry = self.auth_backoff.next_delay(f"store:{uid}")
-            except SecretSyncError as exc:
-                ready, reason, message = False, exc.reason, str(exc)
-                retry = self.backoff.next_delay(f"store:{uid}")
-            previous = self._store_state.get(key)
-            self._store_state[key] = (uid, generation, ready)
-            plural = self.flavor.store_plurals[kind]
-            extra = {"capabilities": "ReadOnly"} if self.flavor.eso_status else {}
-            await self._write_status(
-                body, plural, ready, self.flavor.store_reason(ready, reason), message, extra
-            )
-            self.metrics.set_ready(kind, str(meta.get("namespace") or ""), key[2], ready)
-            if ready:
-                self.backoff.reset(f"store:{uid}")
-                self.auth_backoff.reset(f"store:{uid}")
-                # A changed store re-syncs everything using it; a store seen for the first time
-                # (e.g. at operator start) wakes only the ExternalSecrets that were waiting for it.
-                changed = previous is not None and previous[:2] != (uid, generation)
-                await self._wake_users(key, only_waiting=not changed)
-            elif previous is None or previous[2]:
-                # Now known bad: ExternalSecrets waiting for the store show why, not "not validated yet".
-                await self._wake_users(key, only_waiting=True)
-            if not ready and retry is not None:
-                self.scheduler.schedule(
-                    (self.flavor.group_version, "store", key), retry, lambda: self._recheck_store(kind, key)
-                )
-
-    async def _recheck_store(self, kind: str, key: StoreKey) -> None:
-        body = await self.api.get(self._path(self.flavor.store_plurals[kind], key[1], key[2]))
-        if body is not None:
-            await self.check_store(kind, body)
-
-    async def _wake_users(self, key: StoreKey, *, only_waiting: bool = False) -> None:
-        for user in sorted(self._users.get(key, set())):
-            if not only_waiting or user in self._waiting:
-                await self.sync_by_name(*user, trigger="store")
 
     async def close(self) -> None:
         await self.gateway.close()
@@ -435,101 +298,7 @@ class ExternalController:
             found[(kind, name)] = None if obj is None else _object_data(kind, obj)
         return found
 
-    async def _resolve_store(
-        self, spec: model.ExternalSecretSpec, ns: str
-    ) -> tuple[model.StoreSpec, Provider] | Outcome:
-        kind = spec.store_kind
-        if kind == "ClusterSecretStore" and not self.cluster_stores:
-            return Outcome(
-                False,
-                "StoreNotAllowed",
-                f"ClusterSecretStore {spec.store_name}: this operator runs in namespaced mode "
-                "(--watch-namespace) and serves SecretStores only; use a SecretStore in this namespace",
-            )
-        store_ns = ns if kind == "SecretStore" else None
-        store_body = await self.api.get(
-            self._path(self.flavor.store_plurals[kind], store_ns, spec.store_name)
-        )
-        where = f"{kind} {store_ns + '/' if store_ns else ''}{spec.store_name}"
-        if store_body is None:
-            return Outcome(
-                False,
-                "StoreNotFound",
-                f"{where} does not exist; create it, or fix spec.secretStoreRef "
-                "(retried when the store appears)",
-            )
-        if not self.serves(store_body):  # another controller class's: its ExternalSecrets are not ours
-            return SKIP
-        try:
-            store = model.parse_store(store_body)
-        except SpecError as exc:
-            return Outcome(False, "StoreNotReady", f"{where} is invalid: {exc}")
-        if kind == "ClusterSecretStore" and store.conditions:
-            namespace = await self.api.get(kube.path_for("v1", "namespaces", None, ns))
-            labels = (_meta(namespace or {}).get("labels")) or {}
-            if not model.store_allows(store, ns, labels):
-                return Outcome(
-                    False,
-                    "StoreNotAllowed",
-                    f"{where} does not allow namespace {ns} (see its spec.conditions)",
-                )
-        smeta = _meta(store_body)
-        key: StoreKey = (kind, store_ns, spec.store_name)
-        state = self._store_state.get(key)
-        cond = status.ready_of(store_body.get("status"))
-        if state and state[:2] == (str(smeta.get("uid")), int(smeta.get("generation") or 0)):
-            ready = state[2]
-        else:
-            stored = store_body.get("status") or {}
-            ready = (
-                cond is not None
-                and cond.get("status") == "True"
-                and stored.get("observedGeneration") == smeta.get("generation")
-            )
-        if not ready:
-            message = (cond or {}).get("message") or "not validated yet"
-            return Outcome(
-                False,
-                "StoreNotReady",
-                f"{where} is not ready: {message} (synced as soon as the store becomes ready)",
-            )
-        provider = await self.gateway.provider(
-            store, str(smeta.get("uid")), int(smeta.get("generation") or 0), ns
-        )
-        return store, provider
-
     # ------------------------------------------------------------------ status
-
-    async def _write_status(
-        self, body: Body, plural: str, ready: bool, reason: str, message: str, extra: dict[str, Any]
-    ) -> bool:
-        meta = _meta(body)
-        previous = body.get("status") if isinstance(body.get("status"), dict) else None
-        new = status.build(
-            previous,
-            ready=ready,
-            reason=reason,
-            message=message,
-            generation=meta.get("generation"),
-            extra=extra,
-        )
-        if new == previous:
-            return False
-        path = self._path(plural, meta.get("namespace"), str(meta.get("name")), "status")
-        try:
-            await self.api.write_status(path, str(meta.get("uid")), new)  # only onto this very object
-        except kube.ApiError as exc:
-            logger.warning("cannot write status of %s: %s", kube.ref_of(body), exc)
-        if status.flipped(previous, new) or not ready:
-            kind = str(body.get("kind"))
-            await kube.post_event(
-                self.api,
-                body,
-                type_="Normal" if ready else "Warning",
-                reason=reason,
-                message=f"{kind}: {message}",
-            )
-        return True
 
     async def _report(self, body: Body, outcome: Outcome, spec: model.ExternalSecretSpec | None) -> None:
         meta = _meta(body)

@@ -1,0 +1,100 @@
+"""The state every ExternalSecret controller keeps, and how it writes a status (no kopf here)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Executor
+from typing import Any
+
+from secretsync import kube, status, tenancy
+from secretsync.external.gateway import Gateway, StoreKey
+from secretsync.external.outcome import SECRETSYNC, Flavor
+from secretsync.external.writer import SecretWriter
+from secretsync.metrics import Metrics
+from secretsync.scheduler import Backoff, Scheduler
+
+logger = logging.getLogger("secretsync.external")
+
+DEFAULT_CONTROLLER_CLASS = "default"  # ESO's --controller-class default
+
+Body = dict[str, Any]
+_meta = kube.meta
+
+
+class ControllerBase:
+    """Shared state: the API flavour, the gateway to providers, timers, and who uses what."""
+
+    def __init__(
+        self,
+        api: kube.KubeApi,
+        metrics: Metrics,
+        executor: Executor,
+        *,
+        scheduler: Scheduler | None = None,
+        rules: tenancy.Rules | None = None,
+        cluster_stores: bool = True,
+        controller_class: str = DEFAULT_CONTROLLER_CLASS,
+        flavor: Flavor = SECRETSYNC,
+    ) -> None:
+        self.api = api
+        self.flavor = flavor
+        self.controller_class = controller_class
+        # Namespaced mode (--watch-namespace) has no rights to cluster-scoped objects.
+        self.cluster_stores = cluster_stores
+        self.metrics = metrics
+        self.executor = executor
+        self.scheduler = scheduler or Scheduler()
+        self.backoff = Backoff(base=1.0, cap=300.0)
+        # Rejected credentials rarely fix themselves within seconds: back off from 10 s.
+        self.auth_backoff = Backoff(base=10.0, cap=300.0)
+        self.gateway = Gateway(api, metrics, executor, rules or tenancy.Rules())
+        self.writer = SecretWriter(api, flavor, self._remember, self.backoff.next_delay)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._done: dict[str, tuple[Any, ...]] = {}
+        self._secret_rv: dict[str, str] = {}
+        self._targets: dict[tuple[str, str], tuple[str, str]] = {}  # (ns, secret name) -> (ns, es name)
+        self._users: dict[StoreKey, set[tuple[str, str]]] = {}  # store -> ExternalSecrets using it
+        self._store_state: dict[StoreKey, tuple[str, int, bool]] = {}  # store -> (uid, generation, ready)
+        self._waiting: set[tuple[str, str]] = set()  # ExternalSecrets waiting for their store
+
+    def _remember(self, key: str, resource_version: str) -> None:
+        self._secret_rv[key] = resource_version
+
+    def _path(self, plural: str, namespace: str | None, name: str, *sub: str) -> str:
+        return kube.path_for(self.flavor.group_version, plural, namespace, name, *sub)
+
+    async def sync_by_name(self, namespace: str, name: str, *, trigger: str = "refresh") -> None:
+        """Read an ExternalSecret again and reconcile it (the controller's)."""
+        raise NotImplementedError
+
+    async def _write_status(
+        self, body: Body, plural: str, ready: bool, reason: str, message: str, extra: dict[str, Any]
+    ) -> bool:
+        meta = _meta(body)
+        previous = body.get("status") if isinstance(body.get("status"), dict) else None
+        new = status.build(
+            previous,
+            ready=ready,
+            reason=reason,
+            message=message,
+            generation=meta.get("generation"),
+            extra=extra,
+        )
+        if new == previous:
+            return False
+        path = self._path(plural, meta.get("namespace"), str(meta.get("name")), "status")
+        try:
+            await self.api.write_status(path, str(meta.get("uid")), new)  # only onto this very object
+        except kube.ApiError as exc:
+            logger.warning("cannot write status of %s: %s", kube.ref_of(body), exc)
+        if status.flipped(previous, new) or not ready:
+            kind = str(body.get("kind"))
+            await kube.post_event(
+                self.api,
+                body,
+                type_="Normal" if ready else "Warning",
+                reason=reason,
+                message=f"{kind}: {message}",
+            )
+        return True
