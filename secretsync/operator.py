@@ -20,7 +20,7 @@ import kopf
 from secretsync import http, keys, kube, sealing
 from secretsync.config import Settings
 from secretsync.errors import LeadershipLost, UnsealError
-from secretsync.external import ESO, ExternalController
+from secretsync.external import ESO, SECRETSYNC, ExternalController, Flavor
 from secretsync.keys import KeyManager
 from secretsync.leader import LeaderElector
 from secretsync.metrics import Metrics
@@ -340,18 +340,9 @@ async def run(
         )
     # Provider SDK calls block on the network: a larger pool of their own, apart from RSA.
     io_executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="secretsync-provider")
-    external = ExternalController(
-        api,
-        metrics,
-        io_executor,
-        scheduler=scheduler,
-        rules=settings.tenancy_rules,
-        cluster_stores=settings.clusterwide,
-        controller_class=settings.controller_class,
-    )
-    eso = None
-    if settings.eso_compat:
-        eso = ExternalController(
+
+    def external_controller(flavor: Flavor) -> ExternalController:
+        return ExternalController(
             api,
             metrics,
             io_executor,
@@ -359,8 +350,11 @@ async def run(
             rules=settings.tenancy_rules,
             cluster_stores=settings.clusterwide,
             controller_class=settings.controller_class,
-            flavor=ESO,
+            flavor=flavor,
         )
+
+    external = external_controller(SECRETSYNC)
+    eso = external_controller(ESO) if settings.eso_compat else None
     runtime = Runtime(
         settings=settings,
         metrics=metrics,
