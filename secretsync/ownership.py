@@ -6,6 +6,11 @@ one name did 3,880 writes in 10 s). The rules:
 
 * A Secret with a controller ownerReference belongs to that controller. Nobody else writes it:
   not an ExternalSecret with ``Merge``, not a SealedSecret or ExternalSecret told to take it over.
+* A SealedSecret told not to set an ownerReference (Bitnami's
+  ``sealedsecrets.bitnami.com/skip-set-owner-references: "true"``) marks the Secret instead:
+  ``secretsync.io/sealed-secret-owner: <apiVersion>/<uid>``. The mark counts as a controller
+  (without garbage collection): nobody else writes the Secret while it stands. Only the
+  SealedSecret path can tell a stale mark (its SealedSecret gone) and set it aside.
 * ``secretsync.io/managed: "true"`` (or Bitnami's ``sealedsecrets.bitnami.com/managed``) lets a
   SealedSecret or ExternalSecret *adopt* a Secret that has no controller. It never takes a
   Secret away from a live controller.
@@ -25,13 +30,14 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from secretsync import kube
+from secretsync import kube, sealing
 from secretsync.errors import OwnershipConflict
 
 MANAGED_ANNOTATION = "secretsync.io/managed"
 BITNAMI_MANAGED_ANNOTATION = "sealedsecrets.bitnami.com/managed"
 OWNER_ANNOTATION = "secretsync.io/external-secret"
 MERGED_KEYS_ANNOTATION = "secretsync.io/merged-keys"
+SEALED_OWNER_ANNOTATION = "secretsync.io/sealed-secret-owner"
 
 Body = Mapping[str, Any]
 
@@ -46,28 +52,75 @@ def is_managed(secret: Body) -> bool:
     return "true" in (annotations.get(MANAGED_ANNOTATION), annotations.get(BITNAMI_MANAGED_ANNOTATION))
 
 
-def foreign_controller(secret: Body, writer: Body) -> Mapping[str, Any] | None:
-    """The Secret's controller ownerReference if it is not ``writer``."""
-    ref = kube.controller_of(dict(secret))
+def sealed_owner_mark(sealed: Body) -> str:
+    """The value of :data:`SEALED_OWNER_ANNOTATION` for the Secret ``sealed`` writes without an
+    ownerReference: ``<apiVersion>/<uid>`` (the name is the Secret's own)."""
+    return f"{sealed.get('apiVersion')}/{kube.meta(sealed).get('uid')}"
+
+
+def sealed_owner(secret: Body) -> Mapping[str, Any] | None:
+    """The SealedSecret the Secret's mark names, shaped like an ownerReference (``apiVersion``,
+    ``kind``, ``name``, ``uid``, and ``mark: True``); None without a well-formed mark."""
+    value = _annotations(secret).get(SEALED_OWNER_ANNOTATION)
+    if not isinstance(value, str):
+        return None
+    api_version, _, uid = value.rpartition("/")
+    if api_version not in sealing.SEALED_API_VERSIONS or not uid:
+        return None
+    name = kube.meta(secret).get("name")
+    return {"apiVersion": api_version, "kind": sealing.KIND, "name": name, "uid": uid, "mark": True}
+
+
+def foreign_controller(secret: Body, writer: Body, *, ignore_mark: bool = False) -> Mapping[str, Any] | None:
+    """The Secret's controller if it is not ``writer``: its controller ownerReference or, without
+    one, the SealedSecret its mark names (``ignore_mark``: the caller knows that one is gone)."""
+    ref: Mapping[str, Any] | None = kube.controller_of(dict(secret))
+    if ref is None and not ignore_mark:
+        ref = sealed_owner(secret)
     if ref is None or ref.get("uid") == kube.meta(writer).get("uid"):
         return None
     return ref
 
 
 def _describe(ref: Mapping[str, Any]) -> str:
+    if ref.get("mark"):
+        return (
+            f"{ref.get('kind')} {ref.get('name')} (no ownerReference: annotation {SEALED_OWNER_ANNOTATION}"
+            f"={ref.get('apiVersion')}/{ref.get('uid')}; remove it once that SealedSecret is gone)"
+        )
     return f"{ref.get('kind')} {ref.get('name')}"
 
 
-def check_adopt(secret: Body, writer: Body, *, own_mark: bool = False, merge_hint: bool = False) -> None:
+def controls(secret: Body, writer: Body) -> bool:
+    """``writer`` controls the Secret: by a controller ownerReference, or by its mark."""
+    if kube.is_controlled_by(dict(secret), dict(writer)):
+        return True
+    mark = sealed_owner(secret)
+    return (
+        kube.controller_of(dict(secret)) is None
+        and mark is not None
+        and mark["uid"] == kube.meta(writer).get("uid")
+    )
+
+
+def check_adopt(
+    secret: Body,
+    writer: Body,
+    *,
+    own_mark: bool = False,
+    merge_hint: bool = False,
+    ignore_mark: bool = False,
+) -> None:
     """May ``writer`` (which wants to control the Secret) write it?
 
-    Yes if it already controls it, or (``own_mark``: the Secret names it, e.g. Orphan's annotation)
-    no other controller has it, or it is marked managed and nobody controls it. ``merge_hint``:
-    the writer could merge instead (an ExternalSecret), so the message offers that too.
+    Yes if it already controls it (:func:`controls`), or (``own_mark``: the Secret names it, e.g.
+    Orphan's annotation) no other controller has it, or it is marked managed and nobody controls
+    it. ``merge_hint``: the writer could merge instead (an ExternalSecret), so the message offers
+    that too. ``ignore_mark``: the SealedSecret named by the Secret's mark is known to be gone.
     """
-    if kube.is_controlled_by(dict(secret), dict(writer)):
+    if controls(secret, writer):
         return
-    other = foreign_controller(secret, writer)
+    other = foreign_controller(secret, writer, ignore_mark=ignore_mark)
     where = f"Secret {kube.ref_of(dict(secret))}"
     if other is not None:
         raise OwnershipConflict(

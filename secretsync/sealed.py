@@ -31,6 +31,7 @@ logger = logging.getLogger("secretsync.sealed")
 
 GROUP_VERSION = sealing.API_VERSION
 PLURAL = "sealedsecrets"
+SKIP_OWNER_ANNOTATION = "sealedsecrets.bitnami.com/skip-set-owner-references"
 
 Body = dict[str, Any]
 
@@ -55,20 +56,39 @@ def _ref(body: Mapping[str, Any]) -> str:
     return f"{meta.get('namespace')}/{meta.get('name')}"
 
 
-def merge_secret(existing: Body, desired: Body, owner_ref: Body) -> Body:
-    """The Secret to write over ``existing``: desired data, type and immutability; labels and
-    annotations merged (ours win); our controller reference added if missing."""
+def skips_owner_reference(desired: Mapping[str, Any]) -> bool:
+    """Bitnami's ``sealedsecrets.bitnami.com/skip-set-owner-references: "true"``: read from the
+    template's annotations only (``spec.template.metadata``, which are the Secret's), exactly
+    ``"true"`` (sealedsecret_expansion.go, ``Unseal``)."""
+    annotations = _meta(desired).get("annotations")
+    return isinstance(annotations, Mapping) and annotations.get(SKIP_OWNER_ANNOTATION) == "true"
+
+
+def replace_secret(existing: Body, desired: Body) -> Body:
+    """The Secret to write over ``existing``, as Bitnami's controller writes it (controller.go
+    ``unseal``, the branch without ``patch``): data, labels, annotations and ownerReferences become
+    the desired ones, so an adopted Secret keeps none of its own (its ``managed`` annotation goes
+    too, unless the template has it). A controller ownerReference to the same owner is kept as
+    stored, so a Secret whose reference Bitnami wrote (no ``blockOwnerDeletion``) is not rewritten
+    for that alone."""
     out: Body = json.loads(json.dumps(existing))
     meta = out.setdefault("metadata", {})
+    wanted = _meta(desired)
     for section in ("labels", "annotations"):
-        merged = dict(meta.get(section) or {})
-        merged.update(_meta(desired).get(section) or {})
-        if merged:
-            meta[section] = merged
-    refs = [r for r in meta.get("ownerReferences") or [] if isinstance(r, dict)]
-    if not any(r.get("uid") == owner_ref["uid"] for r in refs):
-        refs = [r for r in refs if not r.get("controller")] + [owner_ref]
-    meta["ownerReferences"] = refs
+        entries = wanted.get(section)
+        if entries:
+            meta[section] = dict(entries)
+        else:
+            meta.pop(section, None)
+    current = [r for r in meta.get("ownerReferences") or [] if isinstance(r, dict) and r.get("controller")]
+    refs = [
+        next((r for r in current if r.get("uid") == want.get("uid")), want)
+        for want in wanted.get("ownerReferences") or []
+    ]
+    if refs:
+        meta["ownerReferences"] = refs
+    else:
+        meta.pop("ownerReferences", None)
     out["data"] = desired.get("data") or {}
     out.pop("stringData", None)
     # What the spec asks for, even where the API server refuses the change (type, immutable):
@@ -225,16 +245,22 @@ class SealedController:
             return Outcome(False, "TemplateFailed", f"spec.template.data: {exc}")
         except SpecError as exc:
             return Outcome(False, "InvalidSpec", str(exc))
-        owner_ref = kube.controller_reference(body)
-        desired["metadata"]["ownerReferences"] = [owner_ref]
+        if skips_owner_reference(desired):
+            # No ownerReference, as in Bitnami (the Secret outlives its SealedSecret); the mark
+            # says whose it is, so later reconciles still update it and nobody else takes it.
+            desired["metadata"].setdefault("annotations", {})[ownership.SEALED_OWNER_ANNOTATION] = (
+                ownership.sealed_owner_mark(body)
+            )
+        else:
+            desired["metadata"]["ownerReferences"] = [kube.controller_reference(body)]
         try:
-            return await self._write(body, desired, owner_ref, len(result.values) + len(rendered))
+            return await self._write(body, desired, len(result.values) + len(rendered))
         except kube.Invalid as exc:  # refused as invalid: the same write can never pass
             return Outcome(False, "InvalidSecret", f"the API server refused Secret {_ref(desired)}: {exc}")
         except kube.ApiError as exc:
             return Outcome(False, "ApiError", f"writing Secret {_ref(desired)} failed: {exc}", retry=True)
 
-    async def _write(self, sealed: Body, desired: Body, owner_ref: Body, count: int) -> Outcome:
+    async def _write(self, sealed: Body, desired: Body, count: int) -> Outcome:
         uid = str(_meta(sealed).get("uid"))
         ns, name = _meta(desired).get("namespace"), _meta(desired)["name"]
         path = kube.path_for("v1", "secrets", ns, name)
@@ -254,11 +280,17 @@ class SealedController:
             self._secret_rv[uid] = _meta(created).get("resourceVersion", "")
             return Outcome(True, "Unsealed", done, action="created")
         try:
-            ownership.check_adopt(existing, sealed)
+            stale = await self._stale_mark(existing, sealed)
+        except kube.ApiError as exc:
+            return Outcome(
+                False, "ApiError", f"cannot tell whether Secret {ns}/{name} is another's: {exc}", retry=True
+            )
+        try:
+            ownership.check_adopt(existing, sealed, ignore_mark=stale)
         except OwnershipConflict as exc:
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
             return Outcome(False, exc.reason, str(exc))
-        merged = merge_secret(existing, desired, owner_ref)
+        merged = replace_secret(existing, desired)
         if kube.same_secret(existing, merged):
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
             return Outcome(True, "Unsealed", done)
@@ -273,6 +305,23 @@ class SealedController:
             return Outcome(False, "ApiError", f"Secret {ns}/{name} changed while updating it", retry=True)
         self._secret_rv[uid] = _meta(replaced).get("resourceVersion", "")
         return Outcome(True, "Unsealed", done, action="updated")
+
+    async def _stale_mark(self, existing: Body, sealed: Body) -> bool:
+        """Is the SealedSecret named by the Secret's mark (a skip-set-owner-references Secret) gone?
+
+        Names are unique per API group: a mark of this group with another uid was left by a deleted
+        SealedSecret of this name (``sealed`` is the one now). A mark of the other group (both are
+        served in compatibility mode) stands while that SealedSecret exists with that uid."""
+        mark = ownership.sealed_owner(existing)
+        if mark is None or mark["uid"] == _meta(sealed).get("uid"):
+            return False
+        if mark["apiVersion"] == sealed.get("apiVersion"):
+            return True
+        meta = _meta(existing)
+        other = await self.api.get(
+            kube.path_for(mark["apiVersion"], PLURAL, meta.get("namespace"), meta["name"])
+        )
+        return other is None or _meta(other).get("uid") != mark["uid"]
 
     # ------------------------------------------------------------------ status, events, metrics
 

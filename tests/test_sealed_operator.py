@@ -34,6 +34,9 @@ from tests.support.sealed_env import (
 
 NS = "team-a"
 CANARY = "canary-sealed-7Hq2-value"
+SKIP_OWNER = "sealedsecrets.bitnami.com/skip-set-owner-references"
+BITNAMI_MANAGED = "sealedsecrets.bitnami.com/managed"
+SEALED_OWNER = "secretsync.io/sealed-secret-owner"
 
 
 @pytest.fixture
@@ -273,6 +276,113 @@ def test_self_heal_after_delete_and_after_edit(running: OperatorProcess, env: Se
     assert time.monotonic() - start < 5
     env.emu.patch("v1", "Secret", "heal", {"data": {"k": base64.b64encode(b"tampered").decode()}}, NS)
     wait_for(lambda: decoded(env.get_secret("heal", NS) or {}).get("k") == CANARY.encode(), timeout=10)
+
+
+def test_adopting_a_managed_secret_replaces_its_labels_and_annotations(
+    running: OperatorProcess, env: SealedEnv
+) -> None:
+    """Bitnami's controller.go unseal: the adopted Secret's data, labels, annotations and
+    ownerReferences become the unsealed Secret's; its managed annotation goes too."""
+    env.emu.create({"apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": "adopted", "namespace": NS, "labels": {"stale": "x", "app": "old"},
+                                 "annotations": {BITNAMI_MANAGED: "true", "note": "by hand"}},
+                    "data": {"old": base64.b64encode(b"old").decode()}})  # fmt: skip
+    _, cert = vector_key(4096)
+    plain = secret(
+        "adopted", NS, {"k": CANARY}, metadata={"labels": {"app": "db"}, "annotations": {"team": "a"}}
+    )
+    _apply(env, seal(cert, plain))
+    env.wait_ready("adopted", NS)
+    taken = env.get_secret("adopted", NS)
+    assert taken is not None and decoded(taken) == {"k": CANARY.encode()}
+    assert taken["metadata"]["labels"] == {"app": "db"}
+    assert taken["metadata"]["annotations"] == {"team": "a"}
+    (ref,) = taken["metadata"]["ownerReferences"]
+    assert ref["kind"] == "SealedSecret" and ref["controller"] is True
+    # The Secret is the template's: a label added by hand is taken off again (drift repair).
+    env.emu.patch("v1", "Secret", "adopted", {"metadata": {"labels": {"extra": "y"}}}, NS)
+    wait_for(
+        lambda: (env.get_secret("adopted", NS) or {})["metadata"].get("labels") == {"app": "db"}, timeout=10
+    )
+
+
+def test_skip_set_owner_references_leaves_an_independent_secret_that_stays_ours(
+    running: OperatorProcess, env: SealedEnv
+) -> None:
+    """No ownerReference (Bitnami's Unseal), so the Secret outlives its SealedSecret; without
+    Bitnami's managed annotation it is still updated and repaired (a mark names its SealedSecret),
+    and a later SealedSecret of that name takes it only once it is annotated managed."""
+    _, cert = vector_key(4096)
+    plain = secret("indep", NS, {"k": "1"}, metadata={"annotations": {SKIP_OWNER: "true"}})
+    first = _apply(env, seal(cert, plain))
+    env.wait_ready("indep", NS)
+    produced = env.get_secret("indep", NS)
+    assert produced is not None and decoded(produced) == {"k": b"1"}
+    assert not produced["metadata"].get("ownerReferences")
+    assert produced["metadata"]["annotations"] == {
+        SKIP_OWNER: "true",
+        SEALED_OWNER: f"{SEALED_API}/{first['metadata']['uid']}",
+    }
+
+    # Updated, and repaired after an edit and after a deletion, with no managed annotation.
+    updated = seal(cert, secret("indep", NS, {"k": "2"}, metadata={"annotations": {SKIP_OWNER: "true"}}))
+    env.emu.patch(SEALED_API, "SealedSecret", "indep", {"spec": updated["spec"]}, NS)
+    wait_for(lambda: decoded(env.get_secret("indep", NS) or {}) == {"k": b"2"}, timeout=10)
+    env.emu.patch("v1", "Secret", "indep", {"data": {"k": base64.b64encode(b"tampered").decode()}}, NS)
+    wait_for(lambda: decoded(env.get_secret("indep", NS) or {}) == {"k": b"2"}, timeout=10)
+    env.emu.delete("v1", "Secret", "indep", NS)
+    wait_for(lambda: env.get_secret("indep", NS), timeout=10, message="re-created")
+    assert env.get_sealed("indep", NS)["status"]["conditions"][0]["status"] == "True"  # type: ignore[index]
+
+    # Deleting the SealedSecret leaves the Secret: no garbage collection, no deletion by us.
+    env.emu.delete(SEALED_API, "SealedSecret", "indep", NS)
+    time.sleep(1.5)
+    left = env.get_secret("indep", NS)
+    assert left is not None and decoded(left) == {"k": b"2"}
+
+    # A new SealedSecret of that name (another uid) is not the one the mark names: not managed,
+    # so refused, as Bitnami refuses an ownerless Secret; annotated managed, it is adopted.
+    second = _apply(
+        env, seal(cert, secret("indep", NS, {"k": "3"}, metadata={"annotations": {SKIP_OWNER: "true"}}))
+    )
+    cond = env.wait_reason("indep", NS, "SecretNotOwned")
+    assert "managed" in cond["message"]
+    assert decoded(env.get_secret("indep", NS) or {}) == {"k": b"2"}
+    env.emu.patch("v1", "Secret", "indep", {"metadata": {"annotations": {BITNAMI_MANAGED: "true"}}}, NS)
+    env.wait_ready("indep", NS)
+    taken = env.get_secret("indep", NS)
+    assert taken is not None and decoded(taken) == {"k": b"3"}
+    assert taken["metadata"]["annotations"] == {  # managed replaced away: the template does not have it
+        SKIP_OWNER: "true",
+        SEALED_OWNER: f"{SEALED_API}/{second['metadata']['uid']}",
+    }
+    assert not taken["metadata"].get("ownerReferences")
+
+
+def test_dropping_skip_set_owner_references_restores_the_owner_reference(
+    running: OperatorProcess, env: SealedEnv
+) -> None:
+    _, cert = vector_key(4096)
+    skipping = seal(cert, secret("flip", NS, {"k": "1"}, metadata={"annotations": {SKIP_OWNER: "false"}}))
+    obj = _apply(env, skipping)  # only "true" skips, as in Bitnami
+    env.wait_ready("flip", NS)
+    assert len(env.get_secret("flip", NS)["metadata"]["ownerReferences"]) == 1  # type: ignore[index]
+
+    def template_annotations(value: str | None) -> None:
+        patch = {"spec": {"template": {"metadata": {"annotations": {SKIP_OWNER: value}}}}}
+        env.emu.patch(SEALED_API, "SealedSecret", "flip", patch, NS)
+
+    template_annotations("true")
+    wait_for(lambda: not (env.get_secret("flip", NS) or {})["metadata"].get("ownerReferences"), timeout=10)
+    marked = env.get_secret("flip", NS) or {}
+    assert marked["metadata"]["annotations"][SEALED_OWNER] == f"{SEALED_API}/{obj['metadata']['uid']}"
+    template_annotations(None)
+    wait_for(lambda: (env.get_secret("flip", NS) or {})["metadata"].get("ownerReferences"), timeout=10)
+    owned = env.get_secret("flip", NS) or {}
+    assert SEALED_OWNER not in (owned["metadata"].get("annotations") or {})
+    # Owned again: deleting the SealedSecret now garbage-collects the Secret.
+    env.emu.delete(SEALED_API, "SealedSecret", "flip", NS)
+    wait_for(lambda: env.get_secret("flip", NS) is None, timeout=10, message="Secret collected")
 
 
 @pytest.mark.parametrize(

@@ -219,6 +219,47 @@ def test_adopt_rules() -> None:
         ownership.check_adopt(_secret(controller=other), me, own_mark=True)
 
 
+def test_a_sealed_secrets_mark_is_a_controller_without_garbage_collection() -> None:
+    """skip-set-owner-references: the Secret names its SealedSecret in an annotation instead of an
+    ownerReference. That SealedSecret keeps writing it; nobody else adopts or merges into it, even
+    with the managed annotation (the SealedSecret would write it back: a loop)."""
+    sealed = {**_writer("SealedSecret", "s", "1"), "apiVersion": "bitnami.com/v1alpha1"}
+    mark = ownership.sealed_owner_mark(sealed)
+    assert mark == "bitnami.com/v1alpha1/1"
+    marked = _secret(annotations={ownership.SEALED_OWNER_ANNOTATION: mark, "secretsync.io/managed": "true"})
+    assert ownership.controls(marked, sealed)
+    ownership.check_adopt(marked, sealed)
+    for writer in (_writer("ExternalSecret", "es", "2"), _writer("SealedSecret", "s", "3")):
+        assert not ownership.controls(marked, writer)
+        with pytest.raises(OwnershipConflict, match=r"controlled by SealedSecret s .*remove it once"):
+            ownership.check_adopt(marked, writer)
+        with pytest.raises(OwnershipConflict, match="controlled by SealedSecret s"):
+            ownership.check_merge(marked, writer, ["k"], [])
+        with pytest.raises(OwnershipConflict):
+            ownership.check_adopt(marked, writer, own_mark=True)
+    # Only the SealedSecret path knows the marked one is gone; then the managed annotation decides.
+    successor = _writer("SealedSecret", "s", "3")
+    ownership.check_adopt(marked, successor, ignore_mark=True)
+    unmanaged = _secret(annotations={ownership.SEALED_OWNER_ANNOTATION: mark})
+    with pytest.raises(OwnershipConflict, match="not managed"):
+        ownership.check_adopt(unmanaged, successor, ignore_mark=True)
+    # A controller ownerReference outranks a mark: the marked SealedSecret does not control it then.
+    taken = _secret(controller=_writer("ExternalSecret", "es", "2"))
+    taken["metadata"]["annotations"] = {ownership.SEALED_OWNER_ANNOTATION: mark}
+    assert not ownership.controls(taken, sealed)
+    with pytest.raises(OwnershipConflict, match="controlled by ExternalSecret es"):
+        ownership.check_adopt(taken, sealed)
+
+
+@pytest.mark.parametrize(
+    "value", ["1", "", "/1", "v1/1", "example.com/v1/1", "bitnami.com/v1alpha1/", 7, None]
+)
+def test_a_malformed_mark_is_no_mark(value: Any) -> None:
+    secret = _secret(annotations={ownership.SEALED_OWNER_ANNOTATION: value})
+    assert ownership.sealed_owner(secret) is None
+    assert ownership.foreign_controller(secret, _writer("ExternalSecret", "es", "2")) is None
+
+
 def test_merge_rules() -> None:
     me, other = _writer("ExternalSecret", "me", "1"), _writer("SealedSecret", "them", "2")
     with pytest.raises(OwnershipConflict, match="controlled by SealedSecret them"):
