@@ -335,3 +335,32 @@ def test_retry_settings_retry_transient_failures_within_a_sync(
     cond = env.wait_reason("SecretStore", "down", NS, "ProviderUnavailable")
     assert "127.0.0.1" in cond["message"]
     assert wait_for(lambda: metric_value(running, "secretsync_provider_events_total", event="retry") >= 2)
+
+
+def test_a_store_with_refresh_interval_is_validated_again_and_shows_a_revoked_token(
+    env: ExternalEnv, openbao: Any, running: OperatorProcess
+) -> None:
+    client = openbao.client()
+    policy = openbao.write_policy("store-check", 'path "secret/*" { capabilities = ["read", "list"] }')
+    for name, interval in (("checked", 1), ("unchecked", None)):
+        token = client.auth.token.create(policies=[policy], ttl="1h")["auth"]["client_token"]
+        env.emu.create(token_secret(f"{name}-token", NS, token))
+        body = vault_store(
+            name, NS, openbao.addr, {"tokenSecretRef": {"name": f"{name}-token", "key": "token"}}
+        )
+        if interval:
+            body["spec"]["refreshInterval"] = interval  # ESO's store field: seconds
+        env.emu.create(body)
+        env.wait_reason("SecretStore", name, NS, "Valid")
+        client.auth.token.revoke(token)
+
+    def ready(name: str) -> str | None:
+        for cond in ((env.get("SecretStore", name, NS) or {}).get("status") or {}).get("conditions") or []:
+            if cond.get("type") == "Ready":
+                return str(cond.get("status"))
+        return None
+
+    assert wait_for(lambda: ready("checked") == "False", timeout=15)
+    # without refreshInterval a store is validated when it changes (its ExternalSecrets still fail
+    # at their next sync with the cause)
+    assert ready("unchecked") == "True"

@@ -1,7 +1,8 @@
 """SecretStores and ClusterSecretStores: validation, their status, and resolving one for a sync.
 
-A store is checked when it appears or changes (its provider built and ``check`` called), its
-status written once per change, and the ExternalSecrets waiting for it woken when it becomes
+A store is checked when it appears or changes (its provider built and ``check`` called) and
+again every ``spec.refreshInterval`` seconds when it sets one (ESO's store refresh), its status
+written once per change, and the ExternalSecrets waiting for it woken when it becomes
 ready; a changed store re-syncs every ExternalSecret using it. Stores of another controller class
 (ESO's ``spec.controller``) are left alone, and so are their ExternalSecrets.
 """
@@ -67,6 +68,7 @@ class StoreHandling(ControllerBase):
         lock = self._locks.setdefault(f"store:{uid}", asyncio.Lock())
         async with lock:
             retry: float | None = None
+            spec: model.StoreSpec | None = None
             try:
                 spec = model.parse_store(body)
                 provider = await self.gateway.provider(
@@ -108,6 +110,14 @@ class StoreHandling(ControllerBase):
             if not ready and retry is not None:
                 self.scheduler.schedule(
                     (self.flavor.group_version, "store", key), retry, lambda: self._recheck_store(kind, key)
+                )
+            elif spec is not None and spec.refresh_interval > 0:
+                # ESO's store refreshInterval: validated again every interval (a revoked token
+                # or a deleted role shows on the store, not only on its ExternalSecrets' syncs)
+                self.scheduler.schedule(
+                    (self.flavor.group_version, "store", key),
+                    spec.refresh_interval,
+                    lambda: self._recheck_store(kind, key),
                 )
 
     async def _recheck_store(self, kind: str, key: StoreKey) -> None:

@@ -95,7 +95,7 @@ class StoreSpec:
     # A deep copy of spec.provider.<name>; the provider parses its own section.
     provider_spec: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False, compare=True)
     conditions: tuple[StoreCondition, ...] = ()  # ClusterSecretStore only; () = every namespace
-    refresh_interval: int = 0  # seconds; accepted for ESO manifests (0 = operator default)
+    refresh_interval: int = 0  # seconds between validations (ESO's); 0 = only when the store changes
     controller: str | None = None  # ESO's controller class: None = every operator's store
     retry: RetrySettings | None = None  # spec.retrySettings; None = no retry inside a sync
     operator_identity: bool = False  # ClusterSecretStore spec.useOperatorIdentity (secretsync.tenancy)
@@ -175,7 +175,11 @@ def _check_vault(vault: Mapping[str, Any]) -> None:
     ):
         # ESO would fall back to the controller's own token: any namespace's
         # store could then log in to Vault as the operator. Refused on purpose.
-        raise SpecError(f"{path}.kubernetes", "set serviceAccountRef or secretRef")
+        raise SpecError(
+            f"{path}.kubernetes",
+            "kubernetes auth needs serviceAccountRef or secretRef; secretsync never logs in with its own "
+            "ServiceAccount token (ESO's fallback when neither is set)",
+        )
 
 
 def _check_own_namespace(section: Mapping[str, Any], path: str, namespace: str) -> None:
