@@ -171,6 +171,12 @@ def parse_external_secret(body: Mapping[str, Any]) -> ExternalSecretSpec:
     name, namespace = metadata_of(body)
     spec = spec_of(body, ES_SPEC_SCHEMA)
 
+    if spec.get("secretStoreRef") is None:
+        raise SpecError(
+            "spec.secretStoreRef",
+            "spec.secretStoreRef is required: name the SecretStore or ClusterSecretStore to read from "
+            "(secretsync has no generators)",
+        )
     store_ref = sub(spec, "secretStoreRef")
     refresh = spec.get("refreshInterval")
     refresh_interval = DEFAULT_REFRESH_INTERVAL if refresh is None else parse_go_duration(refresh)

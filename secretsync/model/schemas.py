@@ -89,7 +89,7 @@ _REMOTE_REF = obj(
 )
 
 ES_SPEC_SCHEMA: Final = obj(
-    ("secretStoreRef",),
+    (),  # secretStoreRef is required by parse_external_secret, as by a CEL rule in the CRD
     secretStoreRef=obj(("name",), name=NAME, kind=string(enum=STORE_KINDS)),
     refreshInterval=string(pattern=GO_DURATION, hint="a Go duration such as 1h, 15m, 1h30m or 0"),
     refreshPolicy=string(enum=REFRESH_POLICIES),
