@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from secretsync import model, safeload, templating
 from secretsync.errors import TemplateError, TemplateSourceError
+from secretsync.gotemplate.gostrconv import format_float
 
 RESERVED_PREFIX: Final = "secretsync.io/"
 _OUTPUT: Final = safeload.Budget(
@@ -157,6 +158,7 @@ def _key_values(name: str, output: bytes, target: str) -> list[tuple[str, bytes]
     for position, (key, value) in enumerate(document.items(), start=1):
         if value is None:
             value = ""  # Go's json.Unmarshal leaves a null string as ""
+        value = _go_string(value)
         if not isinstance(value, str):
             raise TemplateError(
                 f"template {name}: entry {position} of its output is {_kind(value)}, not a string; "
@@ -164,6 +166,18 @@ def _key_values(name: str, output: bytes, target: str) -> list[tuple[str, bytes]
             )
         pairs.append((_yaml_key(key), templating.to_bytes(value)))
     return pairs
+
+
+def _go_string(value: Any) -> Any:
+    """A YAML scalar read into a Go string as sigs.k8s.io/yaml does for ``map[string]string``:
+    booleans ``true``/``false``, integers in decimal, floats by ``FormatFloat(v, 'g', -1, 32)``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_float(value, "g", -1, 32)
+    return value
 
 
 def _kind(value: Any) -> str:

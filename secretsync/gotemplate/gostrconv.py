@@ -10,6 +10,7 @@ bytes maps to lone surrogates U+DC80..U+DCFF, and back.
 from __future__ import annotations
 
 import math
+import struct
 import re
 
 from secretsync.gotemplate.errors import Fault
@@ -333,7 +334,9 @@ def _decimal(f: float, mode: str, prec: int) -> tuple[str, int]:
     "f" to ``prec`` digits after the point; Python rounds exactly as Go does.
     """
     a = abs(f)
-    if mode == "s":
+    if mode == "s32":
+        text = _shortest32(a)
+    elif mode == "s":
         text = repr(a)
     elif mode == "e":
         text = f"{a:.{max(prec - 1, 0)}e}"
@@ -349,6 +352,20 @@ def _decimal(f: float, mode: str, prec: int) -> tuple[str, int]:
     if not digits:
         return "", 0
     return digits, dp
+
+
+def _float32(f: float) -> float:
+    return float(struct.unpack("<f", struct.pack("<f", f))[0])
+
+
+def _shortest32(a: float) -> str:
+    """The fewest significant digits that read back as the same float32 (Go's shortest, bitSize 32)."""
+    a32 = _float32(a)
+    for digits in range(1, 10):
+        text = f"{a32:.{digits - 1}e}"
+        if _float32(float(text)) == a32:
+            return text
+    return f"{a32:.8e}"
 
 
 def _fmt_e(digits: str, dp: int, prec: int, echar: str) -> str:
@@ -373,8 +390,14 @@ def _fmt_f(digits: str, dp: int, prec: int) -> str:
     return ip + "." + "".join(frac)
 
 
-def format_float(f: float, fmt: str, prec: int) -> str:
-    """Go's ``strconv.FormatFloat(f, fmt, prec, 64)`` for fmt in e, E, f, g, G."""
+def format_float(f: float, fmt: str, prec: int, bits: int = 64) -> str:
+    """Go's ``strconv.FormatFloat(f, fmt, prec, bits)`` for fmt in e, E, f, g, G (``bits`` 32
+    only for the shortest form, ``prec`` -1)."""
+    if bits == 32:
+        if abs(f) > 3.4028234663852886e38:
+            f = math.copysign(math.inf, f)  # beyond float32: Go's conversion gives an infinity
+        else:
+            f = _float32(f)
     if math.isnan(f):
         return "NaN"
     if math.isinf(f):
@@ -383,7 +406,7 @@ def format_float(f: float, fmt: str, prec: int) -> str:
     shortest = prec < 0
     low = fmt.lower()
     if shortest:
-        digits, dp = _decimal(f, "s", 0)
+        digits, dp = _decimal(f, "s32" if bits == 32 else "s", 0)
         nd = len(digits)
         prec = {"e": max(nd - 1, 0), "f": max(nd - dp, 0), "g": nd}[low]
     elif low == "e":

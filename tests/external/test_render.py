@@ -126,9 +126,8 @@ def test_template_sources_that_are_missing_say_which_and_where() -> None:
 @pytest.mark.parametrize(
     ("literal", "problem"),
     [
-        ("port: 5432", "entry 1 of its output is a number, not a string; quote it"),
-        ("a: x\nok: true", "entry 2 of its output is a boolean"),
-        ("a: [1]", "entry 1 of its output is a list"),
+        ("a: [1]", "entry 1 of its output is a list, not a string; quote it"),
+        ("a: x\nb: {c: d}", "entry 2 of its output is a mapping"),
         ("- a\n- b", "its output must be YAML key: value lines, not a list"),
         ("a: b: c", "its output is not YAML key: value lines at line 1"),
         ("a: x\n---\nb: y", "its output holds 2 YAML documents"),
@@ -139,6 +138,22 @@ def test_keys_and_values_output_must_be_a_map_of_strings(literal: str, problem: 
         run({"templateFrom": [{"literal": literal.replace("x", "{{ .password }}")}]})
     assert problem in str(caught.value)
     assert CANARY not in str(caught.value)
+
+
+def test_keys_and_values_scalars_become_strings_as_in_go() -> None:
+    """sigs.k8s.io/yaml reads ``map[string]string``: booleans, decimal integers (YAML 1.1 octal
+    and hex read first), floats by FormatFloat(v, 'g', -1, 32), null as ""."""
+    literal = "on: true\nno: yes\nport: 5432\nmode: 0755\nhex: 0x1f\nratio: 1.50\nbig: 123456789.0\nnone: ~"
+    assert run({"templateFrom": [{"literal": literal}]}).data == {
+        "true": b"true",  # a YAML 1.1 boolean key, as Go's conversion writes it
+        "false": b"true",
+        "port": b"5432",
+        "mode": b"493",
+        "hex": b"31",
+        "ratio": b"1.5",
+        "big": b"1.2345679e+08",
+        "none": b"",
+    }
 
 
 def test_keys_made_by_templates_are_checked_without_showing_them() -> None:
