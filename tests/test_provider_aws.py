@@ -23,7 +23,7 @@ from secretsync.errors import (
     SpecError,
 )
 from secretsync.providers import create
-from secretsync.providers.aws import AwsProvider, literal_prefix
+from secretsync.providers.aws import AwsProvider, literal_prefix, tags_match
 from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
 
 CANARY = "CANARY-7f3a9c-do-not-log"
@@ -110,7 +110,10 @@ def test_sm_reads_string_binary_and_properties(moto: Any, sm: Any) -> None:
     assert provider.get(RemoteRef("app/db", property="db.port")) == b"5432"
     assert provider.get(RemoteRef("app/db", property="db.hosts.1.name")) == b"b"
     assert provider.get(RemoteRef("app/db", property="tls.crt")) == b"PEM"
-    assert provider.get(RemoteRef("app/db", property="db")) == b'{"port":5432,"hosts":["a",{"name":"b"}]}'
+    # gjson's Result.String(): an object comes back as its text as stored (json.dumps' spaces kept)
+    assert (
+        provider.get(RemoteRef("app/db", property="db")) == b'{"port": 5432, "hosts": ["a", {"name": "b"}]}'
+    )
     assert moto.calls["GetSecretValue"] == 8  # one per get, nothing else
     assert moto.total_calls == 8
 
@@ -148,6 +151,63 @@ def test_sm_extract(sm: Any) -> None:
         provider.get_map(RemoteRef("cfg", property="a"))
 
 
+# A value written by hand: ESO keeps every non-string member's text exactly as stored.
+RAW_DOC = """{
+  "name": {"first": "Tom",  "last": "Anderson"},
+  "friends": [
+    {"first": "Dale"},
+    {"first": "Roger"}
+  ],
+  "price": 1.50, "big": 123456789012345678901234567890, "exp": 1E3,
+  "text": "caf\\u00e9 \\"q\\"", "yes": true, "none": null
+}"""
+RAW_FRIENDS = b'[\n    {"first": "Dale"},\n    {"first": "Roger"}\n  ]'
+
+
+def test_sm_extract_keeps_raw_json_text_like_eso(moto: Any, sm: Any) -> None:
+    sm.create_secret(Name="raw", SecretString=RAW_DOC)
+    sm.create_secret(Name="raw-bin", SecretBinary=RAW_DOC.encode())
+    provider = _provider()
+    extracted = {
+        "name": b'{"first": "Tom",  "last": "Anderson"}',  # both spaces kept
+        "friends": RAW_FRIENDS,  # newlines and indentation kept
+        "price": b"1.50",  # not re-formatted as 1.5
+        "big": b"123456789012345678901234567890",
+        "exp": b"1E3",
+        "text": 'café "q"'.encode(),  # a string is unquoted
+        "yes": b"true",
+        "none": b"",
+    }
+    assert provider.get_map(RemoteRef("raw")) == extracted
+    assert provider.get_map(RemoteRef("raw-bin")) == extracted
+
+    # a property is gjson's Result.String(): objects and lists as stored, strings unquoted,
+    # integers as stored, other numbers as Go's FormatFloat
+    assert provider.get(RemoteRef("raw", property="name")) == b'{"first": "Tom",  "last": "Anderson"}'
+    assert provider.get(RemoteRef("raw", property="friends")) == RAW_FRIENDS
+    assert provider.get(RemoteRef("raw", property="friends.1")) == b'{"first": "Roger"}'
+    assert provider.get(RemoteRef("raw", property="friends.#.first")) == b'["Dale","Roger"]'
+    assert provider.get(RemoteRef("raw", property="text")) == 'café "q"'.encode()
+    assert provider.get(RemoteRef("raw", property="price")) == b"1.5"
+    assert provider.get(RemoteRef("raw", property="exp")) == b"1000"
+    assert provider.get(RemoteRef("raw", property="big")) == b"123456789012345678901234567890"
+    # extract of a property: GetSecretMap over that property's text
+    assert provider.get_map(RemoteRef("raw", property="name")) == {"first": b"Tom", "last": b"Anderson"}
+    with pytest.raises(SpecError, match=r"raw property 'friends' is not a JSON object"):
+        provider.get_map(RemoteRef("raw", property="friends"))
+
+
+def test_ssm_extract_keeps_raw_json_text_like_eso(ssm: Any) -> None:
+    ssm.put_parameter(Name="/app/raw", Value=RAW_DOC, Type="SecureString")
+    provider = _provider("ParameterStore")
+    extracted = provider.get_map(RemoteRef("/app/raw"))
+    assert extracted["name"] == b'{"first": "Tom",  "last": "Anderson"}'
+    assert extracted["friends"] == RAW_FRIENDS
+    assert extracted["price"] == b"1.50"
+    assert extracted["text"] == 'café "q"'.encode()
+    assert provider.get(RemoteRef("/app/raw", property="friends.0")) == b'{"first": "Dale"}'
+
+
 def test_sm_not_found_and_scheduled_for_deletion(sm: Any) -> None:
     sm.create_secret(Name="doomed", SecretString="x")
     sm.delete_secret(SecretId="doomed", RecoveryWindowInDays=7)
@@ -165,7 +225,7 @@ def test_sm_find_by_name_and_tags_uses_batches(moto: Any, sm: Any) -> None:
         tags = [{"Key": "team", "Value": "a" if i % 2 else "b"}, {"Key": "env", "Value": "prod"}]
         sm.create_secret(Name=f"app/s{i:02d}", SecretString=f"v{i}", Tags=tags)
     sm.create_secret(Name="other/s", SecretString="o", Tags=[{"Key": "team", "Value": "a"}])
-    # Tag pairs are matched exactly: team=prod (value of another key) is not team=a.
+    # As in ESO, tag-key and tag-value are independent filters: team=x plus k=a passes team: a.
     sm.create_secret(
         Name="app/mixed", SecretString="m", Tags=[{"Key": "team", "Value": "x"}, {"Key": "k", "Value": "a"}]
     )
@@ -185,6 +245,7 @@ def test_sm_find_by_name_and_tags_uses_batches(moto: Any, sm: Any) -> None:
     assert by_tags == {
         **{f"app/s{i:02d}": f"v{i}".encode() for i in range(1, 25, 2)},
         "other/s": b"o",
+        "app/mixed": b"m",
     }
     assert moto.calls["GetSecretValue"] == 0
     assert moto.calls["BatchGetSecretValue"] == 1
@@ -193,6 +254,56 @@ def test_sm_find_by_name_and_tags_uses_batches(moto: Any, sm: Any) -> None:
     assert both == {"app/s01": b"v1", "app/s03": b"v3"}
     assert provider.find(FindSpec(path="other/")) == {"other/s": b"o"}
     assert provider.find(FindSpec(tags={"team": "nobody"})) == {}
+
+
+def test_sm_find_tags_are_independent_prefix_matches_like_eso(moto: Any, sm: Any) -> None:
+    # ESO sends find.tags as tag-key / tag-value filters; AWS matches each by case-sensitive prefix,
+    # against any of the secret's tags, independently of each other.
+    def tagged(name: str, **tags: str) -> None:
+        sm.create_secret(Name=name, SecretString=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+
+    tagged("exact", env="prod")
+    tagged("value-prefix", env="production")
+    tagged("key-prefix", environment="prod")
+    tagged("independent", env="dev", stage="prod")
+    tagged("other-case", env="Prod")
+    tagged("other-value", env="dev")
+    tagged("other-key", team="prod")
+    sm.create_secret(Name="untagged", SecretString="u")
+    provider = _provider()
+    moto.reset_calls()
+
+    found = provider.find(FindSpec(tags={"env": "prod"}))
+    assert found == {name: name.encode() for name in ("exact", "value-prefix", "key-prefix", "independent")}
+    assert moto.calls["ListSecrets"] == 1
+    assert moto.calls["BatchGetSecretValue"] == 1
+    assert provider.find(FindSpec(tags={"env": "prod", "stage": "pr"})) == {"independent": b"independent"}
+    assert provider.find(FindSpec(tags={"env": "prod"}, name_regexp="prefix$")) == {
+        "value-prefix": b"value-prefix",
+        "key-prefix": b"key-prefix",
+    }
+
+
+@pytest.mark.parametrize(
+    ("tags", "wanted", "passes"),
+    [
+        ({"env": "prod"}, {"env": "prod"}, True),
+        ({"env": "production"}, {"env": "prod"}, True),
+        ({"environment": "prod"}, {"env": "prod"}, True),
+        ({"env": "dev", "stage": "prod"}, {"env": "prod"}, True),
+        ({"env": "Prod"}, {"env": "prod"}, False),  # case-sensitive
+        ({"env": "dev"}, {"env": "prod"}, False),
+        ({"team": "prod"}, {"env": "prod"}, False),
+        ({}, {"env": "prod"}, False),
+        ({"env": "prod"}, {"env": "prod", "team": "a"}, False),
+        ({"env": "dev"}, {"env": "!prod"}, True),  # AWS's negation: decided by the server
+        ({"env": "prod"}, {}, True),
+    ],
+)
+def test_tags_match_is_what_aws_makes_of_esos_filters(
+    tags: dict[str, str], wanted: dict[str, str], passes: bool
+) -> None:
+    assert tags_match([{"Key": k, "Value": v} for k, v in tags.items()], wanted) is passes
 
 
 # -- Parameter Store ---------------------------------------------------------------------------------

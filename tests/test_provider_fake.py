@@ -51,7 +51,7 @@ def test_get_returns_the_value_byte_for_byte(fake: FakeProvider) -> None:
 
 
 @pytest.mark.parametrize(
-    ("prop", "expected"), [("password", b"s3cr3t"), ("nested.port", b"5432"), ("nested", b'{"port":5432}')]
+    ("prop", "expected"), [("password", b"s3cr3t"), ("nested.port", b"5432"), ("nested", b'{"port": 5432}')]
 )
 def test_get_property(fake: FakeProvider, prop: str, expected: bytes) -> None:
     assert fake.get(RemoteRef("app/db", property=prop)) == expected
@@ -83,7 +83,7 @@ def test_get_map(fake: FakeProvider) -> None:
     assert fake.get_map(RemoteRef("app/db")) == {
         "user": b"app",
         "password": b"s3cr3t",
-        "nested": b'{"port":5432}',
+        "nested": b'{"port": 5432}',  # ESO's fake: json.RawMessage, the text as given
     }
     assert fake.get_map(RemoteRef("app/db", property="nested")) == {"port": b"5432"}
     assert fake.get_map(RemoteRef("other/x")) == {"a": b"1", "b": b"2"}

@@ -182,7 +182,8 @@ def test_property_nested_and_list_index(gcp_fake: SecretManagerFake, store: GcpP
     assert store.get(RemoteRef("cfg", property="tls.crt")) == b"PEM"  # exact key wins over a path
     assert store.get(RemoteRef("cfg", property="db.port")) == b"5432"
     assert store.get(RemoteRef("cfg", property="db.hosts.1.name")) == b"b"
-    assert store.get(RemoteRef("cfg", property="db.hosts")) == b'[{"name":"a"},{"name":"b"}]'
+    # gjson's Result.String(): a list comes back as its text as stored (json.dumps' spaces kept)
+    assert store.get(RemoteRef("cfg", property="db.hosts")) == b'[{"name": "a"}, {"name": "b"}]'
     with pytest.raises(
         PropertyNotFound, match=r"secret projects/proj/secrets/cfg version latest has no property"
     ):
@@ -201,15 +202,34 @@ def test_extract(gcp_fake: SecretManagerFake, store: GcpProvider) -> None:
     assert store.get_map(RemoteRef("cfg")) == {
         "a": b"x",
         "n": b"1",
-        "o": b'{"k":[1,2]}',
+        "o": b'{"k": [1, 2]}',  # json.RawMessage: the text as stored
         "inner": b'{"z": "y"}',
     }
-    assert store.get_map(RemoteRef("cfg", property="o")) == {"k": b"[1,2]"}
+    assert store.get_map(RemoteRef("cfg", property="o")) == {"k": b"[1, 2]"}
     assert store.get_map(RemoteRef("cfg", property="inner")) == {"z": b"y"}  # a string holding JSON
     gcp_fake.put_secret(f"{P}/plain", CANARY)
     with pytest.raises(SpecError, match="cannot be extracted") as caught:
         store.get_map(RemoteRef("plain"))
     assert CANARY not in str(caught.value)
+
+
+def test_raw_json_text_is_kept_like_eso(gcp_fake: SecretManagerFake, store: GcpProvider) -> None:
+    stored = (
+        '{\n  "nested": {"a":  1,\n    "b": [true, null]},\n  "price": 1.50,\n'
+        '  "text": "l\\u00e9a\\nf", "exp": -2.5e-3\n}'
+    )
+    gcp_fake.put_secret(f"{P}/raw", stored)
+    assert store.get_map(RemoteRef("raw")) == {
+        "nested": b'{"a":  1,\n    "b": [true, null]}',  # spaces and newline as stored
+        "price": b"1.50",
+        "text": "léa\nf".encode(),  # a string unquoted
+        "exp": b"-2.5e-3",
+    }
+    assert store.get(RemoteRef("raw", property="nested")) == b'{"a":  1,\n    "b": [true, null]}'
+    assert store.get(RemoteRef("raw", property="nested.b")) == b"[true, null]"
+    assert store.get(RemoteRef("raw", property="price")) == b"1.5"  # gjson: Go's FormatFloat
+    assert store.get(RemoteRef("raw", property="exp")) == b"-0.0025"
+    assert store.get_map(RemoteRef("raw", property="nested")) == {"a": b"1", "b": b"[true, null]"}
 
 
 def test_find_by_name_regexp_paginated(

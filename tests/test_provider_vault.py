@@ -320,6 +320,53 @@ def test_get_map_extracts_top_level_keys(openbao: OpenBaoScope, harness: Harness
     )
 
 
+def test_values_are_go_marshalled_with_numbers_as_vault_sent_them(
+    openbao: OpenBaoScope, harness: Harness
+) -> None:
+    import requests
+
+    # Written as JSON text; OpenBao answers with Go's float64 text (1.50 -> 1.5, 1e-7 -> 1e-7).
+    path = openbao.path("numbers")
+    body = (
+        '{"data": {"price": 1.50, "tiny": 1e-7, "big": 1e21, "count": 3, "url": "https://x/?a=1&b=<2>",'
+        ' "nested": {"z": 1.0, "a": [1e3, "<&>"]}}}'
+    )
+    answer = requests.post(
+        f"{openbao.addr}/v1/secret/data/{path}",
+        data=body,
+        headers={"X-Vault-Token": openbao.root_token, "Content-Type": "application/json"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    vault = harness.token_store(openbao.addr, openbao.root_token)
+
+    # GetSecret: json.Marshal of vault/api's UseNumber data: keys sorted, HTML-safe, every number
+    # with the text the server sent (Python would write 1e-07)
+    whole = vault.get(RemoteRef(path))
+    assert whole == (
+        b'{"big":1e+21,"count":3,"nested":{"a":[1000,"\\u003c\\u0026\\u003e"],"z":1},"price":1.5,'
+        b'"tiny":1e-7,"url":"https://x/?a=1\\u0026b=\\u003c2\\u003e"}'
+    )
+    assert vault.get(RemoteRef(path, property="tiny")) == b"1e-7"  # GetByteValue(json.Number)
+    assert vault.get(RemoteRef(path, property="url")) == b"https://x/?a=1&b=<2>"
+    assert vault.get(RemoteRef(path, property="nested")) == b'{"a":[1000,"\\u003c\\u0026\\u003e"],"z":1}'
+    assert vault.get(RemoteRef(path, property="nested.a")) == b'[1000,"\\u003c\\u0026\\u003e"]'
+    assert vault.find(FindSpec(path=openbao.path(""), name_regexp="numbers$")) == {path: whole}
+    # GetSecretMap: those bytes unmarshalled into map[string]any (float64), then GetByteValue
+    assert vault.get_map(RemoteRef(path)) == {
+        "big": b"1000000000000000000000",
+        "count": b"3",
+        "nested": b'{"a":[1000,"\\u003c\\u0026\\u003e"],"z":1}',
+        "price": b"1.5",
+        "tiny": b"0.0000001",
+        "url": b"https://x/?a=1&b=<2>",
+    }
+    assert vault.get_map(RemoteRef(path, property="nested")) == {
+        "a": b'[1000,"\\u003c\\u0026\\u003e"]',
+        "z": b"1",
+    }
+
+
 def test_not_found_messages(openbao: OpenBaoScope, harness: Harness) -> None:
     path = _write(openbao, "db", DOC)
     vault = harness.token_store(openbao.addr, openbao.root_token)

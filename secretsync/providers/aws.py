@@ -18,21 +18,26 @@ Reads, as ESO does them:
 
 * Secrets Manager ``get``: ``GetSecretValue`` at stage ``version`` [``AWSCURRENT``], or at
   ``VersionId`` when ``version`` is ``uuid/<id>``; ``SecretString`` as UTF-8, else ``SecretBinary``
-  raw. ``property`` selects from the JSON payload (:mod:`secretsync.providers.paths`).
+  raw. ``property`` selects from the JSON payload as stored, and objects and lists come back as
+  their stored text (:func:`secretsync.providers.paths.raw_select`).
 * Parameter Store ``get``: ``GetParameter`` of ``key`` or ``key:version``, decrypted; a StringList
   is its comma-joined text, as AWS sends it.
-* ``get_map``: that payload (or its ``property``) as a JSON object, key by key.
+* ``get_map``: that payload (or its ``property``) as a JSON object, key by key: strings unquoted,
+  anything else its text exactly as stored (ESO's ``map[string]json.RawMessage``).
 * ``remoteRef.metadataPolicy: Fetch`` reads the tags instead of the value (Secrets Manager
   ``DescribeSecret``, Parameter Store ``ListTagsForResource``; IAM ``secretsmanager:DescribeSecret``
   / ``ssm:ListTagsForResource``), as the JSON object ``{"Key": "Value", ...}`` (``{}`` without
   tags) that ``property`` and ``get_map`` then work on exactly as on a value. ``version`` is
   ignored. Unlike ESO, a missing secret is SecretNotFound here too (deletionPolicy acts as on a
   value read), and so is one scheduled for deletion.
-* ``find`` returns remote name -> value. Secrets Manager: ``ListSecrets`` (narrowed server side by
-  a name prefix and one tag key) then ``BatchGetSecretValue`` by id, 20 at a time. The filters of
-  ``BatchGetSecretValue`` itself cannot express "tag k has value v" (``tag-key`` and ``tag-value``
-  are independent prefix matches, and the values carry no tags to check), so exact matching needs
-  ListSecrets' tags; it still costs pages, never one call per secret. Parameter Store:
+* ``find`` returns remote name -> value. Secrets Manager: ``ListSecrets`` with ESO's filters (a
+  ``name`` prefix from ``path``, or from an anchored ``name.regexp``; for each ``tags`` entry
+  ``k: v`` a ``tag-key`` filter ``k`` and a ``tag-value`` filter ``v``), then ``BatchGetSecretValue``
+  by id, 20 at a time: pages, never one call per secret. As in ESO, ``tags`` therefore mean what
+  AWS makes of those filters: case-sensitive *prefix* matches, the key and the value each against
+  any of the secret's tags, independently (``env: prod`` also finds ``env=production``, and a
+  secret tagged ``env=dev, stage=prod``); :func:`tags_match` re-checks that on ListSecrets' answer.
+  This widens nothing a store could not already read: the credentials decide that. Parameter Store:
   without ``tags``, ``GetParametersByPath`` (recursive, ``path`` or ``/``; values included), as ESO;
   with ``tags``, ``DescribeParameters`` with exact ``tag:<k>`` filters (and ``path``), then
   ``GetParameters`` 10 at a time (ESO makes one GetParameter per match). Names keep their leading
@@ -61,7 +66,7 @@ import contextlib
 import dataclasses
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import boto3
@@ -220,6 +225,25 @@ def _parse_auth(auth: Any) -> StaticAuth | None:
     )
 
 
+def tags_match(tags: Sequence[Mapping[str, Any]], wanted: Mapping[str, str]) -> bool:
+    """Whether a secret's ``Tags`` pass ESO's ``find.tags`` filters as AWS applies them: for each
+    wanted ``k: v``, a ``tag-key`` filter ``k`` and a ``tag-value`` filter ``v``, each a
+    case-sensitive prefix match against any of the secret's tags, independently of each other
+    (``env: prod`` passes ``env=production``, and ``env=dev, stage=prod``).
+
+    ListSecrets has already applied these filters; checking again here keeps a server that
+    ignores them (an emulator) from widening the match. A value starting with ``!`` is AWS's
+    negation, left to the server.
+    """
+    keys = [str(tag.get("Key", "")) for tag in tags]
+    values = [str(tag.get("Value", "")) for tag in tags]
+
+    def passes(prefix: str, texts: list[str]) -> bool:
+        return prefix.startswith("!") or any(text.startswith(prefix) for text in texts)
+
+    return all(passes(key, keys) and passes(value, values) for key, value in wanted.items())
+
+
 def literal_prefix(pattern: str | None) -> str:
     """The literal text every match of an anchored ``pattern`` starts with ("" if unknown).
 
@@ -263,18 +287,14 @@ class AwsProvider:
         subject, value = self._load(ref)
         if not ref.property:
             return value
-        return paths.to_bytes(
-            paths.select(self._parse(subject, value, ref.property), ref.property, where=subject)
-        )
+        return paths.raw_select(value, ref.property, where=subject)
 
     def get_map(self, ref: RemoteRef) -> dict[str, bytes]:
         subject, value = self._load(ref)
         if not ref.property:
-            return paths.flatten_for_extract(paths.json_object(value, subject))
-        selected = paths.select(self._parse(subject, value, ref.property), ref.property, where=subject)
-        if not isinstance(selected, dict):
-            selected = paths.json_object(paths.to_bytes(selected), f"{subject} property {ref.property!r}")
-        return paths.flatten_for_extract(selected)
+            return paths.raw_extract(value, subject)
+        selected = paths.raw_select(value, ref.property, where=subject)
+        return paths.raw_extract(selected, f"{subject} property {ref.property!r}")
 
     def find(self, spec: FindSpec) -> dict[str, bytes]:
         if self._service == "secretsmanager":
@@ -348,10 +368,6 @@ class AwsProvider:
         answer = self._call("GetParameter", label, Name=name, WithDecryption=True)
         return subject, str(answer["Parameter"]["Value"]).encode()
 
-    @staticmethod
-    def _parse(subject: str, value: bytes, prop: str) -> Any:
-        return paths.document(value, subject, prop)
-
     def _find_secrets(self, spec: FindSpec) -> dict[str, bytes]:
         matcher = paths.compile_name_regexp(spec.name_regexp)
         path = spec.path or ""
@@ -359,18 +375,18 @@ class AwsProvider:
         filters: list[dict[str, Any]] = []
         if prefix:
             filters.append({"Key": "name", "Values": [prefix]})
-        if spec.tags:
-            filters.append({"Key": "tag-key", "Values": [next(iter(spec.tags))]})
+        for key, value in spec.tags.items():  # ESO's findByTags / findByNameAndTags filters
+            filters.append({"Key": "tag-key", "Values": [key]})
+            filters.append({"Key": "tag-value", "Values": [value]})
         names: list[str] = []
         for page in self._pages(
             "ListSecrets", "secrets", "SecretList", Filters=filters, MaxResults=LIST_PAGE
         ):
             for entry in page:
                 name = str(entry.get("Name", ""))
-                tags = {str(t.get("Key")): str(t.get("Value", "")) for t in entry.get("Tags") or []}
                 if not name.startswith(path) or (matcher is not None and not matcher.search(name)):
                     continue
-                if all(tags.get(key) == value for key, value in spec.tags.items()):
+                if tags_match(entry.get("Tags") or [], spec.tags):
                     names.append(name)
                     paths.check_find_size(len(names))
         found: dict[str, bytes] = {}

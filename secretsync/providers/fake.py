@@ -13,8 +13,11 @@ Semantics, matching ESO where it has them:
 * ``get``: the entry with that ``key`` and ``version``. Without a version, the entry that has
   none, else the last entry for the key (ESO only accepts the versionless one; taking the last
   keeps demos with only versioned entries working). Without a property the value comes back
-  byte for byte; with one, the value is parsed as JSON and the property resolved like Vault's.
-* ``get_map``: the value (or its property) as a JSON object, key by key.
+  byte for byte; with one, the property is resolved in the value as stored, as for AWS and GCP
+  (:func:`paths.raw_select`: an exact top-level key first, which ESO's fake skips: there
+  ``tls.crt`` is always a path).
+* ``get_map``: the value (or its property) as a JSON object, key by key, strings unquoted and
+  anything else its text as stored (ESO's ``map[string]json.RawMessage``).
 * ``find``: every key (its current entry, as ``get`` picks it) under ``path`` whose name matches
   ``name.regexp``; tags are not supported (ESO's fake supports name only).
 * ``check``: always fine; a malformed spec fails in the constructor with a SpecError.
@@ -59,15 +62,13 @@ class FakeProvider:
         entry = self._entry(ref.key, ref.version)
         if not ref.property:
             return entry.value.encode()
-        where = _describe(entry)
-        document = paths.document(entry.value, f"fake: {where}", ref.property)
-        return paths.to_bytes(paths.select(document, ref.property, where=f"fake: {where}"))
+        return paths.raw_select(entry.value, ref.property, where=f"fake: {_describe(entry)}")
 
     def get_map(self, ref: RemoteRef) -> dict[str, bytes]:
         _refuse_metadata(ref)
         entry = self._entry(ref.key, ref.version)
         where = f"fake: {_describe(entry)}" + (f" property {ref.property!r}" if ref.property else "")
-        return paths.flatten_for_extract(paths.json_object(self.get(ref), where))
+        return paths.raw_extract(self.get(ref), where)
 
     def find(self, spec: FindSpec) -> dict[str, bytes]:
         if spec.tags:

@@ -21,8 +21,10 @@ operator's own identity, so secretsync.tenancy allows them only to a ClusterSecr
 in with ``spec.useOperatorIdentity: true``. A service-account key's ``token_uri`` must be Google's.
 
 Reads, as ESO does them: ``get`` is ``AccessSecretVersion`` of ``remoteRef.version`` [``latest``],
-the payload bytes as stored (binary is fine), or with ``property`` the value :func:`paths.select`
-finds in the payload parsed as JSON; ``get_map`` is that JSON object key by key; ``find`` lists the
+the payload bytes as stored (binary is fine), or with ``property`` the value
+:func:`paths.raw_select` finds in the payload as stored (an object or list keeps its stored text);
+``get_map`` is that JSON object key by key, strings unquoted and anything else its text exactly
+as stored (ESO's ``map[string]json.RawMessage``); ``find`` lists the
 project's (or location's) secrets with ``ListSecrets`` (``tags`` become a server-side label filter
 ``labels.k="v" AND ...``), keeps those whose secret id starts with ``find.path`` (if given) and
 matches ``name.regexp`` (applied here, on the id, as ESO does), then reads each match's ``latest``
@@ -297,21 +299,16 @@ class GcpProvider:
         subject, data = self._read(ref.key, ref.version)
         if not ref.property:
             return data
-        parsed = self._parse_json(data, subject, ref.property)
-        return paths.to_bytes(paths.select(parsed, ref.property, where=f"gcp: {subject}"))
+        return paths.raw_select(data, ref.property, where=f"gcp: {subject}")
 
     def get_map(self, ref: RemoteRef) -> dict[str, bytes]:
         if ref.metadata_policy == FETCH:
             return self._metadata_map(ref)
         subject, data = self._read(ref.key, ref.version)
         if not ref.property:
-            return paths.flatten_for_extract(paths.json_object(data, f"gcp: {subject}"))
-        parsed = self._parse_json(data, subject, ref.property)
-        selected = paths.select(parsed, ref.property, where=f"gcp: {subject}")
-        if not isinstance(selected, dict):
-            where = f"gcp: {subject} property {ref.property!r}"
-            selected = paths.json_object(paths.to_bytes(selected), where)
-        return paths.flatten_for_extract(selected)
+            return paths.raw_extract(data, f"gcp: {subject}")
+        selected = paths.raw_select(data, ref.property, where=f"gcp: {subject}")
+        return paths.raw_extract(selected, f"gcp: {subject} property {ref.property!r}")
 
     def find(self, spec: FindSpec) -> dict[str, bytes]:
         matcher = paths.compile_name_regexp(spec.name_regexp)
@@ -401,7 +398,7 @@ class GcpProvider:
             return {key: value.encode() for key, value in metadata[group].items()}
         value = self._metadata_value(ref)
         where = f"gcp: {group[:-1]} {item} of secret {ref.key}"
-        return paths.flatten_for_extract(paths.json_object(value, where))
+        return paths.raw_extract(value, where)
 
     def _read_metadata(self, key: str) -> tuple[str, dict[str, dict[str, str]]]:
         """GetSecret (the secret resource, never a version's payload) of ``key`` in the store's
@@ -453,10 +450,6 @@ class GcpProvider:
             if page is None:
                 return
             yield from (secret.name for secret in page.secrets)
-
-    @staticmethod
-    def _parse_json(data: bytes, subject: str, prop: str) -> Any:
-        return paths.document(data, f"gcp: {subject}", prop)
 
     # -- the client and error translation -----------------------------------------------------------
 

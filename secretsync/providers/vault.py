@@ -18,12 +18,15 @@ Spec (defaults in brackets)::
 ``caProvider`` is ignored. Keys follow ESO's ``buildPath``: ``app/db`` and ``secret/app/db`` (and on
 v2 ``secret/data/app/db``) all read ``secret/data/app/db`` when ``path: secret``.
 
-Reads, as ESO does them: ``get`` is the secret's map as compact JSON (Vault sends keys sorted, so
-the bytes equal ESO's), or its ``property`` (see :mod:`secretsync.providers.paths`); ``get_map`` is
-that JSON object key by key; ``find`` LISTs recursively under ``find.path`` and returns, for every
-secret whose name (relative to the mount, ``/`` kept) matches ``name.regexp`` and whose KV v2
-``custom_metadata`` carries all ``tags``, its whole map as JSON. (ESO ignores tags when a name is
-given; here both must match.)
+Reads, as ESO does them (``client_get.go``): ``get`` is the secret's map as Go's ``json.Marshal``
+writes it (keys sorted, ``<``, ``>``, ``&`` escaped, every number with the text Vault sent, as
+vault/api's ``UseNumber`` keeps it: ``1e-7`` stays ``1e-7``), or its ``property`` (see
+:mod:`secretsync.providers.paths`); ``get_map`` unmarshals those bytes as Go does into
+``map[string]any``, so numbers are float64 there (``1e-7`` -> ``0.0000001``) and nested objects
+are re-marshalled with float64 numbers; ``find`` LISTs recursively under ``find.path``
+and returns, for every secret whose name (relative to the mount, ``/`` kept) matches
+``name.regexp`` and whose KV v2 ``custom_metadata`` carries all ``tags``, its whole map as ``get``
+gives it. (ESO ignores tags when a name is given; here both must match.)
 
 ``remoteRef.metadataPolicy: Fetch`` (ESO's ``readSecretMetadata``, KV v2 only; a KV v1 store
 refuses it) reads ``<mount>/metadata/<key>`` instead of the value, so the token needs ``read`` on
@@ -445,9 +448,14 @@ def _json_or_none(raw: bytes) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        # numbers keep their text, as vault/api's UseNumber keeps it; NaN and Infinity are not JSON
+        return json.loads(raw, parse_float=paths.JsonNumber, parse_constant=_not_json)
     except (ValueError, RecursionError):
         return None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _write_ca_file(pem: bytes) -> str:
@@ -481,26 +489,12 @@ class VaultProvider:
     # -- Provider interface -----------------------------------------------------------------
 
     def get(self, ref: RemoteRef) -> bytes:
-        if ref.metadata_policy == FETCH:
-            subject, data = self._read_metadata(ref.key)
-            if not ref.property:
-                return paths.go_json(data)
-        else:
-            subject, data = self._read(ref.key, ref.version)
-            if not ref.property:
-                return paths.to_json(data)
-        return paths.to_bytes(paths.select(data, ref.property, where=f"vault: {subject}"))
+        return self._value(ref)[1]
 
     def get_map(self, ref: RemoteRef) -> dict[str, bytes]:
-        if ref.metadata_policy == FETCH:
-            subject, data = self._read_metadata(ref.key)
-        else:
-            subject, data = self._read(ref.key, ref.version)
-        selected = paths.select(data, ref.property, where=f"vault: {subject}")
-        if not isinstance(selected, dict):
-            where = f"vault: {subject} property {ref.property!r}"
-            selected = paths.json_object(paths.to_bytes(selected), where)
-        return paths.flatten_for_extract(selected)
+        subject, value = self._value(ref)
+        where = f"vault: {subject}" + (f" property {ref.property!r}" if ref.property else "")
+        return paths.go_extract(value, where)
 
     def find(self, spec: FindSpec) -> dict[str, bytes]:
         if spec.tags and self._kv.version == 1:
@@ -516,7 +510,7 @@ class VaultProvider:
                 continue
             paths.check_find_size(len(found) + 1)
             with contextlib.suppress(SecretNotFound):  # deleted between LIST and GET: skip, like ESO
-                found[name] = paths.to_json(self._read_at(mount, rel, None)[1])
+                found[name] = paths.go_marshal(self._read_at(mount, rel, None)[1])
         return found
 
     def check(self) -> None:
@@ -559,6 +553,21 @@ class VaultProvider:
         connection.close()
 
     # -- reads --------------------------------------------------------------------------------
+
+    def _value(self, ref: RemoteRef) -> tuple[str, bytes]:
+        """ESO's ``GetSecret``: the map (or with ``metadataPolicy: Fetch`` the metadata map) as Go
+        marshals it, an exact key's value as ``esutils.GetByteValue`` gives it, or gjson's
+        ``String()`` of a path over the marshalled map. Returns a label for messages too."""
+        if ref.metadata_policy == FETCH:
+            subject, data = self._read_metadata(ref.key)
+        else:
+            subject, data = self._read(ref.key, ref.version)
+        if not ref.property:
+            return subject, paths.go_marshal(data)
+        if ref.property in data:
+            return subject, paths.go_value(data[ref.property])
+        found = paths.select(data, ref.property, where=f"vault: {subject}")
+        return subject, paths.go_value(found, numbers_as_sent=False)
 
     def _read(self, key: str, version: str | None) -> tuple[str, dict[str, Any]]:
         mount, rel = self._kv.split(key)
@@ -1006,6 +1015,8 @@ def _go_text(value: Any) -> str:
     """A metadata value as ESO's ``fmt.Sprintf("%v", v)`` prints it: strings as they are, numbers in
     decimal (``current_version`` 3 -> ``3``), booleans ``true``/``false``; anything else (never sent
     by Vault) as compact JSON."""
+    if isinstance(value, paths.JsonNumber):
+        return value.text  # %v of a json.Number: its text
     return value if isinstance(value, str) else paths.to_bytes(value).decode()
 
 
