@@ -10,8 +10,8 @@ bytes maps to lone surrogates U+DC80..U+DCFF, and back.
 from __future__ import annotations
 
 import math
-import struct
 import re
+import struct
 
 from secretsync.gotemplate.errors import Fault
 
@@ -355,7 +355,10 @@ def _decimal(f: float, mode: str, prec: int) -> tuple[str, int]:
 
 
 def _float32(f: float) -> float:
-    return float(struct.unpack("<f", struct.pack("<f", f))[0])
+    try:
+        return float(struct.unpack("<f", struct.pack("<f", f))[0])
+    except OverflowError:  # beyond float32: Go's conversion gives an infinity
+        return math.copysign(math.inf, f)
 
 
 def _shortest32(a: float) -> str:
@@ -394,10 +397,7 @@ def format_float(f: float, fmt: str, prec: int, bits: int = 64) -> str:
     """Go's ``strconv.FormatFloat(f, fmt, prec, bits)`` for fmt in e, E, f, g, G (``bits`` 32
     only for the shortest form, ``prec`` -1)."""
     if bits == 32:
-        if abs(f) > 3.4028234663852886e38:
-            f = math.copysign(math.inf, f)  # beyond float32: Go's conversion gives an infinity
-        else:
-            f = _float32(f)
+        f = _float32(f)
     if math.isnan(f):
         return "NaN"
     if math.isinf(f):
