@@ -42,18 +42,29 @@ class Backoff:
 
 
 class Scheduler:
-    """At most one pending job per key; scheduling a key again replaces its pending job."""
+    """At most one pending job per key; scheduling a key again replaces its pending job.
 
-    def __init__(self) -> None:
+    A job that fails (an API time-out while a refresh reads its object, a key reload meeting a
+    429) runs again with backoff, 1 s doubling to ``retry_cap``, until it succeeds or the key is
+    scheduled anew or cancelled: no scheduled work is ever dropped on the floor.
+    """
+
+    def __init__(self, retry_cap: float = 60.0) -> None:
+        self.retry = Backoff(base=1.0, cap=retry_cap)
         self._timers: dict[Hashable, asyncio.TimerHandle] = {}
         self._due: dict[Hashable, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
     def schedule(self, key: Hashable, delay: float, job: Job) -> None:
+        """Run ``job`` in ``delay`` seconds, in place of anything pending for ``key``."""
+        self.retry.reset(key)
+        self._arm(key, delay, job)
+
+    def _arm(self, key: Hashable, delay: float, job: Job) -> None:
         if self._closed:
             return
-        self.cancel(key)
+        self._disarm(key)
         loop = asyncio.get_running_loop()
         self._due[key] = loop.time() + max(0.0, delay)
         self._timers[key] = loop.call_later(max(0.0, delay), self._fire, key, job)
@@ -64,6 +75,10 @@ class Scheduler:
         return None if due is None else max(0.0, due - asyncio.get_running_loop().time())
 
     def cancel(self, key: Hashable) -> None:
+        self.retry.reset(key)
+        self._disarm(key)
+
+    def _disarm(self, key: Hashable) -> None:
         timer = self._timers.pop(key, None)
         self._due.pop(key, None)
         if timer is not None:
@@ -81,8 +96,16 @@ class Scheduler:
             await job()
         except asyncio.CancelledError:
             raise
-        except Exception:  # a job must never kill the scheduler
-            logger.exception("scheduled job for %s failed", key)
+        except Exception as exc:  # a job must never kill the scheduler, nor be lost
+            delay = self.retry.next_delay(key)
+            name = type(exc).__name__
+            logger.warning(
+                "scheduled job for %s failed (%s: %s); trying again in %.1fs", key, name, exc, delay
+            )
+            if key not in self._timers:  # unless it was rescheduled meanwhile
+                self._arm(key, delay, job)
+            return
+        self.retry.reset(key)
 
     async def close(self) -> None:
         self._closed = True

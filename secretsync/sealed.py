@@ -157,7 +157,7 @@ class SealedController:
         if event_type != "DELETED" and self._secret_rv.get(uid) == meta.get("resourceVersion"):
             return  # our own write, or a state we already checked
         self._done.pop(uid, None)
-        await self.reconcile_by_name(*key)
+        await self.reconcile_soon(*key)
 
     async def on_keys_changed(self) -> None:
         """Objects that failed for lack of a key get another chance with the new ring."""
@@ -166,7 +166,7 @@ class SealedController:
             uid = self._by_name.get((ns, name))
             if uid:
                 self._done.pop(uid, None)
-            await self.reconcile_by_name(ns, name)
+            await self.reconcile_soon(ns, name)
 
     def forget(self, uid: str, ns: str, name: str) -> None:
         self._done.pop(uid, None)
@@ -180,15 +180,22 @@ class SealedController:
         self.metrics.forget_object("SealedSecret", ns, name)
 
     async def reconcile_by_name(self, namespace: str, name: str) -> None:
-        """Fetch the current SealedSecret (events may be stale) and reconcile it."""
-        path = kube.path_for(self.group_version, PLURAL, namespace, name)
-        try:
-            body = await self.api.get(path)
-        except kube.ApiError as exc:
-            logger.warning("cannot read SealedSecret %s/%s: %s", namespace, name, exc)
-            return
+        """Fetch the current SealedSecret (events may be stale) and reconcile it. An API error
+        is raised: the scheduler runs the job again with backoff."""
+        body = await self.api.get(kube.path_for(self.group_version, PLURAL, namespace, name))
         if body is not None and not _meta(body).get("deletionTimestamp"):
             await self.reconcile(body)
+
+    async def reconcile_soon(self, namespace: str, name: str) -> None:
+        """Reconcile now; when the API fails on the way, retry with backoff instead of losing it."""
+        try:
+            await self.reconcile_by_name(namespace, name)
+        except kube.ApiError as exc:
+            key = f"{namespace}/{name}"
+            delay = self.backoff.next_delay(key)
+            logger.warning("SealedSecret %s: %s; trying again in %.1fs", key, exc, delay)
+            uid = self._by_name.get((namespace, name), key)
+            self.scheduler.schedule(("sealed", uid), delay, lambda: self.reconcile_by_name(namespace, name))
 
     # ------------------------------------------------------------------ reconcile
 
@@ -205,13 +212,13 @@ class SealedController:
             except Exception as exc:  # a bug: still a status for this generation, never a value
                 logger.error("SealedSecret %s: unexpected %s", _ref(body), type(exc).__name__)
                 outcome = Outcome(False, INTERNAL_REASON, unexpected(exc), retry=True)
-            await self._report(body, outcome)
+            reported = await self._report(body, outcome)
             key = (str(_meta(body).get("namespace")), str(_meta(body).get("name")))
             if outcome.waits_for_key:
                 self._waiting_for_key.add(key)
             else:
                 self._waiting_for_key.discard(key)
-            if outcome.retry:
+            if outcome.retry or not reported:
                 self._done.pop(uid, None)
                 delay = self.backoff.next_delay(uid)
                 ns, name = key
@@ -325,7 +332,8 @@ class SealedController:
 
     # ------------------------------------------------------------------ status, events, metrics
 
-    async def _report(self, body: Body, outcome: Outcome) -> None:
+    async def _report(self, body: Body, outcome: Outcome) -> bool:
+        """Status, metrics, events; False when the status could not be written (retried)."""
         meta = _meta(body)
         previous = body.get("status") if isinstance(body.get("status"), dict) else None
         if self.bitnami_status:
@@ -355,8 +363,11 @@ class SealedController:
                 await self.api.write_status(
                     kube.path_for(self.group_version, PLURAL, ns, name, "status"), str(meta.get("uid")), new
                 )
+            except (kube.NotFound, kube.Conflict):
+                pass  # deleted or replaced meanwhile: nothing of this object's to report
             except kube.ApiError as exc:
                 logger.warning("cannot write status of SealedSecret %s/%s: %s", ns, name, exc)
+                return False
         condition = "Synced" if self.bitnami_status else status.READY
         if outcome.ready and (status.flipped(previous, new, condition) or outcome.action):
             await kube.post_event(self.api, body, type_="Normal", reason="Unsealed", message=outcome.message)
@@ -364,3 +375,4 @@ class SealedController:
             await kube.post_event(
                 self.api, body, type_="Warning", reason=outcome.reason, message=outcome.message
             )
+        return True

@@ -68,6 +68,10 @@ class ControllerBase:
         """Read an ExternalSecret again and reconcile it (the controller's)."""
         raise NotImplementedError
 
+    async def sync_soon(self, namespace: str, name: str, *, trigger: str) -> None:
+        """:meth:`sync_by_name`, retried with backoff when the API fails (the controller's)."""
+        raise NotImplementedError
+
     async def _write_status(
         self, body: Body, plural: str, ready: bool, reason: str, message: str, extra: dict[str, Any]
     ) -> bool:
@@ -86,8 +90,11 @@ class ControllerBase:
         path = self._path(plural, meta.get("namespace"), str(meta.get("name")), "status")
         try:
             await self.api.write_status(path, str(meta.get("uid")), new)  # only onto this very object
+        except (kube.NotFound, kube.Conflict):
+            return False  # deleted or replaced meanwhile: nothing of this object's to report
         except kube.ApiError as exc:
             logger.warning("cannot write status of %s: %s", kube.ref_of(body), exc)
+            raise  # the caller retries with backoff
         if status.flipped(previous, new) or not ready:
             kind = str(body.get("kind"))
             await kube.post_event(

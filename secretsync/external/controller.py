@@ -84,7 +84,7 @@ class ExternalController(StoreHandling):
             "resourceVersion"
         ):
             return
-        await self.sync_by_name(*owner, trigger="drift")
+        await self.sync_soon(*owner, trigger="drift")
 
     async def close(self) -> None:
         await self.gateway.close()
@@ -113,10 +113,27 @@ class ExternalController(StoreHandling):
         return f"{_meta(body).get('generation')}-{self._fingerprint(body)[1][:12]}"
 
     async def sync_by_name(self, namespace: str, name: str, *, trigger: str = "refresh") -> None:
+        """Read the ExternalSecret and sync it. An API error is raised: run by the scheduler, the
+        job then runs again with backoff (a failed scheduled refresh is never lost)."""
         body = await self.api.get(self._path(self.flavor.es_plural, namespace, name))
         if body is not None and not _meta(body).get("deletionTimestamp"):
             logger.debug("ExternalSecret %s/%s: sync (%s)", namespace, name, trigger)
-            await self.reconcile(body, trigger=trigger)
+            outcome = await self.reconcile(body, trigger=trigger)
+            if outcome is not None and outcome.unreported:
+                raise kube.ApiError(0, "StatusNotWritten", f"ExternalSecret {namespace}/{name}")
+
+    async def sync_soon(self, namespace: str, name: str, *, trigger: str) -> None:
+        """Sync now; when the API fails on the way, retry with backoff instead of losing it."""
+        try:
+            await self.sync_by_name(namespace, name, trigger=trigger)
+        except kube.ApiError as exc:
+            delay = self.backoff.next_delay(f"{namespace}/{name}")
+            logger.warning("ExternalSecret %s/%s: %s; trying again in %.1fs", namespace, name, exc, delay)
+            self.scheduler.schedule(
+                (self.flavor.group_version, "es", namespace, name),
+                delay,
+                lambda: self.sync_by_name(namespace, name, trigger="retry"),
+            )
 
     async def reconcile(self, body: Body, *, trigger: str = "event") -> Outcome | None:
         meta = _meta(body)
@@ -140,6 +157,12 @@ class ExternalController(StoreHandling):
             except SecretSyncError as exc:  # anything unforeseen still becomes a clear status
                 retry = self.backoff.next_delay(uid) if exc.retryable else None
                 outcome = Outcome(False, exc.reason, str(exc), retry=retry)
+            except kube.Invalid as exc:  # a 422 is never transient
+                outcome = Outcome(False, "ApiError", f"the Kubernetes API refused a request: {exc}")
+            except kube.ApiError as exc:  # 429, 5xx, time-outs: the real cause, and a retry
+                outcome = Outcome(
+                    False, "ApiError", f"Kubernetes API: {exc}", retry=self.backoff.next_delay(uid)
+                )
             except Exception as exc:  # a bug: still a status for this generation, never a value
                 logger.error("ExternalSecret %s/%s: unexpected %s", ns, name, type(exc).__name__)
                 outcome = Outcome(False, INTERNAL_REASON, unexpected(exc), retry=self.backoff.next_delay(uid))
@@ -148,7 +171,11 @@ class ExternalController(StoreHandling):
                 return None
             self.metrics.sync_duration.observe(time.perf_counter() - started)
             self.metrics.syncs.labels(namespace=ns, name=name).inc()
-            await self._report(body, outcome, spec)
+            if not await self._report(body, outcome, spec):
+                self._done.pop(uid, None)
+                outcome = dataclasses.replace(
+                    outcome, unreported=True, retry=outcome.retry or self.backoff.next_delay(uid)
+                )
             if outcome.reason in STORE_WAIT_REASONS:
                 self._waiting.add((ns, name))
                 if outcome.retry is None:
@@ -300,7 +327,8 @@ class ExternalController(StoreHandling):
 
     # ------------------------------------------------------------------ status
 
-    async def _report(self, body: Body, outcome: Outcome, spec: model.ExternalSecretSpec | None) -> None:
+    async def _report(self, body: Body, outcome: Outcome, spec: model.ExternalSecretSpec | None) -> bool:
+        """Status, metrics, events; False when the status could not be written (retried)."""
         meta = _meta(body)
         ns, name = str(meta.get("namespace")), str(meta.get("name"))
         extra: dict[str, Any] = {}
@@ -314,7 +342,10 @@ class ExternalController(StoreHandling):
             self.metrics.sync_errors.labels(namespace=ns, name=name, reason=outcome.reason).inc()
             logger.warning("ExternalSecret %s/%s: %s: %s", ns, name, outcome.reason, outcome.message)
         ready, reason = self.flavor.es_condition(outcome)
-        await self._write_status(body, self.flavor.es_plural, ready, reason, outcome.message, extra)
+        try:
+            await self._write_status(body, self.flavor.es_plural, ready, reason, outcome.message, extra)
+        except kube.ApiError:
+            return False
         if outcome.action and spec is not None:
             await kube.post_event(
                 self.api,
@@ -323,6 +354,7 @@ class ExternalController(StoreHandling):
                 reason=outcome.action,
                 message=f"{outcome.action} Secret {ns}/{spec.target.name}",
             )
+        return True
 
 
 def _object_data(kind: str, obj: Mapping[str, Any]) -> dict[str, bytes]:

@@ -18,6 +18,7 @@ class Outcome:
     action: str | None = None  # Created / Updated / Deleted
     synced: bool = False  # a fetch succeeded: refreshTime moves, next refresh is scheduled
     skip: bool = False  # not this operator's object (another controller class): no status at all
+    unreported: bool = False  # the status write failed (API trouble): the sync is retried
 
 
 SKIP: Final = Outcome(True, "", "", skip=True)

@@ -93,9 +93,17 @@ class StoreHandling(ControllerBase):
             self._store_state[key] = (uid, generation, ready)
             plural = self.flavor.store_plurals[kind]
             extra = {"capabilities": "ReadOnly"} if self.flavor.eso_status else {}
-            await self._write_status(
-                body, plural, ready, self.flavor.store_reason(ready, reason), message, extra
-            )
+            try:
+                await self._write_status(
+                    body, plural, ready, self.flavor.store_reason(ready, reason), message, extra
+                )
+            except kube.ApiError:
+                retry = self.backoff.next_delay(f"store:{uid}")
+                self._store_state.pop(key, None)  # not reported: the next look writes it
+                self.scheduler.schedule(
+                    (self.flavor.group_version, "store", key), retry, lambda: self._recheck_store(kind, key)
+                )
+                return
             self.metrics.set_ready(kind, str(meta.get("namespace") or ""), key[2], ready)
             if ready:
                 self.backoff.reset(f"store:{uid}")
@@ -128,7 +136,7 @@ class StoreHandling(ControllerBase):
     async def _wake_users(self, key: StoreKey, *, only_waiting: bool = False) -> None:
         for user in sorted(self._users.get(key, set())):
             if not only_waiting or user in self._waiting:
-                await self.sync_by_name(*user, trigger="store")
+                await self.sync_soon(*user, trigger="store")
 
     async def _resolve_store(
         self, spec: model.ExternalSecretSpec, ns: str

@@ -1,0 +1,128 @@
+"""API trouble on every path of a sync: nothing is dropped on the floor (the real operator, a real
+OpenBao, the API emulator answering chosen requests with 429/5xx).
+
+Each case asserts the issue's three things: no good Secret lost or overwritten, Ready shows the
+real cause while it lasts, and the operator recovers by itself within a stated time once the API
+answers again.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.support.external_env import ExternalEnv, external_secret, root_token_store
+from tests.support.kube_emulator import wait_for
+from tests.support.operator_proc import OperatorProcess
+
+pytestmark = pytest.mark.slow
+NS = "faults"
+RECOVERY = 20.0  # seconds: backoff from 1 s, doubling, after the API answers again
+
+
+class Faults:
+    """Answer the requests ``match`` picks with ``status`` while ``on`` is set."""
+
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
+        self.on = False
+        self.hits = 0
+
+    def inject(self, status: int, match: Callable[[Any], bool]) -> None:
+        def picked(request: Any) -> bool:
+            if self.on and match(request):
+                self.hits += 1
+                return True
+            return False
+
+        self.emulator.handler[picked] << status
+
+
+@pytest.fixture
+def env(kube_emulator: Any) -> ExternalEnv:
+    for ns in ("secretsync-system", NS):
+        kube_emulator.ensure_namespace(ns)
+    return ExternalEnv(kube_emulator)
+
+
+@pytest.fixture
+def running(env: ExternalEnv, operator_factory: Any) -> OperatorProcess:
+    proc: OperatorProcess = operator_factory(extra_args=["--key-renew-period", "0"])
+    proc.wait_ready()
+    return proc
+
+
+def _path(request: Any) -> str:
+    return str(request.url.path)
+
+
+def test_a_scheduled_refresh_that_meets_api_errors_is_tried_again_not_lost(
+    env: ExternalEnv, openbao: Any, running: OperatorProcess
+) -> None:
+    root_token_store(env.emu, openbao, NS)
+    client = openbao.client()
+    client.secrets.kv.v2.create_or_update_secret(openbao.path("app"), {"v": "one"})
+    data = [{"secretKey": "v", "remoteRef": {"key": openbao.path("app"), "property": "v"}}]
+    env.emu.create(external_secret("app", NS, "vault", data=data, refreshInterval="1s"))
+    env.wait_synced("app", NS)
+    faults = Faults(env.emu)
+    # The refresh job reads its ExternalSecret first: 503 there, as an overloaded API server does.
+    es_path = f"/apis/secretsync.io/v1alpha1/namespaces/{NS}/externalsecrets/app"
+    faults.inject(503, lambda r: r.method == "GET" and _path(r) == es_path)
+    faults.on = True
+    assert wait_for(lambda: faults.hits >= 3, timeout=20)  # several refreshes failed
+    client.secrets.kv.v2.create_or_update_secret(openbao.path("app"), {"v": "two"})
+    assert env.values("app", NS) == {"v": b"one"}  # the good Secret is kept meanwhile
+    faults.on = False
+    assert wait_for(lambda: env.values("app", NS) == {"v": b"two"}, timeout=RECOVERY)
+    assert "scheduled job" in running.logs() and "503" in running.logs()
+
+
+def test_a_status_write_that_fails_is_written_later(
+    env: ExternalEnv, openbao: Any, running: OperatorProcess
+) -> None:
+    root_token_store(env.emu, openbao, NS)
+    openbao.client().secrets.kv.v2.create_or_update_secret(openbao.path("db"), {"v": "x"})
+    faults = Faults(env.emu)
+    faults.inject(500, lambda r: r.method == "PATCH" and _path(r).endswith("/externalsecrets/db/status"))
+    faults.on = True
+    data = [{"secretKey": "v", "remoteRef": {"key": openbao.path("db"), "property": "v"}}]
+    env.emu.create(external_secret("db", NS, "vault", data=data))  # refreshInterval 1h
+    assert wait_for(lambda: env.secret("db", NS) is not None, timeout=20)  # the Secret is written
+    assert wait_for(lambda: faults.hits >= 2, timeout=20)
+    assert "status" not in (env.get("ExternalSecret", "db", NS) or {})
+    faults.on = False
+    env.wait_synced("db", NS, timeout=RECOVERY)  # without waiting an hour for the next refresh
+
+
+def test_a_sealed_secret_whose_status_write_fails_is_reported_later(
+    env: ExternalEnv, operator_factory: Any
+) -> None:
+    from tests.support.sealed_env import KEY_LABEL, OPERATOR_NS, key_secret, seal, secret, vector_key
+
+    key_pem, cert_pem = vector_key(4096)
+    env.emu.create(key_secret("sealing-key", key_pem, cert_pem, label=KEY_LABEL))
+    faults = Faults(env.emu)
+    faults.inject(503, lambda r: r.method == "PATCH" and _path(r).endswith("/sealedsecrets/db/status"))
+    faults.on = True
+    proc: OperatorProcess = operator_factory(
+        extra_args=["--key-renew-period", "0", "--namespace", OPERATOR_NS]
+    )
+    proc.wait_ready()
+    env.emu.create(seal(cert_pem, secret("db", NS, {"password": "p"})))
+    assert wait_for(lambda: env.secret("db", NS) is not None, timeout=20)
+    assert base64.b64decode((env.secret("db", NS) or {})["data"]["password"]) == b"p"
+    assert wait_for(lambda: faults.hits >= 2, timeout=20)
+    faults.on = False
+
+    def ready() -> bool:
+        obj = env.emu.get("secretsync.io/v1alpha1", "SealedSecret", "db", NS) or {}
+        return any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (obj.get("status") or {}).get("conditions") or []
+        )
+
+    assert wait_for(ready, timeout=RECOVERY)
