@@ -6,7 +6,10 @@ app on ``--http-port`` and the metrics app on ``--metrics-port``.
 
 API (Bitnami-compatible paths):
 ``GET /v1/cert.pem`` the newest sealing certificate;
-``POST /v1/verify`` 200 if the posted SealedSecret can be unsealed, 409 if not;
+``POST /v1/verify`` 200 if the posted SealedSecret can be unsealed, 409 if not (kubeseal's
+``--validate``); a batch (a list of SealedSecrets, or a ``List`` of them, at most
+``limits.HTTP_VERIFY_MAX_BATCH``) is answered per document (:func:`verify_answer`), 200 only if every
+one can be unsealed, 409 otherwise;
 ``POST /v1/rotate`` the SealedSecret re-encrypted with the newest key, 409 if it
 cannot be opened, 400 if the body is not a SealedSecret. Bodies are JSON or
 YAML; answers use the format of the request. Nothing served ever contains a
@@ -22,7 +25,8 @@ through the API server's service proxy, so every byte of a request is hostile:
   budgets, duplicate keys refused), so ``/healthz`` keeps answering;
 * each endpoint has a token bucket per client address and one shared by all
   clients (behind the proxy every user has the proxy's address), 429 with
-  ``Retry-After`` when empty;
+  ``Retry-After`` when empty; a verify batch of N documents costs ceil(N / 10)
+  tokens (``limits.HTTP_VERIFY_DOCS_PER_TOKEN``), taken once the body is parsed;
 * a parse or spec problem is a 400 with one line that never quotes the body;
   anything unexpected is a 500 with a fixed text;
 * rotate answers only the rotated manifest (:func:`sealing.answer_manifest`):
@@ -126,6 +130,21 @@ class RateLimiter:
     def allow(self, client: str) -> bool:
         return self.check(client) == 0.0
 
+    def charge(self, client: str, tokens: float) -> None:
+        """Take ``tokens`` more from both buckets (a request that turned out to cost more than the one
+        token :meth:`check` took), into debt if need be: the request is served, the ones after it
+        wait for the debt. Never more than a burst, so a debt is always paid off."""
+        tokens = min(tokens, float(self.burst), float(self.global_burst))
+        if tokens <= 0:
+            return
+        now = time.monotonic()
+        own, last = self._buckets.get(client, (float(self.burst), now))
+        own = min(float(self.burst), own + (now - last) * self.rate)
+        shared, shared_last = self._global
+        shared = min(float(self.global_burst), shared + (now - shared_last) * self.global_rate)
+        self._remember(client, own - tokens, now)
+        self._global = (shared - tokens, now)
+
     def _remember(self, client: str, tokens: float, now: float) -> None:
         self._buckets[client] = (tokens, now)
         if len(self._buckets) > self.max_clients:  # forget clients whose bucket has refilled
@@ -161,6 +180,63 @@ def _parse_body(raw: bytes) -> dict[str, Any]:
         raise SpecError("request body", "must be one SealedSecret object")
     body: dict[str, Any] = docs[0]
     return body
+
+
+_LIST_KINDS: Final = ("List", "SealedSecretList")
+
+
+def _parse_verify_body(raw: bytes) -> dict[str, Any] | list[Any]:
+    """/v1/verify's body: one object (a dict), or the items of a batch (a list): a JSON array or
+    YAML sequence of SealedSecrets, or a ``List``/``SealedSecretList`` (runs in a worker thread)."""
+    docs, _ = manifests.parse_documents(raw, "request body", safeload.HTTP)
+    shape = "must be one SealedSecret object, a list of them or a List"
+    if len(docs) != 1:
+        raise SpecError("request body", shape)
+    doc = docs[0]
+    items: Any
+    if isinstance(doc, list):
+        items = doc
+    elif isinstance(doc, dict) and doc.get("kind") in _LIST_KINDS:
+        items = doc.get("items")
+        if not isinstance(items, list):
+            raise SpecError("request body", f"{doc['kind']} items must be a list")
+    elif isinstance(doc, dict):
+        single: dict[str, Any] = doc
+        return single
+    else:
+        raise SpecError("request body", shape)
+    if not items:
+        raise SpecError("request body", "an empty batch: nothing to verify")
+    if len(items) > limits.HTTP_VERIFY_MAX_BATCH:
+        raise SpecError(
+            "request body", f"a batch of {len(items)} documents; at most {limits.HTTP_VERIFY_MAX_BATCH}"
+        )
+    batch: list[Any] = items
+    return batch
+
+
+def batch_cost(count: int) -> int:
+    """Rate-limit tokens a verify batch of ``count`` documents costs."""
+    return max(1, math.ceil(count / limits.HTTP_VERIFY_DOCS_PER_TOKEN))
+
+
+VERIFY_RESULTS_KIND: Final = "VerifyResults"
+
+
+def verify_answer(results: list[tuple[int, str]]) -> dict[str, Any]:
+    """The answer to a verify batch: per document, in request order, its ``index``, ``status``
+    (200 can be unsealed, 409 cannot, 400 is not a usable SealedSecret, 500 failed unexpectedly)
+    and a one-line ``message`` (names of keys and objects, never a value). Nothing else of the
+    request comes back."""
+    return {
+        "kind": VERIFY_RESULTS_KIND,
+        "count": len(results),
+        "valid": sum(1 for status, _ in results if status == 200),
+        "results": [
+            {"index": index, "status": status, "message": message}
+            for index, (status, message) in enumerate(results)
+        ],
+    }
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -216,6 +292,9 @@ def _too_many(wait: float, endpoint: str) -> web.Response:
     return _text(429, f"too many {endpoint} requests; slow down", {"Retry-After": retry})
 
 
+_NOT_YET: Final = {"Retry-After": "5"}  # a 503 that passes: the operator is starting or loading keys
+
+
 def _too_large() -> web.Response:
     return _text(413, f"request body larger than {safeload.size_text(MAX_BODY)}")
 
@@ -224,6 +303,22 @@ def _unexpected(endpoint: str, exc: BaseException) -> web.Response:
     # The type only: an exception's text may quote the request.
     logger.error("unexpected %s in %s", type(exc).__name__, endpoint)
     return _text(500, INTERNAL_ERROR)
+
+
+async def verify_one(verify: Callable[[dict[str, Any]], Awaitable[None]], item: Any) -> tuple[int, str]:
+    """One document of a verify batch: (status, one-line message), as the single form would answer."""
+    if not isinstance(item, dict):
+        return 400, "not a SealedSecret object"
+    try:
+        await verify(item)
+    except (SpecError, InputError) as exc:
+        return 400, _one_line(str(exc))
+    except SecretSyncError as exc:
+        return 409, _one_line(str(exc))
+    except Exception as exc:
+        logger.error("unexpected %s in verify (batch)", type(exc).__name__)
+        return 500, INTERNAL_ERROR
+    return 200, "ok: every value can be unsealed"
 
 
 def api_app(
@@ -262,18 +357,29 @@ def api_app(
     async def cert(_: web.Request) -> web.Response:
         pem = hooks.cert_pem()
         if pem is None:
-            return _text(503, "no sealing key yet")
+            return _text(503, "no sealing key yet", _NOT_YET)
         return web.Response(body=pem, content_type="application/x-pem-file")
 
     async def verify(request: web.Request) -> web.Response:
         if hooks.verify is None:
-            return _text(503, "not ready")
-        wait = verify_limiter.check(request.remote or "?")
+            return _text(503, "not ready", _NOT_YET)
+        client = request.remote or "?"
+        wait = verify_limiter.check(client)
         if wait:
             return _too_many(wait, "verify")
         try:
-            body, _ = await read_manifest(request)
-            await hooks.verify(body)
+            raw = await _read_body(request)
+            body: dict[str, Any] | list[Any] = await in_worker(_parse_verify_body, raw)
+            if isinstance(body, dict):
+                await hooks.verify(body)
+            else:
+                verify_limiter.charge(client, batch_cost(len(body)) - 1)  # check() took one
+                results = [await verify_one(hooks.verify, item) for item in body]
+                as_json = _wants_json(request, raw)
+                text: str = await in_worker(_render, verify_answer(results), as_json)
+                valid = all(status == 200 for status, _ in results)
+                content_type = "application/json" if as_json else "application/yaml"
+                return web.Response(status=200 if valid else 409, text=text, content_type=content_type)
         except _BodyTooLarge:
             return _too_large()
         except (SpecError, InputError) as exc:
@@ -286,7 +392,7 @@ def api_app(
 
     async def rotate(request: web.Request) -> web.Response:
         if hooks.rotate is None:
-            return _text(503, "not ready")
+            return _text(503, "not ready", _NOT_YET)
         wait = rotate_limiter.check(request.remote or "?")
         if wait:
             return _too_many(wait, "rotate")

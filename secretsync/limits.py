@@ -68,6 +68,33 @@ HTTP_GLOBAL_BURST: Final = 40
 HTTP_MAX_ERROR_TEXT: Final = 2000
 """Longest error text an HTTP answer carries (one line; longer messages are cut)."""
 
+HTTP_VERIFY_MAX_BATCH: Final = 100
+"""Most SealedSecrets one /v1/verify request may hold (a list or a ``List``; answered per document).
+The body is bounded by :data:`HTTP_MAX_BODY` as any other, so a batch holds no more sealed values,
+hence no more RSA work, than one large SealedSecret could."""
+
+HTTP_VERIFY_DOCS_PER_TOKEN: Final = 10
+"""Documents a batch verifies per rate-limit token: a batch of N costs ceil(N / 10) tokens (never
+more than a burst), so 100 documents cost what 10 single requests do, not 100."""
+
+# --------------------------------------------------------------------------- the CLI's online commands
+# `validate`, `reencrypt`, `fetch-cert` and `seal`'s online modes: waiting out the operator's rate limit.
+
+CLI_VERIFY_BATCH_BYTES: Final = 1 * _MiB
+"""Largest /v1/verify batch the CLI sends (JSON); a SealedSecret larger than this is sent alone.
+Well below :data:`HTTP_MAX_BODY`, and small enough for any proxy in between."""
+
+CLI_RETRY_AFTER_CAP: Final = 30.0
+"""Longest single wait the CLI honours from a ``Retry-After`` (seconds or an HTTP date) on a 429 or
+a 503; a longer one is waited only this long (then the request is retried)."""
+
+CLI_MAX_WAIT: Final = 120.0
+"""Default of ``--max-wait``: the most seconds one command waits in all for rate limits (429, or 503
+with ``Retry-After``) before it gives up with an error naming the wait (never a verdict on a document)."""
+
+CLI_MAX_RETRIES: Final = 20
+"""Most times the CLI retries one request that is answered 429 (or 503 with ``Retry-After``)."""
+
 # --------------------------------------------------------------------------- keys and certificates
 
 RSA_MIN_BITS: Final = 2048

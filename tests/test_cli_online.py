@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import email.utils
 import json
 import os
 import stat
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from aiohttp import web
 
-from secretsync import crypto
+from secretsync import crypto, remote, sealing
+from secretsync.remote import Target
 from tests.support.kube_emulator import wait_for
 from tests.support.operator_proc import OperatorProcess
+from tests.support.rate_limit import Neighbour, run_until_it_waits
 from tests.support.sealed_env import OPERATOR_NS, SealedEnv, fresh_key, key_secret, seal, secret, vector_key
 
 NS = "team-a"
@@ -121,13 +129,18 @@ def test_validate_names_every_bad_object(running: OperatorProcess, tmp_path: Pat
 def test_validate_a_whole_repository_waits_out_the_rate_limit(
     running: OperatorProcess, tmp_path: Path
 ) -> None:
-    """More documents than the verify burst (10 per client, 40 for everyone): 429s are waited out."""
+    """The real operator's verify bucket kept empty by a neighbour (as behind the API server's proxy,
+    where every user shares it): the CLI meets 429 + Retry-After, waits, and checks 250 documents in
+    three batches."""
     _, cert = vector_key(4096)
     repo = tmp_path / "repo.yaml"
-    repo.write_text(yaml.safe_dump_all([seal(cert, secret(f"s{i}", NS, {"k": CANARY})) for i in range(30)]))
-    result = cli("validate", "--controller-url", running.url, str(repo))
+    repo.write_text(yaml.safe_dump_all([seal(cert, secret(f"s{i}", NS, {"k": CANARY})) for i in range(250)]))
+    with Neighbour(Target(url=running.url)) as neighbour:
+        result = run_until_it_waits(["validate", "--controller-url", running.url, str(repo)], neighbour)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("ok: ") == 30
+    assert result.stdout.count("ok: ") == 250
+    assert "waiting " in result.stderr and "rate-limiting (429: too many verify requests" in result.stderr
+    assert neighbour.retry_after and all(int(value or "0") >= 1 for value in neighbour.retry_after)
 
 
 def test_reencrypt_rewrites_files_in_place(running: OperatorProcess, env: SealedEnv, tmp_path: Path) -> None:
@@ -363,3 +376,265 @@ def test_seal_re_encrypt_like_kubeseal(running: OperatorProcess, env: SealedEnv,
     (line,) = result.stderr.strip().splitlines()
     assert "document 2 (other/x)" in line and CANARY not in line
     assert broken.read_text() == original
+
+
+# --------------------------------------------------------------------------- rate limits: 429 and Retry-After
+
+Gate = Callable[[str, int, bytes], "web.StreamResponse | None"]
+
+
+class StubOperator:
+    """The real API app (unseal and re-encrypt with the 2048-bit test key) on a thread of its own,
+    behind a ``gate`` that may answer a request first: ``gate(path, n, body)`` for the n-th request
+    to ``path`` returns a response, or None to let the app answer. Logs (path, documents, status)."""
+
+    def __init__(self, gate: Gate) -> None:
+        key_pem, self.cert = vector_key(2048)
+        self.ring = crypto.KeyRing([crypto.KeyEntry.from_key(crypto.load_private_keys(key_pem)[0])])
+        self.gate = gate
+        self.log: list[tuple[str, int, int]] = []
+        self.url = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _app(self) -> web.Application:
+        from secretsync import http
+
+        ring, sealer = self.ring, crypto.load_certificate(self.cert).sealer()
+
+        async def verify(body: dict[str, Any]) -> None:
+            sealing.unseal(body, ring).raise_for_failures()
+
+        async def rotate(body: dict[str, Any]) -> dict[str, Any]:
+            return sealing.reencrypt(body, ring, sealer)
+
+        hooks = http.ApiHooks(is_ready=lambda: True, verify=verify, rotate=rotate)
+        app = http.api_app(hooks, limiter=http.RateLimiter(rate=1000, burst=1000))
+        counts: dict[str, int] = {}
+
+        @web.middleware
+        async def front(request: web.Request, handler: Any) -> web.StreamResponse:
+            body = await request.read()
+            counts[request.path] = counts.get(request.path, 0) + 1
+            docs = len(json.loads(body)) if body.startswith(b"[") else 1
+            response = self.gate(request.path, counts[request.path], body)
+            if response is None:
+                response = await handler(request)
+            self.log.append((request.path, docs, response.status))
+            return response
+
+        app.middlewares.append(front)
+        return app
+
+    def _serve(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._runner = web.AppRunner(self._app())
+        self._loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        self._ready.set()
+        self._loop.run_forever()
+
+    def __enter__(self) -> StubOperator:
+        self._thread.start()
+        assert self._ready.wait(10)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        assert self._loop is not None and self._runner is not None
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def calls(self, path: str) -> list[tuple[int, int]]:
+        return [(docs, status) for p, docs, status in self.log if p == path]
+
+
+def too_many(retry_after: str | None = "1", status: int = 429) -> web.Response:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    return web.Response(status=status, text="too many verify requests; slow down\n", headers=headers)
+
+
+def http_date(seconds_from_now: float) -> str:
+    return email.utils.formatdate(time.time() + seconds_from_now, usegmt=True)
+
+
+def first(count: int, answer: Callable[[int], web.Response], path: str = "/v1/verify") -> Gate:
+    """A gate answering the first ``count`` requests to ``path`` with ``answer(n)``."""
+    return lambda p, n, _: answer(n) if p == path and n <= count else None
+
+
+def _repository(tmp_path: Path, cert: bytes, files: int, per_file: int, bad: set[int]) -> list[Path]:
+    """files x per_file SealedSecrets; the documents numbered in ``bad`` are moved (cannot be unsealed)."""
+    paths = []
+    for f in range(files):
+        docs = []
+        for d in range(per_file):
+            number = f * per_file + d
+            doc = seal(cert, secret(f"s{number}", NS, {"k": CANARY}))
+            if number in bad:
+                doc["metadata"]["name"] = f"moved{number}"
+            docs.append(doc)
+        path = tmp_path / f"app{f}.yaml"
+        path.write_text(yaml.safe_dump_all(docs))
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def stub() -> Iterator[Callable[[Gate], StubOperator]]:
+    started: list[StubOperator] = []
+
+    def start(gate: Gate) -> StubOperator:
+        server = StubOperator(gate).__enter__()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.__exit__()
+
+
+def test_validate_fifty_documents_through_429s(stub: Callable[[Gate], StubOperator], tmp_path: Path) -> None:
+    """429 with Retry-After in seconds, then as an HTTP date: waited out; 50 documents, one request."""
+    server = stub(first(2, lambda n: too_many("1" if n == 1 else http_date(3))))  # a date: whole seconds
+    paths = _repository(tmp_path, server.cert, files=5, per_file=10, bad={13, 37})
+    started = time.monotonic()
+    result = cli("validate", "--controller-url", server.url, *map(str, paths))
+    assert time.monotonic() - started >= 2.8  # both waits were honoured (1 s, then 2 to 3 s)
+    assert result.returncode == 1
+    assert result.stdout.count("ok: ") == 48
+    assert f"ok: {NS}/s12 ({paths[1]} document 3)" in result.stdout
+    invalid = [line for line in result.stderr.splitlines() if line.startswith("invalid: ")]
+    assert [line.split(": ")[1] for line in invalid] == [
+        f"{NS}/moved13 ({paths[1]} document 4)",
+        f"{NS}/moved37 ({paths[3]} document 8)",
+    ]
+    assert "cannot unseal" in invalid[0]
+    assert result.stderr.count("waiting ") == 2
+    assert "error: 2 of 50 SealedSecrets cannot be unsealed" in result.stderr
+    assert "not checked" not in result.stderr and CANARY not in result.stdout + result.stderr
+    assert server.calls("/v1/verify") == [(50, 429), (50, 429), (50, 409)]
+
+
+def test_validate_a_rate_limit_beyond_max_wait_is_no_verdict(
+    stub: Callable[[Gate], StubOperator], tmp_path: Path
+) -> None:
+    server = stub(first(10**6, lambda _: too_many("30")))
+    (path,) = _repository(tmp_path, server.cert, files=1, per_file=3, bad=set())
+    started = time.monotonic()
+    result = cli("validate", "--controller-url", server.url, "--max-wait", "5", str(path))
+    assert time.monotonic() - started < 20
+    assert result.returncode == 1
+    assert "invalid" not in result.stderr and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: the operator at {server.url} is rate-limited (429): too many verify")
+    assert "asks for 30 s more, beyond --max-wait (5 s)" in line
+
+    # the first batch passes, the second meets a rate limit that outlasts the budget: 100 ok, 50 unchecked
+    server = stub(lambda p, n, _: too_many("30") if p == "/v1/verify" and n > 1 else None)
+    (path,) = _repository(tmp_path, server.cert, files=1, per_file=150, bad=set())
+    result = cli("validate", "--controller-url", server.url, "--max-wait", "0", str(path))
+    assert result.returncode == 1
+    assert result.stdout.count("ok: ") == 100
+    assert result.stderr.count("not checked: ") == 50 and "invalid" not in result.stderr
+    assert "error: 50 of 150 SealedSecrets could not be checked: the operator at" in result.stderr
+    assert server.calls("/v1/verify") == [(100, 200), (50, 429)]
+
+
+def test_validate_503_with_and_without_retry_after(
+    stub: Callable[[Gate], StubOperator], tmp_path: Path
+) -> None:
+    server = stub(first(1, lambda _: too_many("1", status=503)))
+    (path,) = _repository(tmp_path, server.cert, files=1, per_file=2, bad=set())
+    result = cli("validate", "--controller-url", server.url, str(path))
+    assert result.returncode == 0, result.stderr
+    assert "waiting 1." in result.stderr and "unavailable (503" in result.stderr
+    server = stub(first(10, lambda _: too_many(None, status=503)))  # no Retry-After: not retried
+    result = cli("validate", "--controller-url", server.url, str(path))
+    assert result.returncode == 1
+    assert result.stderr.count("not checked: ") == 2 and "invalid" not in result.stderr
+    assert "the operator answered 503" in result.stderr
+    assert "2 of 2 SealedSecrets could not be checked" in result.stderr
+
+
+def test_validate_falls_back_to_one_document_at_a_time(
+    stub: Callable[[Gate], StubOperator], tmp_path: Path
+) -> None:
+    """Bitnami's controller (or an older secretsync) answers a list 500: the CLI asks per document."""
+    server = stub(lambda p, _, body: web.Response(status=500) if body.startswith(b"[") else None)
+    paths = _repository(tmp_path, server.cert, files=2, per_file=3, bad={4})
+    result = cli("validate", "--controller-url", server.url, *map(str, paths))
+    assert result.returncode == 1
+    assert result.stdout.count("ok: ") == 5
+    assert f"invalid: {NS}/moved4 ({paths[1]} document 2)" in result.stderr
+    assert "1 of 6 SealedSecrets cannot be unsealed" in result.stderr
+    assert server.calls("/v1/verify") == [(6, 500)] + [(1, 200)] * 4 + [(1, 409), (1, 200)]
+
+
+def test_reencrypt_waits_out_429s(stub: Callable[[Gate], StubOperator], tmp_path: Path) -> None:
+    server = stub(first(2, lambda n: too_many("1" if n == 1 else http_date(1)), path="/v1/rotate"))
+    paths = _repository(tmp_path, server.cert, files=3, per_file=1, bad=set())
+    before = [p.read_text() for p in paths]
+    result = cli("reencrypt", "--controller-url", server.url, *map(str, paths))
+    assert result.returncode == 0, result.stderr
+    assert "re-encrypted 3 SealedSecrets in 3 files" in result.stderr
+    assert result.stderr.count("waiting ") == 2
+    for path, old in zip(paths, before, strict=True):
+        doc = yaml.safe_load(path.read_text())
+        assert path.read_text() != old and sealing.unseal(doc, server.ring).ok
+    assert [status for _, status in server.calls("/v1/rotate")] == [429, 429, 200, 200, 200]
+
+    # a rate limit that outlasts --max-wait: the first file fails with the reason, the rest are not tried
+    server = stub(first(10**6, lambda _: too_many("30"), path="/v1/rotate"))
+    before = [p.read_text() for p in paths]
+    result = cli("reencrypt", "--controller-url", server.url, "--max-wait", "1", *map(str, paths))
+    assert result.returncode == 1
+    assert f"error: {paths[0]}: the operator at {server.url} is rate-limited (429)" in result.stderr
+    assert "1 files could not be re-encrypted, and 2 more were not tried" in result.stderr
+    assert [p.read_text() for p in paths] == before
+    assert len(server.calls("/v1/rotate")) == 1
+
+    # seal --re-encrypt (kubeseal's form) waits too
+    server = stub(first(1, lambda _: too_many("1"), path="/v1/rotate"))
+    result = cli("seal", "--re-encrypt", "--controller-url", server.url, "-f", str(paths[0]), "-w", "-")
+    assert result.returncode == 0, result.stderr
+    assert "waiting " in result.stderr and sealing.unseal(yaml.safe_load(result.stdout), server.ring).ok
+
+
+def test_retry_after_forms() -> None:
+    now = time.time()
+    assert remote.retry_after_seconds("5") == 5
+    assert remote.retry_after_seconds(" 2.5 ") == 2.5
+    assert remote.retry_after_seconds("-3") == 0
+    assert remote.retry_after_seconds(email.utils.formatdate(now + 30, usegmt=True), now) == pytest.approx(
+        30, abs=1
+    )
+    assert remote.retry_after_seconds(email.utils.formatdate(now - 30, usegmt=True), now) == 0
+    for unreadable in (None, "", "soon", "nan", "inf", "1e999", "Mon, 99 Foo 2020"):
+        assert remote.retry_after_seconds(unreadable) is None
+
+
+def test_the_wait_budget_counts_every_request_and_adds_jitter(stub: Callable[[Gate], StubOperator]) -> None:
+    """Waits are never shorter than asked (capped at 30 s), jittered, and summed over the command."""
+    server = stub(lambda p, n, _: too_many("3600") if n % 2 else None)  # every other request: 429
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    async def run() -> None:
+        target = Target(url=server.url, max_wait=100)
+        async with remote.Controller(target, sleep=sleep) as ctl:
+            for _ in range(3):
+                status, _ = await ctl.request("GET", "/healthz")
+                assert status == 200
+            with pytest.raises(remote.Busy, match="asks for 3600 s more, beyond --max-wait"):
+                await ctl.request("GET", "/healthz")  # 3 x 30+ s slept: no room for another 30
+
+    asyncio.run(run())
+    assert len(slept) == 3 and all(30 <= s <= 36.1 for s in slept) and len(set(slept)) == 3

@@ -62,6 +62,18 @@ def _kube_options(func: F) -> F:
 
 
 def _controller_options(func: F) -> F:
+    from secretsync import limits  # constants only: imports nothing
+
+    func = click.option(
+        "--max-wait",
+        envvar=env("max-wait"),
+        type=click.FloatRange(min=0),
+        default=limits.CLI_MAX_WAIT,
+        show_default=True,
+        metavar="SECONDS",
+        help="Longest time in all to wait out the operator's rate limit (429, or 503 with Retry-After) "
+        "before giving up with an error.",
+    )(func)
     func = click.option(
         "--controller-url",
         envvar=env("controller-url"),

@@ -5,6 +5,11 @@ fetching the certificate when sealing without --cert).
 They reach the operator's HTTP API through the Kubernetes API service proxy, or a URL
 (secretsync.remote); aiohttp and the kubernetes client are imported only when they run, so
 importing this module from seal.py keeps the seal path light.
+
+Behind the proxy every user shares the operator's rate limits, so ``validate`` sends SealedSecrets
+to /v1/verify in batches (one token per ten documents instead of one per document) and every
+command waits out 429s within ``--max-wait`` (secretsync.remote): a rate limit is reported as
+"not checked", never as a document that cannot be unsealed.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from secretsync.errors import UsageError
 def _target(opts: dict[str, Any]) -> Any:
     import os
 
+    from secretsync import limits
     from secretsync.remote import Target
 
     origins = []  # kubeseal's variables are named in messages: they may point at Bitnami's controller
@@ -51,7 +57,19 @@ def _target(opts: dict[str, Any]) -> Any:
         kubeconfig=opts.get("kubeconfig"),
         context=opts.get("context"),
         origin=" and ".join(origins) or None,
+        max_wait=float(opts["max_wait"]) if opts.get("max_wait") is not None else limits.CLI_MAX_WAIT,
     )
+
+
+def _controller(target: Any) -> Any:
+    """A :class:`secretsync.remote.Controller` for ``target`` that says on stderr when it waits."""
+    from secretsync.remote import Controller
+
+    def say(seconds: float, status: int, detail: str) -> None:
+        what = "rate-limiting" if status == 429 else "unavailable"
+        click.echo(f"waiting {seconds:.1f} s: the operator is {what} ({status}: {detail})", err=True)
+
+    return Controller(target, on_wait=say)
 
 
 def _fetch_certificate(opts: dict[str, Any], *, for_seal: bool = False) -> bytes:
@@ -61,12 +79,12 @@ def _fetch_certificate(opts: dict[str, Any], *, for_seal: bool = False) -> bytes
     """
     from secretsync import crypto
     from secretsync.errors import InputError
-    from secretsync.remote import Controller
+    from secretsync.remote import answer_detail
 
     target = _target(opts)
 
     async def fetch() -> tuple[int, bytes]:
-        async with Controller(target) as ctl:
+        async with _controller(target) as ctl:
             result: tuple[int, bytes] = await ctl.request("GET", "/v1/cert.pem")
             return result
 
@@ -86,28 +104,12 @@ def _fetch_certificate(opts: dict[str, Any], *, for_seal: bool = False) -> bytes
         raise
     if status != 200:
         hint = f" (to seal offline, {offline})" if for_seal else ""
-        raise InputError(f"{target.describe()} answered {status}: {_answer_detail(body)}{hint}")
+        raise InputError(f"{target.describe()} answered {status}: {answer_detail(body)}{hint}")
     try:
         crypto.load_certificate(body)  # refuse to hand out something that is not a certificate
     except InputError as exc:
         raise InputError(f"the certificate from {target.describe()}: {exc}") from None
     return body
-
-
-def _answer_detail(body: bytes) -> str:
-    """The first line of an answer, or the message of a Kubernetes Status (the API server's proxy
-    answers with one when the Service has no endpoints)."""
-    import json
-
-    text = body.decode("utf-8", "replace").strip()
-    try:
-        status = json.loads(text) if text.startswith("{") and len(text) < 65536 else None
-    except ValueError:
-        status = None
-    if isinstance(status, dict) and status.get("kind") == "Status" and isinstance(status.get("message"), str):
-        text = status["message"]
-    lines = text.splitlines()
-    return lines[0][:300] if lines else "no detail"
 
 
 @click.command("fetch-cert")
@@ -144,40 +146,144 @@ def _sealed_documents(paths: tuple[str, ...], alternative: str = "FILES") -> lis
 def validate_command(files: tuple[str, ...], **opts: Any) -> None:
     """Check with the operator that every SealedSecret in FILES (or stdin) can be unsealed.
 
-    Exits 1 naming every object that cannot, 0 when all can. kubeseal: --validate.
+    Sends up to 100 per request and waits out the operator's rate limit (up to --max-wait).
+    Prints ok: (stdout), invalid: or not checked: (stderr) per object; exits 0 only when all
+    are ok. kubeseal: --validate.
     """
     _validate_documents(_sealed_documents(files), opts)
 
 
+# A verdict on one document: ("ok" | "invalid" | "unchecked", detail). Only a 200 is "ok" and only
+# the operator's own refusal (409: cannot be unsealed; 400: not a usable SealedSecret) "invalid";
+# anything else (a rate limit that outlasted --max-wait, a 5xx, an unreachable operator) is
+# "unchecked": it says nothing about the document.
+_Verdict = tuple[str, str]
+_VERIFY_RESULTS_KIND = "VerifyResults"  # secretsync.http.verify_answer
+
+
+def _verdict(status: int, detail: str) -> _Verdict:
+    if status == 200:
+        return "ok", ""
+    if status in (400, 409):
+        return "invalid", detail or "cannot be unsealed"  # Bitnami's controller answers 409 with no body
+    return "unchecked", f"the operator answered {status}: {detail}"
+
+
+def _verify_batches(encoded: list[bytes]) -> list[list[int]]:
+    """Indexes of the documents, grouped into /v1/verify batches: at most
+    ``limits.HTTP_VERIFY_MAX_BATCH`` documents and ``limits.CLI_VERIFY_BATCH_BYTES`` each (a larger
+    document goes alone)."""
+    from secretsync import limits
+
+    batches: list[list[int]] = []
+    current: list[int] = []
+    size = 2
+    for index, doc in enumerate(encoded):
+        full = len(current) >= limits.HTTP_VERIFY_MAX_BATCH
+        if current and (full or size + len(doc) + 1 > limits.CLI_VERIFY_BATCH_BYTES):
+            batches.append(current)
+            current, size = [], 2
+        current.append(index)
+        size += len(doc) + 1
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _batch_verdicts(status: int, body: bytes, count: int) -> list[_Verdict] | None:
+    """The per-document verdicts of a batch answer, or None when it is not one (an operator that
+    takes one document at a time: Bitnami's controller, an older secretsync, answers 400 or 500)."""
+    from secretsync import manifests
+    from secretsync.errors import InputError
+    from secretsync.remote import answer_detail
+
+    if status not in (200, 409):
+        return None
+    try:
+        docs, _ = manifests.parse_documents(body, "the operator's answer")
+    except InputError:
+        return None
+    answer = docs[0] if len(docs) == 1 else None
+    if not isinstance(answer, dict) or answer.get("kind") != _VERIFY_RESULTS_KIND:
+        return None
+    results = answer.get("results")
+    if not isinstance(results, list) or len(results) != count:
+        return None
+    verdicts = []
+    for index, result in enumerate(results):
+        if not isinstance(result, dict) or result.get("index") != index:
+            return None
+        code, message = result.get("status"), result.get("message")
+        if not isinstance(code, int) or isinstance(code, bool):
+            return None
+        verdicts.append(_verdict(code, answer_detail(str(message or "").encode())))
+    return verdicts
+
+
 def _validate_documents(documents: list[tuple[str, dict[str, Any]]], opts: dict[str, Any]) -> None:
-    """POST each SealedSecret to /v1/verify: ``ok:`` lines on stdout, one line per bad one on stderr."""
+    """Check each SealedSecret with /v1/verify, in batches: ``ok:`` lines on stdout, one line per bad
+    or unchecked one on stderr, exit 1 unless every one is ok."""
     import json
 
     from secretsync.errors import InputError
-    from secretsync.remote import Controller
+    from secretsync.remote import answer_detail
 
     if not documents:
         raise InputError("no SealedSecret found in the input")
+    encoded = [json.dumps(obj).encode() for _, obj in documents]
+    verdicts: list[_Verdict | None] = [None] * len(documents)
 
-    async def check() -> list[tuple[str, dict[str, Any], int, str]]:
-        out = []
-        async with Controller(_target(opts)) as ctl:
-            for where, obj in documents:
-                status, body = await ctl.request("POST", "/v1/verify", json.dumps(obj).encode())
-                out.append((where, obj, status, body.decode("utf-8", "replace").strip()))
-        return out
+    async def check(ctl: Any, indexes: list[int], batches: bool) -> bool:
+        """Verdicts for ``indexes``; False when the operator turned out to take one document at a time."""
+        if batches and len(indexes) > 1:
+            body = b"[" + b",".join(encoded[i] for i in indexes) + b"]"
+            status, answer = await ctl.request("POST", "/v1/verify", body)
+            found = _batch_verdicts(status, answer, len(indexes))
+            if found is not None:
+                for index, verdict in zip(indexes, found, strict=True):
+                    verdicts[index] = verdict
+                return True
+            batches = False
+        for index in indexes:
+            status, answer = await ctl.request("POST", "/v1/verify", encoded[index])
+            verdicts[index] = _verdict(status, answer_detail(answer) if answer.strip() else "")
+        return batches
 
-    failed = 0
-    for where, obj, status, text in _run(check()):
+    async def check_all() -> str | None:
+        """None, or why checking stopped early (a rate limit beyond --max-wait, an unreachable operator)."""
+        batches = True
+        async with _controller(_target(opts)) as ctl:
+            for indexes in _verify_batches(encoded):
+                try:
+                    batches = await check(ctl, indexes, batches)
+                except InputError as exc:
+                    return str(exc)
+        return None
+
+    stopped = _run(check_all())
+    if stopped is not None and all(verdict is None for verdict in verdicts):
+        raise InputError(stopped)
+    invalid = unchecked = 0
+    for (where, obj), verdict in zip(documents, verdicts, strict=True):
         meta = obj.get("metadata") or {}
         ref = f"{meta.get('namespace') or '?'}/{meta.get('name') or '?'}"
-        if status == 200:
+        kind, detail = verdict or ("unchecked", "")
+        if kind == "ok":
             click.echo(f"ok: {ref} ({where})")
+        elif kind == "invalid":
+            invalid += 1
+            click.echo(f"invalid: {ref} ({where}): {detail}", err=True)
         else:
-            failed += 1
-            click.echo(f"invalid: {ref} ({where}): {text}", err=True)
-    if failed:
-        raise InputError(f"{failed} of {len(documents)} SealedSecrets cannot be unsealed")
+            unchecked += 1
+            click.echo(f"not checked: {ref} ({where})" + (f": {detail}" if detail else ""), err=True)
+    problems = []
+    if invalid:
+        problems.append(f"{invalid} of {len(documents)} SealedSecrets cannot be unsealed")
+    if unchecked:
+        reason = f": {stopped}" if stopped else ""
+        problems.append(f"{unchecked} of {len(documents)} SealedSecrets could not be checked{reason}")
+    if problems:
+        raise InputError("; ".join(problems))
 
 
 def _expand(paths: tuple[str, ...]) -> list[str]:
@@ -240,17 +346,19 @@ def reencrypt_command(paths: tuple[str, ...], **opts: Any) -> None:
 
     from secretsync import manifests
     from secretsync.errors import InputError
-    from secretsync.remote import Controller
+    from secretsync.remote import Busy
 
     files = _expand(paths)
+    left_alone = 0  # files not even tried: the rate limit outlasted --max-wait
 
     async def rotate_all() -> tuple[int, int, list[str]]:
+        nonlocal left_alone
         changed, objects, problems = 0, 0, []
-        async with Controller(_target(opts)) as ctl:
+        async with _controller(_target(opts)) as ctl:
             with click.progressbar(
                 files, label="re-encrypting", file=_sys.stderr, show_pos=True, hidden=not _sys.stderr.isatty()
             ) as bar:
-                for path in bar:
+                for position, path in enumerate(bar):
                     data = manifests.read_bytes(path)
                     try:
                         docs, fmt = manifests.parse_documents(data, path)
@@ -264,6 +372,10 @@ def reencrypt_command(paths: tuple[str, ...], **opts: Any) -> None:
                                 doc = await _rotate_one(ctl, doc, f"{path} document {index}")
                                 touched += 1
                             new_docs.append(doc)
+                    except Busy as exc:  # every later request would meet it too: stop here
+                        problems.append(f"{path}: {exc}")
+                        left_alone = len(files) - position - 1
+                        break
                     except InputError as exc:
                         problems.append(str(exc))
                         continue
@@ -279,7 +391,8 @@ def reencrypt_command(paths: tuple[str, ...], **opts: Any) -> None:
         click.echo(f"error: {problem}", err=True)
     click.echo(f"re-encrypted {objects} SealedSecrets in {changed} files", err=True)
     if problems:
-        raise InputError(f"{len(problems)} files could not be re-encrypted; they were left unchanged")
+        more = f", and {left_alone} more were not tried" if left_alone else ""
+        raise InputError(f"{len(problems)} files could not be re-encrypted{more}; they were left unchanged")
 
 
 def _reencrypt_stream(
@@ -290,7 +403,6 @@ def _reencrypt_stream(
     """
     from secretsync import manifests
     from secretsync.errors import InputError
-    from secretsync.remote import Controller
 
     if not output and len(files) == 1 and files[0] != manifests.STDIN:
         output = files[0]
@@ -307,7 +419,7 @@ def _reencrypt_stream(
         raise InputError(f"no SealedSecret in {', '.join(files) if files else 'stdin'}")
 
     async def rotate_all() -> list[Any]:
-        async with Controller(_target(opts)) as ctl:
+        async with _controller(_target(opts)) as ctl:
             return [await _rotate_one(ctl, doc, where) if _is_sealed(doc) else doc for where, doc in inputs]
 
     new_docs = _run(rotate_all())

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import yaml
 
+from secretsync.remote import Target
 from tests.cluster.conftest import ROOT, OperatorStarter, wait_for
 from tests.support import k8s_bin
+from tests.support.rate_limit import Neighbour, run_until_it_waits
 from tests.support.real_cluster import ControlPlane
 
 CANARY = "canary-cli-real-Wq2e"
@@ -83,6 +85,39 @@ def test_fetch_validate_reencrypt_and_keys(
     assert offline.returncode == 0, offline.stderr
     opened = [base64.b64decode(doc["data"]["k"]).decode() for doc in yaml.safe_load_all(offline.stdout)]
     assert opened == [CANARY] * 3
+
+
+def test_validate_through_the_proxy_waits_out_a_shared_rate_limit(
+    installed: ControlPlane, start_operator: OperatorStarter, namespace: str, tmp_path: Path
+) -> None:
+    """Behind the real API server's service proxy every user shares one verify bucket (the operator
+    sees the API server's address). Another user keeps it empty: the proxy passes the 429 and its
+    Retry-After through, and `validate` waits, then checks 250 documents in three batches."""
+    start_operator()
+    admin = installed.admin_kubeconfig
+    cert = tmp_path / "cert.pem"
+    assert _run("fetch-cert", "-w", str(cert), kubeconfig=admin).returncode == 0
+    plain = yaml.safe_dump_all(
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": f"s{i}", "namespace": namespace},
+                "stringData": {"k": CANARY},
+            }
+            for i in range(250)
+        ]
+    )
+    sealed = tmp_path / "sealed.yaml"
+    result = _run("seal", "--cert", str(cert), "-f", "-", "-w", str(sealed), kubeconfig=admin, input=plain)
+    assert result.returncode == 0, result.stderr
+    with Neighbour(Target(kubeconfig=str(admin))) as neighbour:
+        result = run_until_it_waits(["validate", str(sealed)], neighbour, env={"KUBECONFIG": str(admin)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ok: ") == 250
+    assert "rate-limiting (429: too many verify requests" in result.stderr
+    assert "invalid" not in result.stderr and CANARY not in result.stdout + result.stderr
+    assert neighbour.retry_after and all(value and int(value) >= 1 for value in neighbour.retry_after)
 
 
 def _readme_block(heading: str) -> list[str]:
