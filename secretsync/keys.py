@@ -119,10 +119,21 @@ class KeyManager:
             return None
         return ((now or dt.datetime.now(dt.UTC)) - self.ring.newest.not_before).total_seconds()
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The labels that make a Secret of the namespace a key Secret (one watch and list each)."""
+        return (KEY_LABEL, BITNAMI_KEY_LABEL) if self.bitnami else (KEY_LABEL,)
+
     async def _list(self) -> list[dict[str, Any]]:
+        """The active key Secrets: selected by the API server, never the namespace's every Secret."""
         path = kube.path_for("v1", "secrets", self.namespace)
-        items = await self.api.list(path)
-        return [s for s in items if is_active_key(s, bitnami=self.bitnami)]
+        found: dict[str, dict[str, Any]] = {}
+        for label in self.labels:
+            for secret in await self.api.list(path, label_selector=f"{label}={ACTIVE}"):
+                meta = secret.get("metadata") or {}
+                found.setdefault(str(meta.get("uid") or meta.get("name")), secret)
+        in_order = sorted(found.values(), key=lambda s: str((s.get("metadata") or {}).get("name")))
+        return [s for s in in_order if is_active_key(s, bitnami=self.bitnami)]  # by name, as the API lists
 
     async def reload(self) -> bool:
         """Rebuild the ring from the API. Returns True when the set of keys changed."""

@@ -22,6 +22,11 @@ one name did 3,880 writes in 10 s). The rules:
 
 A refusal is an :class:`~secretsync.errors.OwnershipConflict` whose message names the other
 writer and the ways out; the refused object gets ``Ready=False`` and nothing is written.
+
+Every Secret the operator writes (SealedSecret and ExternalSecret outputs, adopted and merged
+ones too) carries the label ``secretsync.io/managed-secret: "true"``: the operator watches Secrets
+through that label only (a server-side selector), so the cluster's other Secrets (Helm releases
+of up to 1 MiB each, service account tokens) never reach it.
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ BITNAMI_MANAGED_ANNOTATION = "sealedsecrets.bitnami.com/managed"
 OWNER_ANNOTATION = "secretsync.io/external-secret"
 MERGED_KEYS_ANNOTATION = "secretsync.io/merged-keys"
 SEALED_OWNER_ANNOTATION = "secretsync.io/sealed-secret-owner"
+PRODUCED_LABEL = "secretsync.io/managed-secret"
+PRODUCED_SELECTOR = f"{PRODUCED_LABEL}=true"
+"""The label selector of the Secrets the operator watches: the ones it writes."""
 
 Body = Mapping[str, Any]
 
@@ -45,6 +53,20 @@ Body = Mapping[str, Any]
 def _annotations(secret: Body) -> Mapping[str, Any]:
     found = kube.meta(secret).get("annotations")
     return found if isinstance(found, Mapping) else {}
+
+
+def is_labelled(secret: Body) -> bool:
+    """Does the Secret carry :data:`PRODUCED_LABEL` (so the operator's watch sees it)?"""
+    labels = kube.meta(secret).get("labels")
+    return isinstance(labels, Mapping) and labels.get(PRODUCED_LABEL) == "true"
+
+
+def label_produced(secret: dict[str, Any]) -> dict[str, Any]:
+    """Put :data:`PRODUCED_LABEL` on a Secret about to be written (whatever a template said)."""
+    metadata = secret.setdefault("metadata", {})
+    labels = metadata.get("labels")
+    metadata["labels"] = {**(labels if isinstance(labels, Mapping) else {}), PRODUCED_LABEL: "true"}
+    return secret
 
 
 def is_managed(secret: Body) -> bool:

@@ -24,6 +24,7 @@ from tests.support.ports import reserve_port
 
 NS = "fidelity"
 CANARY = "canary-fidelity-Qm4t"
+PRODUCED = "secretsync.io/managed-secret"  # on every Secret the operator writes
 
 
 @pytest.fixture
@@ -154,13 +155,16 @@ def test_labels_and_annotations_follow_the_external_secret_or_its_template(
     env.wait_synced("meta", NS)
     secret = env.secret("meta", NS)
     assert secret is not None
-    assert secret["metadata"]["labels"] == {"app": "web", "tier": "db"}
+    assert secret["metadata"]["labels"] == {"app": "web", "tier": "db", PRODUCED: "true"}
     assert secret["metadata"]["annotations"]["owner"] == "team-a"
     # Someone else's label stays; a label the ExternalSecret drops goes, as with ESO's managedFields.
     env.emu.patch("v1", "Secret", "meta", {"metadata": {"labels": {"other": "kept"}}}, NS)
     env.emu.patch(API, "ExternalSecret", "meta", {"metadata": {"labels": {"tier": None}}}, NS)
     assert wait_for(
-        lambda: (env.secret("meta", NS) or {})["metadata"].get("labels") == {"app": "web", "other": "kept"},
+        lambda: (
+            (env.secret("meta", NS) or {})["metadata"].get("labels")
+            == {"app": "web", "other": "kept", PRODUCED: "true"}
+        ),
         timeout=15,
     )
     # With a template, its metadata (rendered) replaces the ExternalSecret's own.
@@ -170,7 +174,8 @@ def test_labels_and_annotations_follow_the_external_secret_or_its_template(
     def templated() -> bool:
         meta = (env.secret("meta", NS) or {})["metadata"]
         annotations = meta.get("annotations") or {}
-        return meta.get("labels") == {"user": "app", "other": "kept"} and "owner" not in annotations
+        labels = {"user": "app", "other": "kept", PRODUCED: "true"}
+        return meta.get("labels") == labels and "owner" not in annotations
 
     assert wait_for(templated, timeout=15)
     assert (env.secret("meta", NS) or {})["metadata"]["annotations"]["note"] == "static"

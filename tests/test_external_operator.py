@@ -104,7 +104,7 @@ def test_token_auth_kv2_data_property_extract_and_template(
     }
     secret = env.secret("db-creds", NS)
     assert secret is not None and secret["type"] == "kubernetes.io/basic-auth"
-    assert secret["metadata"]["labels"] == {"app": "db"}
+    assert secret["metadata"]["labels"] == {"app": "db", "secretsync.io/managed-secret": "true"}
     es = env.get("ExternalSecret", "db", NS)
     assert es is not None
     assert secret["metadata"]["ownerReferences"][0]["uid"] == es["metadata"]["uid"]
@@ -382,6 +382,63 @@ def test_refresh_force_sync_and_drift_repair(
     wait_for(lambda: env.values("slow", NS) == {"k": b"b"}, timeout=10, message="delete repaired")
     # One login for the store, however many refreshes.
     assert metric_value(running, "secretsync_provider_events_total", provider="vault", event="login") <= 1
+
+
+def test_label_taken_off_is_put_back_and_an_unlabelled_secret_is_labelled_without_a_fetch(
+    env: ExternalEnv, operator_factory: Any
+) -> None:
+    """The operator watches only Secrets with its label. Taken off by hand, the Secret leaves the
+    watch (DELETED, by the selector): the ExternalSecret syncs and puts it back. A Secret written
+    by a version without the label is labelled at start, with one update and no provider read
+    (its refresh is not due); Merge targets too."""
+    produced = "secretsync.io/managed-secret"
+    fake = {"fake": {"data": [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]}}
+    env.emu.create({"apiVersion": API, "kind": "SecretStore", "metadata": {"name": "fake", "namespace": NS},
+                    "spec": {"provider": fake}})  # fmt: skip
+    env.emu.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "shared", "namespace": NS},
+                    "data": {"base": base64.b64encode(b"0").decode()}})  # fmt: skip
+    env.emu.create(external_secret("owned", NS, "fake", data=[{"secretKey": "a", "remoteRef": {"key": "a"}}]))
+    env.emu.create(
+        external_secret(
+            "merging",
+            NS,
+            "fake",
+            target={"name": "shared", "creationPolicy": "Merge"},
+            data=[{"secretKey": "b", "remoteRef": {"key": "b"}}],
+        )
+    )
+    proc: OperatorProcess = operator_factory(extra_args=["--key-renew-period", "0"])
+    proc.wait_ready()
+    env.wait_synced("owned", NS)
+    env.wait_synced("merging", NS)
+
+    def labelled(name: str) -> bool:
+        return ((env.secret(name, NS) or {})["metadata"].get("labels") or {}).get(produced) == "true"
+
+    assert labelled("owned") and labelled("shared")
+    env.emu.patch("v1", "Secret", "owned", {"metadata": {"labels": {produced: None}}}, NS)
+    wait_for(lambda: labelled("owned"), timeout=10, message="the label put back")
+    env.emu.delete("v1", "Secret", "owned", NS)  # still watched: re-created at once
+    wait_for(lambda: env.values("owned", NS) == {"a": b"1"}, timeout=5, message="re-created")
+    calls = "secretsync_provider_calls_total"
+    assert metric_value(proc, calls, provider="fake", operation="get") > 0
+    proc.stop()
+
+    def refresh_time(name: str) -> str:
+        return str((env.get("ExternalSecret", name, NS) or {})["status"]["refreshTime"])
+
+    refreshed = {name: refresh_time(name) for name in ("owned", "merging")}
+    for name in ("owned", "shared"):  # as an older version left them
+        env.emu.patch("v1", "Secret", name, {"metadata": {"labels": {produced: None}}}, NS)
+    again: OperatorProcess = operator_factory(extra_args=["--key-renew-period", "0"])
+    again.wait_ready()
+    wait_for(lambda: labelled("owned") and labelled("shared"), timeout=10, message="labelled at start")
+    assert env.values("shared", NS) == {"base": b"0", "b": b"2"}
+    assert {name: refresh_time(name) for name in refreshed} == refreshed
+    reads = [metric_value(again, calls, provider="fake", operation=op) for op in ("get", "get_map", "find")]
+    assert reads == [0, 0, 0]  # no value read again (the store's own check does run)
+    env.emu.delete("v1", "Secret", "owned", NS)
+    wait_for(lambda: env.values("owned", NS) == {"a": b"1"}, timeout=5, message="re-created")
 
 
 def test_vault_outage_keeps_the_secret_and_recovers(

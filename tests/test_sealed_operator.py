@@ -37,6 +37,7 @@ CANARY = "canary-sealed-7Hq2-value"
 SKIP_OWNER = "sealedsecrets.bitnami.com/skip-set-owner-references"
 BITNAMI_MANAGED = "sealedsecrets.bitnami.com/managed"
 SEALED_OWNER = "secretsync.io/sealed-secret-owner"
+PRODUCED = "secretsync.io/managed-secret"  # on every Secret the operator writes: what it watches
 
 
 @pytest.fixture
@@ -188,7 +189,7 @@ def test_seal_with_fetched_cert_via_cli_becomes_a_secret(
     assert produced is not None
     assert decoded(produced) == {"password": CANARY.encode(), "user": b"admin"}
     assert produced["type"] == "kubernetes.io/basic-auth"
-    assert produced["metadata"]["labels"] == {"app": "db"}
+    assert produced["metadata"]["labels"] == {"app": "db", PRODUCED: "true"}
     assert produced["metadata"]["annotations"]["team"] == "a"
     sealed_now = env.get_sealed("db-creds", NS)
     assert sealed_now is not None
@@ -278,6 +279,35 @@ def test_self_heal_after_delete_and_after_edit(running: OperatorProcess, env: Se
     wait_for(lambda: decoded(env.get_secret("heal", NS) or {}).get("k") == CANARY.encode(), timeout=10)
 
 
+def test_label_taken_off_is_put_back_and_an_unlabelled_secret_is_labelled_at_start(
+    env: SealedEnv, vector_keyed: tuple[bytes, bytes], operator_factory: Any
+) -> None:
+    """The operator watches only Secrets with its label. Taken off by hand, the Secret leaves the
+    watch (a DELETED event, by the selector): the SealedSecret syncs and puts it back. A Secret
+    written by a version without the label is labelled when its SealedSecret syncs at start."""
+    proc: OperatorProcess = operator_factory()
+    proc.wait_ready()
+    _, cert = vector_key(4096)
+    _apply(env, seal(cert, secret("labelled", NS, {"k": CANARY}, metadata={"labels": {"app": "a"}})))
+    env.wait_ready("labelled", NS)
+
+    def labels() -> dict[str, str]:
+        return dict((env.get_secret("labelled", NS) or {})["metadata"].get("labels") or {})
+
+    assert labels() == {"app": "a", PRODUCED: "true"}
+    env.emu.patch("v1", "Secret", "labelled", {"metadata": {"labels": {PRODUCED: None}}}, NS)
+    wait_for(lambda: labels() == {"app": "a", PRODUCED: "true"}, timeout=10, message="the label put back")
+    env.emu.delete("v1", "Secret", "labelled", NS)  # still watched: re-created at once
+    wait_for(lambda: env.get_secret("labelled", NS), timeout=5, message="re-created")
+    proc.stop()
+    env.emu.patch("v1", "Secret", "labelled", {"metadata": {"labels": {PRODUCED: None}}}, NS)
+    assert labels() == {"app": "a"}  # as an older version left it
+    operator_factory().wait_ready()
+    wait_for(lambda: labels() == {"app": "a", PRODUCED: "true"}, timeout=10, message="labelled at start")
+    env.emu.delete("v1", "Secret", "labelled", NS)
+    wait_for(lambda: env.get_secret("labelled", NS), timeout=5, message="re-created")
+
+
 def test_adopting_a_managed_secret_replaces_its_labels_and_annotations(
     running: OperatorProcess, env: SealedEnv
 ) -> None:
@@ -295,14 +325,17 @@ def test_adopting_a_managed_secret_replaces_its_labels_and_annotations(
     env.wait_ready("adopted", NS)
     taken = env.get_secret("adopted", NS)
     assert taken is not None and decoded(taken) == {"k": CANARY.encode()}
-    assert taken["metadata"]["labels"] == {"app": "db"}
+    assert taken["metadata"]["labels"] == {"app": "db", PRODUCED: "true"}
     assert taken["metadata"]["annotations"] == {"team": "a"}
     (ref,) = taken["metadata"]["ownerReferences"]
     assert ref["kind"] == "SealedSecret" and ref["controller"] is True
     # The Secret is the template's: a label added by hand is taken off again (drift repair).
     env.emu.patch("v1", "Secret", "adopted", {"metadata": {"labels": {"extra": "y"}}}, NS)
     wait_for(
-        lambda: (env.get_secret("adopted", NS) or {})["metadata"].get("labels") == {"app": "db"}, timeout=10
+        lambda: (
+            (env.get_secret("adopted", NS) or {})["metadata"].get("labels") == {"app": "db", PRODUCED: "true"}
+        ),
+        timeout=10,
     )
 
 

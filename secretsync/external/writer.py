@@ -115,6 +115,8 @@ class SecretWriter:
                 synced=True,
             )
         wanted = self.body(spec, desired)
+        # Not one of the ExternalSecret's managed-metadata keys: the label stays on while anyone writes.
+        ownership.label_produced(wanted)
         existing = await self.api.get(path)
         wanted["metadata"]["namespace"] = ns
         if policy == "Owner":
@@ -164,6 +166,31 @@ class SecretWriter:
             return Outcome(False, "ApiError", f"Secret {ns}/{target} changed while updating it", retry=1.0)
         self.remember(f"{ns}/{name}", _meta(replaced).get("resourceVersion", ""))
         return Outcome(True, "SecretSynced", done, action="Updated", synced=True)
+
+    async def relabel(self, body: Body, spec: model.ExternalSecretSpec, secret: Body) -> bool:
+        """Put the watch label on an intact Secret written by an older version without it (the
+        refresh is not due, so nothing else would write it): one update, no fetch. True when done;
+        False (the caller syncs in full instead) when the Secret is not plainly this
+        ExternalSecret's or the update failed."""
+        meta = _meta(body)
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        if spec.target.creation_policy == "Merge":
+            ours = (
+                name in ownership.merged_keys(secret) and ownership.foreign_controller(secret, body) is None
+            )
+        else:
+            ours = kube.is_controlled_by(secret, body)
+        if not ours:
+            return False
+        try:
+            relabelled = await self.api.replace(
+                kube.path_for("v1", "secrets", ns, spec.target.name),
+                ownership.label_produced(json.loads(json.dumps(secret))),
+            )
+        except kube.ApiError:
+            return False
+        self.remember(f"{ns}/{name}", _meta(relabelled).get("resourceVersion", ""))
+        return True
 
     def _es_path(self, ns: str, name: str) -> str:
         return kube.path_for(self.flavor.group_version, self.flavor.es_plural, ns, name)

@@ -7,6 +7,7 @@ cannot quietly accept what a cluster refuses.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -27,3 +28,36 @@ def test_the_real_server_refuses_the_same_secrets(
     named = {c["field"] for c in causes}
     # The real server names a label by key (metadata.labels: ...): compare the field's stem there.
     assert {f.split(":")[0].strip() for f in named} == fields or named == fields, named
+
+
+def test_an_object_leaving_a_watch_selector_is_deleted_with_its_previous_state(
+    cluster: ControlPlane, namespace: str
+) -> None:
+    """What the emulator sends a selected watch (tests/test_emulator_gaps.py::
+    test_label_selectors_filter_lists_and_watches), on the real server: an object whose label is
+    taken off arrives DELETED, as it was before the change (label still on) at the change's
+    resourceVersion; one that gets the label arrives ADDED. The operator relies on both (a produced
+    Secret whose label is taken off by hand is healed from that DELETED event)."""
+    base = f"/api/v1/namespaces/{namespace}/secrets"
+    for name in ("leaves", "joins"):
+        labels = {"sel": "yes", "app": "a"} if name == "leaves" else {"app": "a"}
+        status, _ = cluster.request(
+            "POST", base, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "labels": labels}}
+        )
+        assert status == 201
+    list_rv = cluster.get(base)["metadata"]["resourceVersion"]  # type: ignore[index]
+    merge = "application/merge-patch+json"
+    _, left = cluster.request("PATCH", f"{base}/leaves", {"metadata": {"labels": {"sel": None}}}, merge)
+    _, joined = cluster.request("PATCH", f"{base}/joins", {"metadata": {"labels": {"sel": "yes"}}}, merge)
+    status, text = cluster.request(
+        "GET", f"{base}?watch=true&labelSelector=sel%3Dyes&resourceVersion={list_rv}&timeoutSeconds=2"
+    )
+    assert status == 200
+    events = [json.loads(line) for line in str(text).splitlines() if line.strip()]
+    seen = [(e["type"], e["object"]["metadata"]["name"]) for e in events]
+    assert seen == [("DELETED", "leaves"), ("ADDED", "joins")], seen
+    deleted, added = events[0]["object"]["metadata"], events[1]["object"]["metadata"]
+    assert deleted["labels"] == {"sel": "yes", "app": "a"}  # the state that matched
+    assert deleted["resourceVersion"] == left["metadata"]["resourceVersion"]  # the change's
+    assert added["labels"] == {"sel": "yes", "app": "a"}
+    assert added["resourceVersion"] == joined["metadata"]["resourceVersion"]

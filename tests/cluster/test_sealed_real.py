@@ -15,6 +15,7 @@ from tests.cluster.conftest import OperatorStarter, wait_for
 from tests.support.real_cluster import ControlPlane
 
 CANARY = "canary-real-Ux3p"
+PRODUCED = "secretsync.io/managed-secret"
 
 
 def cli(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -99,6 +100,20 @@ def test_seal_apply_wait_gc_and_heal(
     )
     cluster.request("DELETE", f"/api/v1/namespaces/{namespace}/secrets/db")
     wait_for(lambda: _secret_obj(cluster, namespace, "db"), 30, "the Secret re-created")
+    # The operator watches only Secrets with its label (a server-side selector): one taken off
+    # by hand leaves the watch as a DELETED event, and the label is put back.
+    assert secret["metadata"]["labels"] == {PRODUCED: "true"}
+    cluster.request(
+        "PATCH",
+        f"/api/v1/namespaces/{namespace}/secrets/db",
+        {"metadata": {"labels": {PRODUCED: None}}},
+        content_type="application/merge-patch+json",
+    )
+    wait_for(
+        lambda: ((_secret_obj(cluster, namespace, "db") or {})["metadata"].get("labels") or {}).get(PRODUCED),
+        30,
+        "the label put back",
+    )
 
     # garbage collection by kube-controller-manager when the SealedSecret goes
     cluster.kubectl("delete", "sealedsecret/db", "-n", namespace)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
 
-from secretsync import model
+from secretsync import kube, model, ownership
 from secretsync.external import writer
 from secretsync.external.outcome import data_hash
 from secretsync.external.render import Desired
@@ -91,3 +92,63 @@ def test_intact_means_present_with_the_data_it_wrote() -> None:
     assert not writer.is_intact({**good, "data": {"k": b64("edited")}}, spec)
     for policy in ("Orphan", "None"):  # ESO's isSecretValid: not kept, so always "valid"
         assert writer.is_intact(None, es_spec(policy))
+
+
+class _RecordingApi:
+    """Records replaces; ``fail`` makes them raise as the API server would."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.replaced: list[tuple[str, dict[str, Any]]] = []
+        self.fail = fail
+
+    async def replace(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if self.fail:
+            raise kube.Conflict(409, "Conflict", "the object has been modified")
+        self.replaced.append((path, body))
+        return {**body, "metadata": {**body["metadata"], "resourceVersion": "8"}}
+
+
+ES = {"apiVersion": "secretsync.io/v1alpha1", "kind": "ExternalSecret",
+      "metadata": {"name": "app", "namespace": "ns", "uid": "es-uid"}}  # fmt: skip
+
+
+def _relabel(secret: dict[str, Any], policy: str, api: _RecordingApi) -> tuple[bool, list[tuple[str, str]]]:
+    remembered: list[tuple[str, str]] = []
+    w = writer.SecretWriter(api, None, lambda *a: remembered.append(a), lambda _: 1.0)  # type: ignore[arg-type]
+    return asyncio.run(w.relabel(ES, es_spec(policy), secret)), remembered
+
+
+def test_relabel_puts_the_watch_label_on_its_own_secret_only() -> None:
+    """A Secret written by a version without the label gets it with one update, nothing else
+    changed; a Secret that is not plainly this ExternalSecret's is left to a full sync."""
+    owned = {
+        "metadata": {
+            "name": "app",
+            "namespace": "ns",
+            "resourceVersion": "7",
+            "labels": {"a": "b"},
+            "ownerReferences": [kube.controller_reference(ES)],
+        },
+        "data": {"k": b64("v")},
+    }
+    api = _RecordingApi()
+    assert _relabel(owned, "Owner", api) == (True, [("ns/app", "8")])
+    ((path, body),) = api.replaced
+    assert path == "/api/v1/namespaces/ns/secrets/app"
+    assert body["metadata"]["labels"] == {"a": "b", ownership.PRODUCED_LABEL: "true"}
+    assert body["metadata"]["resourceVersion"] == "7"  # an update of exactly what was read
+    assert body["data"] == owned["data"] and "labels" in owned["metadata"]
+    assert owned["metadata"]["labels"] == {"a": "b"}  # the caller's copy is untouched
+
+    other = {"metadata": {"name": "app", "namespace": "ns", "ownerReferences": [
+        {**kube.controller_reference(ES), "uid": "someone-else"}]}}  # fmt: skip
+    merged = {"metadata": {"name": "app", "namespace": "ns", "annotations": {
+        ownership.MERGED_KEYS_ANNOTATION: json.dumps({"app": ["k"]})}}}  # fmt: skip
+    api = _RecordingApi()
+    assert _relabel(other, "Owner", api)[0] is False
+    assert _relabel(merged, "Owner", api)[0] is False  # merged into, not owned
+    assert _relabel(merged, "Merge", api)[0] is True
+    taken = {"metadata": {**merged["metadata"], "ownerReferences": other["metadata"]["ownerReferences"]}}
+    assert _relabel(taken, "Merge", api)[0] is False  # another controller has it since
+    assert len(api.replaced) == 1
+    assert _relabel(owned, "Owner", _RecordingApi(fail=True)) == (False, [])
