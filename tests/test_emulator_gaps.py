@@ -612,6 +612,76 @@ def test_openbao_kubernetes_auth_logs_in_with_an_emulator_token(
         openbao.client().auth.kubernetes.login("secretsync", jwt, mount_point=mount)
 
 
+def _http_get(
+    emulator: KubeEmulator, path: str, token: str | None = None, timeout: float = 5
+) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    conn = http.client.HTTPConnection(emulator.url.removeprefix("http://"), timeout=timeout)
+    conn.request("GET", path, headers={"Authorization": f"Bearer {token}"} if token else {})
+    return conn, conn.getresponse()
+
+
+def test_bearer_tokens_are_authenticated_when_asked(
+    kube_emulator: KubeEmulator, core: client.CoreV1Api
+) -> None:
+    """With ``authenticate`` on, as a real API server: a bearer token that is not (or no longer)
+    valid gets 401 Unauthorized, whatever the path; the kubeconfig's token, a live issued token and
+    anonymous requests pass. A watch opened before its token died is not cut (authentication happens
+    when a request starts), and TokenReview says why a revoked token is refused."""
+    core.create_namespaced_service_account("default", {"metadata": {"name": "app"}})
+    request = {"spec": {"expirationSeconds": 600}}
+    live = core.create_namespaced_service_account_token("app", "default", request).status.token
+    doomed = core.create_namespaced_service_account_token("app", "default", request).status.token
+    kube_emulator.layer.authenticate = True
+
+    def status(token: str | None, path: str = "/api/v1/namespaces/default/secrets") -> int:
+        conn, resp = _http_get(kube_emulator, path, token)
+        body = json.loads(resp.read())
+        conn.close()
+        if resp.status == 401:
+            assert (body["kind"], body["reason"], body["code"]) == ("Status", "Unauthorized", 401)
+        return resp.status
+
+    assert status(kube_emulator.token) == status(live) == status(doomed) == status(None) == 200
+    assert status("not-issued-here") == status("not-issued-here", "/api") == 401
+    conn, watch_resp = _http_get(
+        kube_emulator, "/api/v1/namespaces/default/secrets?watch=true&timeoutSeconds=5", doomed
+    )
+    try:
+        assert watch_resp.status == 200
+        kube_emulator.revoke_token(doomed)
+        assert status(doomed) == 401 and status(live) == 200
+        core.create_namespaced_secret("default", secret("after-revocation"))
+        event = json.loads(watch_resp.readline())
+        assert (event["type"], event["object"]["metadata"]["name"]) == ("ADDED", "after-revocation")
+    finally:
+        conn.close()
+    review = client.AuthenticationV1Api(core.api_client).create_token_review({"spec": {"token": doomed}})
+    assert review.status.authenticated is False and "invalidated" in review.status.error
+    core.delete_namespaced_service_account("app", "default")  # its tokens die with it
+    assert status(live) == 401
+    assert kube_emulator.layer.unauthorized[0] == ("GET", "/api/v1/namespaces/default/secrets")
+    assert len(kube_emulator.layer.unauthorized) == 4
+
+
+def test_open_watches_can_be_ended_as_by_an_api_server_restart(
+    kube_emulator: KubeEmulator, core: client.CoreV1Api
+) -> None:
+    """``end_watches()`` ends every open watch stream cleanly (clients watch again, from their last
+    resourceVersion); new watches are not affected."""
+    conn, first = _http_get(kube_emulator, "/api/v1/namespaces/default/secrets?watch=true&timeoutSeconds=30")
+    try:
+        assert first.status == 200
+        core.create_namespaced_secret("default", secret("seen"))
+        assert json.loads(first.readline())["object"]["metadata"]["name"] == "seen"
+        started = time.monotonic()
+        kube_emulator.end_watches()
+        assert first.read() == b""  # the end of the stream
+        assert time.monotonic() - started < 5
+    finally:
+        conn.close()
+    assert collect_watch(core.list_namespaced_secret, "default", count=1, timeout=2) == [("ADDED", "seen")]
+
+
 # ---- label and field selectors ------------------------------------------------------------------------
 
 
@@ -653,6 +723,37 @@ def test_field_selectors_and_pagination(core: client.CoreV1Api) -> None:
     assert [cm.metadata.name for cm in first.items] == ["a", "b"] and first.metadata.remaining_item_count == 1
     rest = core.list_namespaced_config_map("default", limit=2, _continue=first.metadata._continue)
     assert [cm.metadata.name for cm in rest.items] == ["c"] and not rest.metadata._continue
+
+
+def test_an_object_leaving_a_watch_selector_is_deleted_with_its_previous_state(
+    kube_emulator: KubeEmulator, core: client.CoreV1Api
+) -> None:
+    """As the real server (tests/cluster/test_emulator_parity_real.py has the same case): the
+    DELETED event of an object whose label was taken off shows it as it matched (label still on)
+    at the change's resourceVersion; ADDED shows the new state."""
+    core.create_namespaced_secret("default", secret("leaves", labels={"sel": "yes", "app": "a"}))
+    core.create_namespaced_secret("default", secret("joins", labels={"app": "a"}))
+    list_rv = core.list_namespaced_secret("default").metadata.resource_version
+    left = core.patch_namespaced_secret("leaves", "default", {"metadata": {"labels": {"sel": None}}})
+    joined = core.patch_namespaced_secret("joins", "default", {"metadata": {"labels": {"sel": "yes"}}})
+    conn, answer = _http_get(
+        kube_emulator,
+        f"/api/v1/namespaces/default/secrets?watch=true&labelSelector=sel%3Dyes&resourceVersion={list_rv}"
+        "&timeoutSeconds=1",
+    )
+    try:
+        events = [json.loads(line) for line in answer.read().splitlines() if line.strip()]
+    finally:
+        conn.close()
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("DELETED", "leaves"),
+        ("ADDED", "joins"),
+    ]
+    deleted, added = events[0]["object"]["metadata"], events[1]["object"]["metadata"]
+    assert deleted["labels"] == {"sel": "yes", "app": "a"}
+    assert deleted["resourceVersion"] == left.metadata.resource_version
+    assert added["labels"] == {"sel": "yes", "app": "a"}
+    assert added["resourceVersion"] == joined.metadata.resource_version
 
 
 # ---- the harness itself -----------------------------------------------------------------------------

@@ -86,7 +86,9 @@ STANDARD_VERBS: tuple[str, ...] = (
 TOKEN_ISSUER = "https://kubernetes.default.svc.cluster.local"
 #: Namespaces that exist in every fresh cluster.
 INITIAL_NAMESPACES: tuple[str, ...] = ("default", "kube-system", "kube-public", "kube-node-lease")
-#: The token written into kubeconfigs. The emulator does not authenticate API requests (no RBAC).
+#: The token written into kubeconfigs. The emulator does not authenticate API requests (no RBAC),
+#: unless a test sets ``KubeEmulatorHandler.authenticate``: then this token, no token (anonymous)
+#: and issued tokens that TokenReview accepts pass, and any other bearer token gets 401.
 DUMMY_TOKEN = "kube-emulator-dummy-token"
 
 _GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # as the API server's names.SimpleNameGenerator
@@ -1269,6 +1271,11 @@ class TokenAuthority:
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._kid = _b64url(secrets.token_bytes(16))
         self._issued: dict[str, IssuedToken] = {}
+        self._revoked: set[str] = set()
+
+    def revoke(self, token: str) -> None:
+        """Invalidate an issued token, as deleting the pod it is bound to does."""
+        self._revoked.add(token)
 
     @property
     def public_key_pem(self) -> str:
@@ -1326,6 +1333,8 @@ class TokenAuthority:
             return {"authenticated": False, "error": "invalid bearer token, token not issued by this server"}
         if issued.expires_at <= time.time():
             return {"authenticated": False, "error": "invalid bearer token, token has expired"}
+        if token in self._revoked:
+            return {"authenticated": False, "error": "invalid bearer token, token has been invalidated"}
         if current_uid(issued.namespace, issued.service_account) != issued.service_account_uid:
             return {"authenticated": False, "error": "invalid bearer token, service account has been deleted"}
         wanted = list(audiences) or [TOKEN_ISSUER]
@@ -1415,6 +1424,12 @@ class KubeEmulatorHandler(kmock.KubernetesEmulator):
     strict_namespaces: bool = True
     #: How many events to keep for watch replays; older resourceVersions get 410 Gone.
     max_events: int = 100_000
+    #: Authenticate bearer tokens (see ``DUMMY_TOKEN``): a token that is expired, revoked or not
+    #: issued here gets 401 Unauthorized, as from a real server. Open watches are not cut.
+    authenticate: bool = False
+    #: (method, path) of the requests refused with 401, in order.
+    unauthorized: list[tuple[str, str]] = attrs.field(factory=list, init=False)
+    _watch_epoch: int = attrs.field(default=0, init=False)
 
     _defs: dict[tuple[str, str, str], ResourceDef] = attrs.field(factory=dict, init=False)
     _builtin_payloads: list[Any] = attrs.field(factory=list, init=False)
@@ -1534,6 +1549,10 @@ class KubeEmulatorHandler(kmock.KubernetesEmulator):
             return raw_response
 
     async def _handle(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
+        if self.authenticate and not self._authenticated(request):
+            self.unauthorized.append((str(request.method.value), request.url.path))
+            error = ApiError(401, "Unauthorized", "Unauthorized")
+            return aiohttp.web.json_response(error.as_status(), status=401)
         response = await self._react(request, self._payloads)
         if response is not None:
             return response
@@ -1565,6 +1584,26 @@ class KubeEmulatorHandler(kmock.KubernetesEmulator):
                 else:
                     return response
         return None
+
+    def _authenticated(self, request: rendering.Request) -> bool:
+        header = next((v for k, v in request.headers.items() if k.lower() == "authorization"), None)
+        if header is None:
+            return True  # anonymous: there is no RBAC to refuse it
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or token.strip() == DUMMY_TOKEN:
+            return True
+
+        def current_uid(namespace: str, name: str) -> str | None:
+            sa = self._current(_SERVICE_ACCOUNTS, namespace, name)
+            return None if sa is None else _meta(sa)["uid"]
+
+        return bool(self._tokens.review(token.strip(), (), current_uid)["authenticated"])
+
+    def end_watches(self) -> None:
+        """End every open watch stream cleanly, as an API server restart does (clients re-watch)."""
+        self._watch_epoch += 1
+        self._wakeup.set()
+        self._wakeup = asyncio.Event()
 
     def _get_resources(self) -> list[kmock.resource]:
         """What discovery lists: the served resources (plus kmock's implicit ones from reactions).
@@ -2493,11 +2532,12 @@ class KubeEmulatorHandler(kmock.KubernetesEmulator):
         response = aiohttp.web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
         raw_request = request._raw_request
         assert raw_request is not None
+        epoch = self._watch_epoch
         try:
             await response.prepare(raw_request)
             for event in initial:
                 await response.write(json.dumps(event).encode() + b"\n")
-            while not self._closing:
+            while not self._closing and self._watch_epoch == epoch:
                 pending = self._events_after(cursor)
                 if pending is None:
                     await response.write(json.dumps(self._expired(cursor)).encode() + b"\n")
@@ -2568,6 +2608,11 @@ class KubeEmulatorHandler(kmock.KubernetesEmulator):
             event_type = entry.type if now else None
         if event_type is None:
             return None
+        if event_type == "DELETED" and entry.type == "MODIFIED" and entry.old is not None:
+            # As the API server's cacher: the state that matched, at the change's resourceVersion.
+            left = copy.deepcopy(entry.old)
+            left["metadata"]["resourceVersion"] = str(entry.seq)
+            return {"type": "DELETED", "object": self._present(rdef, left)}
         return {"type": event_type, "object": self._present(rdef, entry.obj)}
 
 
@@ -2986,6 +3031,22 @@ class KubeEmulator:
             lambda: self.layer.issue_token(namespace, service_account, audiences, expiration_seconds)
         )
         return str(status["token"])
+
+    def revoke_token(self, token: str) -> None:
+        """Invalidate an issued token (TokenReview refuses it; with ``layer.authenticate``, so does
+        every request that bears it), as deleting the pod it is bound to does."""
+        self.call(lambda: self.layer.token_authority.revoke(token))
+
+    def end_watches(self) -> None:
+        """End every open watch stream, as an API server restart does; clients watch again."""
+        self.call(self.layer.end_watches)
+
+    def requests(self) -> list[tuple[str, str, dict[str, str]]]:
+        """(method, path, query parameters) of every API request served so far, in order (what the
+        helpers here do is not among them: they do not go through HTTP)."""
+        return self.call(
+            lambda: [(str(r.method.value), r.url.path, dict(r.params)) for r in self.layer._requests]
+        )
 
     @property
     def resource_version(self) -> int:
