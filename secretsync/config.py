@@ -63,6 +63,7 @@ class Settings:
     key_cutoff_time: dt.datetime | None = None  # a newest key older than this is replaced at start
     bitnami_keys: bool = False
     standby_key_reload: float = 15.0  # seconds between key ring reloads on an HA standby
+    unready_after: float = 30.0  # seconds of failing API writes before /readyz fails
     allowed_servers: tuple[str, ...] = ()  # secretsync.tenancy: servers stores may name; () = any
     token_audiences: tuple[str, ...] = ()  # extra audiences stores may request for minted tokens
     eso_compat: bool = False  # also reconcile external-secrets.io/v1 ExternalSecrets and stores

@@ -66,6 +66,9 @@ class ApiHooks:
     """What the API app may ask of the operator."""
 
     is_ready: Callable[[], bool]
+    # Why a reconciling replica is not fit to serve after all (the API cannot be written, the keys
+    # cannot be read, the queue stalls): secretsync/health.py. Empty: nothing known to be wrong.
+    problems: Callable[[], list[str]] = list
     cert_pem: Callable[[], bytes | None] = lambda: None
     verify: Callable[[dict[str, Any]], Awaitable[None]] | None = None  # raises UnsealError / SpecError
     rotate: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
@@ -350,9 +353,12 @@ def api_app(
         return _text(200, "ok")
 
     async def readyz(_: web.Request) -> web.Response:
-        if hooks.is_ready():
-            return _text(200, "ready")
-        return _text(503, "not ready: starting or standing by for the leader lease")
+        if not hooks.is_ready():
+            return _text(503, "not ready: starting or standing by for the leader lease")
+        problems = hooks.problems()
+        if problems:
+            return _text(503, "not ready: " + "; ".join(problems))
+        return _text(200, "ready")
 
     async def cert(_: web.Request) -> web.Response:
         pem = hooks.cert_pem()

@@ -99,8 +99,35 @@ class Metrics:
             ["provider", "event"],
             registry=self.registry,
         )
+        self.api_errors = Counter(
+            "secretsync_api_errors",
+            "Kubernetes API requests that failed, by verb and HTTP status (0: no answer).",
+            ["verb", "code"],
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "secretsync_queue_depth",
+            "Scheduled jobs (syncs, refreshes, retries, key upkeep) waiting or running.",
+            registry=self.registry,
+        )
+        self.oldest_job = Gauge(
+            "secretsync_queue_oldest_running_seconds",
+            "How long the longest-running scheduled job has been running (0: none runs).",
+            registry=self.registry,
+        )
+        self.reconcile_duration = Histogram(
+            "secretsync_reconcile_duration_seconds",
+            "Time of one reconcile by kind (SealedSecret: unseal and write; ExternalSecret: sync).",
+            ["kind"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
         self.keys = _KeyCollector()
         self.registry.register(self.keys)
+
+    def api_answered(self, verb: str, code: int, _reason: str = "") -> None:
+        if code >= 400 or code == 0:
+            self.api_errors.labels(verb=verb, code=str(code)).inc()
 
     def set_ready(self, kind: str, namespace: str, name: str, ready: bool) -> None:
         self.ready.labels(kind=kind, namespace=namespace, name=name).set(1 if ready else 0)

@@ -54,7 +54,18 @@ class Scheduler:
         self._timers: dict[Hashable, asyncio.TimerHandle] = {}
         self._due: dict[Hashable, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], float] = {}  # job -> loop time it started
         self._closed = False
+
+    def depth(self) -> int:
+        """Jobs waiting for their time plus jobs running: the operator's queue."""
+        return len(self._timers) + len(self._tasks)
+
+    def oldest_running(self) -> float | None:
+        """Seconds the longest-running job has been running (None: none runs)."""
+        if not self._running:
+            return None
+        return asyncio.get_running_loop().time() - min(self._running.values())
 
     def schedule(self, key: Hashable, delay: float, job: Job) -> None:
         """Run ``job`` in ``delay`` seconds, in place of anything pending for ``key``."""
@@ -89,7 +100,12 @@ class Scheduler:
         self._due.pop(key, None)
         task = asyncio.create_task(self._run(key, job))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._running[task] = asyncio.get_running_loop().time()
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._running.pop(task, None)
 
     async def _run(self, key: Hashable, job: Job) -> None:
         try:

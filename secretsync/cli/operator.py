@@ -128,6 +128,13 @@ from secretsync.cli.common import env, friendly_errors
     "stores of another class, and their ExternalSecrets, are left alone.",
 )
 @click.option(
+    "--unready-after",
+    envvar=env("unready-after"),
+    default="30s",
+    show_default=True,
+    help="/readyz fails once writes to the Kubernetes API have failed for this long (Go duration).",
+)
+@click.option(
     "--log-level",
     envvar=env("log-level"),
     default="info",
@@ -169,6 +176,7 @@ def operator_command(**opts: Any) -> None:
         allowed_servers=split_list(tuple(opts["allowed_servers"])),
         token_audiences=split_list(tuple(opts["token_audiences"])),
         controller_class=opts["controller_class"],
+        unready_after=parse_duration(opts["unready_after"], what="--unready-after"),
     )
     import asyncio
 

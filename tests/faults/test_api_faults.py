@@ -73,12 +73,13 @@ def test_a_scheduled_refresh_that_meets_api_errors_is_tried_again_not_lost(
     es_path = f"/apis/secretsync.io/v1alpha1/namespaces/{NS}/externalsecrets/app"
     faults.inject(503, lambda r: r.method == "GET" and _path(r) == es_path)
     faults.on = True
-    assert wait_for(lambda: faults.hits >= 3, timeout=20)  # several refreshes failed
+    # a refresh job failed (each read is tried 3 times inside the call first), and so did its retry
+    assert wait_for(lambda: running.logs().count("scheduled job") >= 2, timeout=30)
+    assert "503" in running.logs()
     client.secrets.kv.v2.create_or_update_secret(openbao.path("app"), {"v": "two"})
     assert env.values("app", NS) == {"v": b"one"}  # the good Secret is kept meanwhile
     faults.on = False
     assert wait_for(lambda: env.values("app", NS) == {"v": b"two"}, timeout=RECOVERY)
-    assert "scheduled job" in running.logs() and "503" in running.logs()
 
 
 def test_a_status_write_that_fails_is_written_later(
@@ -126,3 +127,25 @@ def test_a_sealed_secret_whose_status_write_fails_is_reported_later(
         )
 
     assert wait_for(ready, timeout=RECOVERY)
+
+
+def test_readiness_fails_while_the_api_cannot_be_written_and_recovers(
+    env: ExternalEnv, operator_factory: Any
+) -> None:
+    from tests.support.sealed_env import KEY_LABEL, key_secret, seal, secret, vector_key
+
+    key_pem, cert_pem = vector_key(4096)
+    env.emu.create(key_secret("sealing-key", key_pem, cert_pem, label=KEY_LABEL))
+    proc: OperatorProcess = operator_factory(extra_args=["--key-renew-period", "0", "--unready-after", "2s"])
+    proc.wait_ready()
+    faults = Faults(env.emu)
+    faults.inject(503, lambda r: r.method in ("POST", "PUT", "PATCH", "DELETE"))
+    faults.on = True
+    env.emu.create(seal(cert_pem, secret("db", NS, {"password": "p"})))  # the test's own write: direct
+    status = wait_for(lambda: (s := proc.get("/readyz")) and s[0] == 503 and s, timeout=30)
+    assert "writes to the Kubernetes API have failed for" in status[1] and "503" in status[1]
+    assert proc.get("/healthz")[0] == 200  # alive: nothing a restart would mend
+    assert "secretsync_api_errors_total" in proc.metrics()
+    faults.on = False
+    assert wait_for(lambda: proc.get("/readyz")[0] == 200, timeout=RECOVERY)
+    assert wait_for(lambda: env.secret("db", NS) is not None, timeout=RECOVERY)
