@@ -4,31 +4,57 @@ Only this module imports the ``kubernetes`` client. It turns the standard client
 configuration (``--kubeconfig``/``--context``, ``KUBECONFIG``, ``~/.kube/config``
 or the in-cluster service account) into plain :class:`Connection` values that
 the operator hands to kopf and to its own API calls.
+
+Every session it makes (ours and kopf's) authenticates through one :class:`TokenSource`: a
+bearer token that comes from a file (the projected service account token, a kubeconfig's
+``tokenFile``) is re-read as the kubelet rotates it, as client-go does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
 import json
 import logging
 import os
+import random
 import ssl
-from collections.abc import Mapping
-from typing import Any
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Final
 from urllib.parse import quote
 
 import aiohttp
+from aiohttp import hdrs
 
 from secretsync.errors import UsageError
 
 logger = logging.getLogger("secretsync.kube")
 
+#: Where a pod's service account (token, CA, namespace) is mounted; tests point it elsewhere.
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+#: How long a token read from a file is used before the file is read again, and how much earlier
+#: than that the re-read happens: client-go's ``NewCachedFileTokenSource`` (k8s.io/client-go
+#: transport/token_source.go: a ``fileTokenSource`` with a 1 minute period under a
+#: ``cachingTokenSource`` with 10 s leeway). Half the time between the kubelet rotating a projected
+#: token (at 80 % of its life) and its expiry, for the shortest (10 minute) tokens.
+TOKEN_PERIOD = 60.0
+TOKEN_LEEWAY = 10.0
+#: After a 401 that re-reading the file did not cure, the file is not re-read for a 401 again for
+#: this long, doubling per further failure up to the cap (the periodic re-read goes on regardless).
+TOKEN_BACKOFF = 1.0
+TOKEN_BACKOFF_CAP = 60.0
+
 
 @dataclasses.dataclass(frozen=True)
 class Connection:
-    """Where the API server is and how to authenticate, as loaded from the client config."""
+    """Where the API server is and how to authenticate, as loaded from the client config.
+
+    ``token_file``: the file ``token`` was read from (the in-cluster service account token, a
+    kubeconfig's ``tokenFile``), so that it can be re-read (:class:`TokenSource`)."""
 
     server: str
     ca_path: str | None = None
@@ -40,32 +66,69 @@ class Connection:
     certificate_path: str | None = None
     private_key_path: str | None = None
     default_namespace: str | None = None
+    token_file: str | None = None
 
 
 def _in_cluster() -> bool:
     return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
 
 
-def load_connection(kubeconfig: str | None = None, context: str | None = None) -> Connection:
+def _kubeconfig_token_file(loader: Any) -> str | None:
+    """The context's user ``tokenFile`` (resolved as the client resolves it, relative to the
+    kubeconfig), unless an ``auth-provider`` supplies the token instead."""
+    user = getattr(loader, "_user", None)
+    if not user or "auth-provider" in user or "tokenFile" not in user:
+        return None
+    base = loader._get_base_path(user.path)
+    return os.path.normpath(os.path.join(base, str(user["tokenFile"])))
+
+
+def _read_token(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def load_connection(
+    kubeconfig: str | None = None, context: str | None = None, *, service_account_dir: str | None = None
+) -> Connection:
     """Load the standard client configuration, in the order kubectl users expect.
 
     An explicit ``--kubeconfig`` or ``--context`` wins; otherwise the in-cluster
-    service account when running in a pod; otherwise ``KUBECONFIG`` or
-    ``~/.kube/config``. Errors become :class:`UsageError` with the reason.
+    service account when running in a pod (``service_account_dir``, by default
+    :data:`SERVICE_ACCOUNT_DIR`); otherwise ``KUBECONFIG`` or ``~/.kube/config``.
+    Errors become :class:`UsageError` with the reason.
     """
     from kubernetes import client, config
+    from kubernetes.config import incluster_config, kube_config
 
     cfg = client.Configuration()
     default_ns: str | None = None
+    token_file: str | None = None
     try:
         if kubeconfig is None and context is None and _in_cluster():
-            config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
-            ns_file = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+            sa_dir = service_account_dir or SERVICE_ACCOUNT_DIR
+            token_file = os.path.join(sa_dir, "token")
+            incluster_config.InClusterConfigLoader(  # type: ignore[no-untyped-call]
+                token_filename=token_file,
+                cert_filename=os.path.join(sa_dir, "ca.crt"),
+                try_refresh_token=False,  # the token is ours to re-read: TokenSource
+            ).load_and_set(cfg)
+            ns_file = os.path.join(sa_dir, "namespace")
             if os.path.exists(ns_file):
                 with open(ns_file, encoding="utf-8") as fh:
                     default_ns = fh.read().strip() or None
         else:
-            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)  # type: ignore[no-untyped-call]
+            # config.load_kube_config, keeping the loader to see where the token came from.
+            loader = kube_config._get_kube_config_loader(  # type: ignore[no-untyped-call]
+                filename=kubeconfig or kube_config.KUBE_CONFIG_DEFAULT_LOCATION,
+                active_context=context,
+                persist_config=True,
+            )
+            loader.load_and_set(cfg)
+            token_file = _kubeconfig_token_file(loader)
             contexts, active = config.list_kube_config_contexts(config_file=kubeconfig)  # type: ignore[no-untyped-call]
             chosen = next((c for c in contexts if c.get("name") == context), active) if context else active
             default_ns = (chosen or {}).get("context", {}).get("namespace")
@@ -78,6 +141,10 @@ def load_connection(kubeconfig: str | None = None, context: str | None = None) -
     scheme, token = (
         (None, None) if not parts else (None, parts[0]) if len(parts) == 1 else (parts[0], parts[1])
     )
+    if token_file and token:
+        # client-go: with both, the file's token wins over the inline one (the python client picks
+        # the inline one), which stays as the fallback while the file cannot be read.
+        token = _read_token(token_file) or token.strip()
     return Connection(
         server=cfg.host,
         ca_path=cfg.ssl_ca_cert or None,
@@ -89,6 +156,7 @@ def load_connection(kubeconfig: str | None = None, context: str | None = None) -
         certificate_path=cfg.cert_file or None,
         private_key_path=cfg.key_file or None,
         default_namespace=default_ns,
+        token_file=token_file if token else None,
     )
 
 
@@ -98,7 +166,37 @@ class ApiError(Exception):
     def __init__(self, status: int, reason: str, message: str) -> None:
         self.status = status
         self.reason = reason
+        self.retry_after: float | None = None  # the answer's Retry-After, in seconds
         super().__init__(f"Kubernetes API {status} {reason}: {message}")
+
+
+TRANSIENT_ATTEMPTS: Final = 3
+"""Tries of one request that meets a transient answer; the controllers' backoff takes it from there."""
+_RETRY_AFTER_CAP: Final = 10.0
+
+
+def _retry_after(header: str | None) -> float | None:
+    try:
+        return max(0.0, float(header)) if header else None
+    except ValueError:
+        return None  # an HTTP date: the API server sends seconds
+
+
+def _transient_delay(method: str, error: ApiError, attempt: int) -> float | None:
+    """How long to wait before trying ``error``'s request again inside the call, or None.
+
+    429 (API Priority and Fairness, never processed): any method, after its Retry-After. 5xx, a
+    time-out or no answer: only reads, which are safe to repeat (a write may have happened; the
+    controller's own retry reads the state first). Never 4xx otherwise: a 422 is not transient.
+    """
+    if attempt + 1 >= TRANSIENT_ATTEMPTS:
+        return None
+    jitter = 1 + random.uniform(0, 0.2)
+    if error.status == 429:
+        return min(error.retry_after if error.retry_after is not None else 1.0, _RETRY_AFTER_CAP) * jitter
+    if method == "GET" and (error.status == 0 or error.status >= 500):
+        return 0.2 * float(2**attempt) * jitter
+    return None
 
 
 class NotFound(ApiError):
@@ -114,6 +212,172 @@ class Invalid(ApiError):
     immutable field): retrying the same write cannot help. The message names the fields, never
     their values (``invalid_fields``), because a refused value could be a secret."""
 
+
+class TokenSource:
+    """The bearer token every request carries, re-read from its file as the kubelet rotates it.
+
+    client-go's ``cachingTokenSource`` over a ``fileTokenSource`` (``NewCachedFileTokenSource``):
+    a token read from ``path`` is used for ``period - leeway`` seconds, then the file is read again;
+    a read that fails (or finds the file empty) keeps the token in hand and says so. After a 401 the
+    file is read again at once unless it was read after the failed request started (client-go's
+    ``ResetTokenOlderThan``), and :meth:`middleware` retries the request once when that gives
+    another token. A token the server still rejects after the re-read is an error, logged, and
+    counted in :attr:`failures`, which sets the :attr:`backoff` of the next forced re-read (and of
+    kopf's re-login); any accepted request with the current token clears it.
+
+    Without ``path`` the token (or none: certificates, basic auth) is static: 401s only count.
+    ``clock`` is monotonic seconds (a fake one in tests). Thread-safe; reads are small and local.
+    """
+
+    def __init__(
+        self,
+        path: str | None = None,
+        token: str | None = None,
+        *,
+        scheme: str | None = None,
+        period: float = TOKEN_PERIOD,
+        leeway: float = TOKEN_LEEWAY,
+        backoff: float = TOKEN_BACKOFF,
+        backoff_cap: float = TOKEN_BACKOFF_CAP,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = path
+        self.scheme = "Bearer" if not scheme or scheme.lower() == "bearer" else scheme
+        self._period, self._leeway = period, leeway
+        self._backoff, self._backoff_cap = backoff, backoff_cap
+        self.now = clock
+        self._lock = threading.Lock()
+        self._token = token.strip() if token else None
+        self._read_at: float | None = clock() if self._token and path else None
+        self.failures = 0
+        self._quiet_until = 0.0  # no forced re-read (nor error log) before this, while failing
+
+    @classmethod
+    def for_connection(cls, conn: Connection, **kwargs: Any) -> TokenSource:
+        return cls(conn.token_file, conn.token, scheme=conn.scheme, **kwargs)
+
+    @property
+    def what(self) -> str:
+        return f"the token in {self.path}" if self.path else "the configured credentials"
+
+    @property
+    def backoff(self) -> float:
+        """How long to wait before trying the token again (0 while it is not failing)."""
+        if not self.failures:
+            return 0.0
+        return float(min(self._backoff * 2 ** (self.failures - 1), self._backoff_cap))
+
+    def _read(self, now: float) -> None:
+        """Read the file (lock held); on failure keep the token in hand, as client-go does."""
+        assert self.path is not None
+        self._read_at = now
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                fresh = fh.read().strip()
+            if not fresh:
+                raise OSError(f"read an empty token from {self.path}")
+        except (OSError, UnicodeDecodeError) as exc:
+            if self._token is None:
+                raise ApiError(401, "Unauthorized", f"cannot read the token file: {exc}") from None
+            logger.error("cannot re-read the token file, still using the last token read: %s", exc)
+            return
+        if fresh != self._token:
+            logger.debug("read a new token from %s", self.path)
+            self._token = fresh
+
+    def token(self) -> str | None:
+        """The token to send now: re-read first when the last read is ``period - leeway`` old."""
+        if self.path is None:
+            return self._token
+        now = self.now()
+        read_at = self._read_at
+        if self._token is not None and read_at is not None and now < read_at + self._period - self._leeway:
+            return self._token
+        with self._lock:
+            read_at = self._read_at
+            if self._token is None or read_at is None or now >= read_at + self._period - self._leeway:
+                self._read(now)
+            return self._token
+
+    def refresh(self) -> str | None:
+        """Read the file now, whatever the period (kopf's re-login never gets a cached token)."""
+        if self.path is None:
+            return self._token
+        with self._lock:
+            self._read(self.now())
+            return self._token
+
+    def unauthorized(self, used: str | None, started: float) -> str | None:
+        """A request sent at ``started`` with ``used`` got 401: the token to retry it with, if any.
+
+        Another token when the file (re-read now, unless it was read after ``started``) holds one;
+        None when it still holds the rejected token: that is logged as an error, once per
+        :attr:`backoff`, during which the file is not re-read for a 401 (the period still runs)."""
+        with self._lock:
+            now = self.now()
+            if self.path is not None and now >= self._quiet_until:
+                if self._read_at is None or self._read_at <= started:
+                    self._read(now)
+                if self._token != used:
+                    logger.info(
+                        "the Kubernetes API server refused a token; retrying with the one now in %s",
+                        self.path,
+                    )
+                    return self._token
+            elif self._token != used:
+                return self._token  # rotated meanwhile: the current token is worth one try
+            if now < self._quiet_until:
+                return None  # failing, and already said so
+            self.failures += 1
+            self._quiet_until = now + self.backoff
+            logger.error(
+                "the Kubernetes API server rejects %s (401 Unauthorized)%s (failure %d, next try in %.0fs)",
+                self.what,
+                " even after re-reading it" if self.path else "",
+                self.failures,
+                self.backoff,
+            )
+            return None
+
+    def authorized(self, used: str | None) -> None:
+        """A request with ``used`` was not refused: a failing token is good again."""
+        if self.failures and used == self._token:
+            with self._lock:
+                if self.failures and used == self._token:
+                    logger.info("the Kubernetes API server accepts %s again", self.what)
+                    self.failures, self._quiet_until = 0, 0.0
+
+    async def middleware(
+        self, request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        """aiohttp client middleware: the current token on every request, one retry after a 401
+        when the token changed (a re-read file, or a rotation by a concurrent request)."""
+        token = self.token()
+        started = self.now()
+        if token is not None:
+            request.headers[hdrs.AUTHORIZATION] = f"{self.scheme} {token}"
+        response = await handler(request)
+        if response.status != 401:
+            self.authorized(token)
+            return response
+        retry_with = self.unauthorized(token, started)
+        if retry_with is None:
+            return response
+        response.release()
+        started = self.now()
+        request.headers[hdrs.AUTHORIZATION] = f"{self.scheme} {retry_with}"
+        response = await handler(request)
+        if response.status == 401:
+            self.unauthorized(retry_with, started)  # counted and logged; no second retry
+        else:
+            self.authorized(retry_with)
+        return response
+
+
+LIST_PAGE = 500
+"""Objects per page of a list (kubectl's default chunk size)."""
+WATCH_TIMEOUT = 300.0
+"""Seconds a watch request asks the server to keep it open (``timeoutSeconds``)."""
 
 FIELD_MANAGER = "secretsync"
 """Who wrote it, in every object's managedFields (server-side apply and ``kubectl`` show it)."""
@@ -162,9 +426,12 @@ class KubeApi:
     keeps the heavy generated client off the hot path.
     """
 
-    def __init__(self, conn: Connection, *, timeout: float = 30.0) -> None:
+    def __init__(self, conn: Connection, *, timeout: float = 30.0, tokens: TokenSource | None = None) -> None:
         self.conn = conn
+        self.tokens = tokens if tokens is not None else TokenSource.for_connection(conn)
         self._timeout = timeout
+        # Told of every answer: (method, HTTP status or 0 for none, reason). Health and metrics.
+        self.observe: Callable[[str, int, str], None] | None = None
         self._session: aiohttp.ClientSession | None = None
 
     def _ssl(self) -> ssl.SSLContext | bool:
@@ -177,23 +444,28 @@ class KubeApi:
             ctx.load_cert_chain(self.conn.certificate_path, self.conn.private_key_path)
         return ctx
 
-    def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
-        if self.conn.token:
-            headers["Authorization"] = f"{self.conn.scheme or 'Bearer'} {self.conn.token}"
-        return headers
+    def new_session(self, *, limit: int = 0, **kwargs: Any) -> aiohttp.ClientSession:
+        """A session to the API server (TLS and client certificate as configured) that authenticates
+        through :attr:`tokens`: the bearer token is set per request, re-read as it rotates, and a
+        401 is retried once with a re-read token. The operator gives kopf a new one at each login;
+        ``limit`` caps its connections (0: none, as kopf's own sessions, for its many watches)."""
+        auth = None
+        if self.conn.username and self.conn.password:
+            auth = aiohttp.BasicAuth(self.conn.username, self.conn.password)
+        return aiohttp.ClientSession(
+            auth=auth,
+            middlewares=(self.tokens.middleware,),
+            connector=aiohttp.TCPConnector(ssl=self._ssl(), limit=limit),
+            **kwargs,
+        )
 
     async def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            auth = None
-            if self.conn.username and self.conn.password:
-                auth = aiohttp.BasicAuth(self.conn.username, self.conn.password)
-            self._session = aiohttp.ClientSession(
+            self._session = self.new_session(
+                limit=64,
                 base_url=self.conn.server.rstrip("/") + "/",
-                headers=self._headers(),
-                auth=auth,
+                headers={"Accept": "application/json"},
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
-                connector=aiohttp.TCPConnector(ssl=self._ssl(), limit=64),
             )
         return self._session
 
@@ -211,11 +483,35 @@ class KubeApi:
         params: dict[str, str] | None = None,
         content_type: str = "application/json",
     ) -> Body:
-        session = await self.session()
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": content_type} if data is not None else {}
         if method in _WRITES:
             params = {"fieldManager": FIELD_MANAGER, **(params or {})}
+        for attempt in range(TRANSIENT_ATTEMPTS):
+            try:
+                answer = await self._request_once(method, path, data, params, headers)
+            except ApiError as exc:
+                if self.observe is not None:
+                    self.observe(method, exc.status, exc.reason)
+                delay = _transient_delay(method, exc, attempt)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+                continue
+            if self.observe is not None:
+                self.observe(method, 200, "")
+            return answer
+        raise AssertionError("unreachable")  # pragma: no cover - the last attempt raises
+
+    async def _request_once(
+        self,
+        method: str,
+        path: str,
+        data: bytes | None,
+        params: dict[str, str] | None,
+        headers: dict[str, str],
+    ) -> Body:
+        session = await self.session()
         try:
             async with session.request(
                 method, path.lstrip("/"), data=data, params=params, headers=headers
@@ -232,7 +528,9 @@ class KubeApi:
                     if resp.status == 422:
                         raise Invalid(422, str(reason), invalid_fields(payload) if payload else "Invalid")
                     cls = NotFound if resp.status == 404 else Conflict if resp.status == 409 else ApiError
-                    raise cls(resp.status, str(reason), str(message))
+                    error = cls(resp.status, str(reason), str(message))
+                    error.retry_after = _retry_after(resp.headers.get("Retry-After"))
+                    raise error
                 return json.loads(text) if text else {}
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ApiError(0, "Unreachable", f"{type(exc).__name__}: {exc}") from None
@@ -255,10 +553,73 @@ class KubeApi:
         except NotFound:
             return None
 
-    async def list(self, path: str, *, label_selector: str | None = None) -> list[Body]:
-        params = {"labelSelector": label_selector} if label_selector else None
-        items = (await self.request("GET", path, params=params)).get("items") or []
-        return [item for item in items if isinstance(item, dict)]
+    async def list(
+        self, path: str, *, label_selector: str | None = None, limit: int = LIST_PAGE
+    ) -> list[Body]:
+        """Every object at ``path`` (matching ``label_selector``), fetched in pages of ``limit``."""
+        items: list[Body] = []
+        async for page in self.list_pages(path, label_selector=label_selector, limit=limit):
+            items.extend(item for item in page.get("items") or [] if isinstance(item, dict))
+        return items
+
+    async def list_pages(
+        self, path: str, *, label_selector: str | None = None, limit: int = LIST_PAGE
+    ) -> AsyncIterator[Body]:
+        """A list as the API server's pages (``limit`` + ``continue``, as kubectl and client-go's
+        reflector list), so a large namespace or cluster never arrives as one response. Each page is
+        the List object; its ``metadata.resourceVersion`` is the list's (the same in every page).
+        An expired ``continue`` token is ApiError 410: list again from the start."""
+        params = {"limit": str(limit)}
+        if label_selector:
+            params["labelSelector"] = label_selector
+        while True:
+            page = await self.request("GET", path, params=params)
+            yield page
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return
+            params = {**params, "continue": str(token)}
+
+    async def watch(
+        self,
+        path: str,
+        *,
+        label_selector: str | None = None,
+        resource_version: str | None = None,
+        timeout: float = WATCH_TIMEOUT,
+    ) -> AsyncIterator[Body]:
+        """The events (``type``, ``object``) of one watch request: from ``resource_version``, with
+        bookmarks, until the server ends it after ``timeout`` s. An event of type ERROR carries the
+        server's Status (code 410: the resourceVersion is too old, list again); a refused request
+        raises ApiError (410 too), a broken or silent connection ApiError 0."""
+        params = {"watch": "true", "allowWatchBookmarks": "true", "timeoutSeconds": str(int(timeout))}
+        if label_selector:
+            params["labelSelector"] = label_selector
+        if resource_version:
+            params["resourceVersion"] = resource_version
+        session = await self.session()
+        # No total time-out (the server ends the watch); a silent connection is dead after sock_read.
+        limits = aiohttp.ClientTimeout(total=None, sock_connect=self._timeout, sock_read=timeout + 30)
+        try:
+            async with session.get(path.lstrip("/"), params=params, timeout=limits) as resp:
+                if resp.status >= 400:
+                    text = await resp.text()
+                    reason, message = resp.reason or "", text[:300]
+                    with contextlib.suppress(ValueError, AttributeError):
+                        payload = json.loads(text)
+                        reason, message = payload.get("reason", reason), payload.get("message", message)
+                    raise ApiError(resp.status, str(reason), str(message))
+                pending = bytearray()
+                async for chunk in resp.content.iter_any():  # lines may exceed aiohttp's line limit
+                    pending += chunk
+                    while (end := pending.find(b"\n")) >= 0:
+                        line, pending[: end + 1] = bytes(pending[:end]), b""
+                        if line.strip():
+                            event = json.loads(line)
+                            if isinstance(event, dict):
+                                yield event
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise ApiError(0, "Unreachable", f"watch {path}: {type(exc).__name__}: {exc}") from None
 
     async def create(self, path: str, body: Body) -> Body:
         return await self.request("POST", path, body=body)

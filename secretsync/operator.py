@@ -17,7 +17,7 @@ from typing import Any
 
 import kopf
 
-from secretsync import http, keys, kube, sealing
+from secretsync import health, http, kube, ownership, sealing
 from secretsync.config import Settings
 from secretsync.errors import LeadershipLost, UnsealError
 from secretsync.external import ESO, SECRETSYNC, ExternalController, Flavor
@@ -26,6 +26,7 @@ from secretsync.leader import LeaderElector
 from secretsync.metrics import Metrics
 from secretsync.scheduler import Scheduler
 from secretsync.sealed import SealedController
+from secretsync.watch import Watcher
 
 logger = logging.getLogger("secretsync.operator")
 
@@ -52,6 +53,7 @@ class Runtime:
     bitnami: SealedController | None = None
     eso: ExternalController | None = None
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
+    health: health.Health = dataclasses.field(default_factory=health.Health)
     reported_bad_keys: set[tuple[str, str]] = dataclasses.field(default_factory=set)
 
     standby_ready: bool = False
@@ -78,7 +80,12 @@ class Runtime:
 
     async def refresh_keys(self, *, at_start: bool = False) -> None:
         """Reload the ring, add a key when none is active or one is due, report bad key Secrets."""
-        changed = await self.keys.reload()
+        try:
+            changed = await self.keys.reload()
+        except kube.ApiError as exc:
+            self.health.keys_problem = str(exc)
+            raise  # the scheduler tries again with backoff
+        self.health.keys_problem = None
         if self.keys.needs_key(at_start=at_start):
             await self.keys.generate()
             changed = True
@@ -111,6 +118,16 @@ class Runtime:
     def request_key_reload(self) -> None:
         """Debounced: a burst of key Secret events costs one reload."""
         self.scheduler.schedule("keys-reload", 0.2, self.refresh_keys)
+
+    def key_watchers(self) -> list[Watcher]:
+        """The key Secrets' watches: the operator's namespace, one per key label (a selector cannot
+        say "ours or Bitnami's"); any change, and every (re-)list, reloads the ring (debounced)."""
+
+        async def changed(*_: Any) -> None:
+            self.request_key_reload()
+
+        path = kube.path_for("v1", "secrets", self.settings.namespace)
+        return [Watcher(self.api, path, label, changed, on_listed=changed) for label in self.keys.labels]
 
     def _schedule_renewal(self) -> None:
         due = self.keys.renewal_due_in()
@@ -193,14 +210,12 @@ async def cluster_secret_store_event(
 
 
 async def secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-    """Secrets matter twice: key Secrets feed the key ring; produced Secrets are healed."""
+    """A produced Secret (kopf watches only those: :func:`kopf_settings`) changed or is gone, or its
+    label was taken off (DELETED, by the selector): its owner syncs again, which heals it. Key
+    Secrets have watches of their own (:meth:`Runtime.key_watchers`)."""
     runtime = _runtime(memo)
     body: dict[str, Any] = dict(event["object"])
     namespace = (body.get("metadata") or {}).get("namespace")
-    if namespace == runtime.settings.namespace and keys.is_key_secret(
-        body, bitnami=runtime.settings.bitnami_keys
-    ):
-        runtime.request_key_reload()
     if runtime.watches(namespace):
         for sealed in runtime.sealed_controllers:
             await sealed.on_secret_event(event.get("type"), body)
@@ -208,21 +223,24 @@ async def secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
             await external.on_secret_event(event.get("type"), body)
 
 
-def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
-    """Authenticate exactly as kubectl would: explicit flags, in-cluster, then KUBECONFIG."""
-    settings = _runtime(memo).settings
-    conn = kube.load_connection(settings.kubeconfig, settings.context)
-    return kopf.ConnectionInfo(
-        server=conn.server,
-        ca_path=conn.ca_path,
-        insecure=conn.insecure,
-        scheme=conn.scheme,
-        token=conn.token,
-        username=conn.username,
-        password=conn.password,
-        certificate_path=conn.certificate_path,
-        private_key_path=conn.private_key_path,
-        default_namespace=conn.default_namespace,
+async def login(memo: kopf.Memo, retry: int = 0, **_: Any) -> kopf.AiohttpSession:
+    """kopf's session: the operator's own connection (kubectl's order: explicit flags, in-cluster,
+    then KUBECONFIG) and its one token source (kube.TokenSource), so kopf's requests carry the
+    token as re-read every minute and retry a 401 once with the file read again. kopf calls this
+    again (and closes the old session) after a 401 that did not cure: the file is read afresh, never
+    a cached token; if the server still rejected the token, this is an error, retried with backoff."""
+    api = _runtime(memo).api
+    tokens = api.tokens
+    if tokens.failures and not retry:
+        raise kopf.TemporaryError(
+            f"the Kubernetes API server rejects {tokens.what}; logging in again in {tokens.backoff:.0f}s",
+            delay=tokens.backoff,
+        )
+    tokens.refresh()
+    return kopf.AiohttpSession(
+        server=api.conn.server,
+        default_namespace=api.conn.default_namespace,
+        aiohttp_session=api.new_session(),
     )
 
 
@@ -246,6 +264,7 @@ def registry(settings: Settings) -> kopf.OperatorRegistry:
             kopf.on.event(group, version, "clustersecretstores", registry=handlers)(
                 cluster_secret_store_event
             )
+    # Only the Secrets the operator writes: the watch's label selector is kopf_settings'.
     kopf.on.event("v1", "secrets", registry=handlers)(secret_event)
     kopf.on.login(registry=handlers)(login)
     return handlers
@@ -268,6 +287,13 @@ def kopf_settings(clusterwide: bool = True) -> kopf.OperatorSettings:
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.watching.connect_timeout = 30
+    # Big clusters: kopf lists in pages (limit/continue) at start and after every expired watch,
+    # never one response with every object. And of all Secrets (thousands of Helm releases of up
+    # to 1 MiB each), the API server sends only the ones the operator writes (their label), so
+    # neither the lists nor the watch cost memory or CPU for the others. kopf's handler label
+    # filters are client-side; these selectors are sent with the list and the watch requests.
+    settings.watching.chunk_size = kube.LIST_PAGE
+    settings.watching.label_selectors[("v1", "secrets")] = ownership.PRODUCED_SELECTOR
     # Handler progress lives in an annotation we name, not under status.kopf.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="secretsync.io")
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -311,6 +337,7 @@ async def run(
 
     handle_signals()
     watchers: list[asyncio.Task[Any]] = []
+    key_watches: list[asyncio.Task[None]] = []
     if stop_flag is not None:
         watchers.append(asyncio.create_task(_wait_flag(stop_flag)))
         watchers[-1].add_done_callback(lambda _: stop.set())
@@ -370,8 +397,23 @@ async def run(
     metrics.keys.active_keys = lambda: len(key_manager.ring)
     metrics.keys.newest_key_age = key_manager.newest_age
     metrics.keys.rsa_attempts = lambda: key_manager.rsa_attempts
+    runtime.health.api_window = settings.unready_after
+    runtime.health.oldest_job = scheduler.oldest_running
+    metrics.queue_depth.set_function(scheduler.depth)
+    metrics.oldest_job.set_function(lambda: scheduler.oldest_running() or 0.0)
+
+    def observe(verb: str, code: int, reason: str) -> None:
+        metrics.api_answered(verb, code, reason)
+        if verb != "GET":
+            runtime.health.api_answered(code, f"HTTP {code} {reason}".strip() if code else reason)
+
+    api.observe = observe
     hooks = http.ApiHooks(
-        is_ready=runtime.serving, cert_pem=runtime.cert_pem, verify=runtime.verify, rotate=runtime.rotate
+        is_ready=runtime.serving,
+        problems=runtime.health.problems,
+        cert_pem=runtime.cert_pem,
+        verify=runtime.verify,
+        rotate=runtime.rotate,
     )
     api_runner = await http.serve(http.api_app(hooks), settings.bind_address, settings.http_port)
     metrics_runner = await http.serve(http.metrics_app(metrics), settings.bind_address, settings.metrics_port)
@@ -414,6 +456,7 @@ async def run(
 
         if not stop.is_set():
             await runtime.refresh_keys(at_start=True)
+            key_watches = [asyncio.create_task(w.run()) for w in runtime.key_watchers()]
         kopf_ready = asyncio.Event()
 
         async def mark_ready() -> None:
@@ -432,15 +475,17 @@ async def run(
                 settings=kopf_settings(settings.clusterwide),
                 memo=kopf.Memo(runtime=runtime),
                 clusterwide=settings.clusterwide,
-                # The operator's own namespace is watched too: the key Secrets live there.
+                # The operator's own namespace too, as the namespaced RBAC expects (its objects are
+                # reconciled only when it is a watched one; key Secrets have watches of their own).
                 namespaces=() if settings.clusterwide else (*settings.watch_namespaces, settings.namespace),
                 standalone=True,
                 stop_flag=stop,
                 ready_flag=kopf_ready,
             )
     finally:
-        for task in watchers:
+        for task in watchers + key_watches:
             task.cancel()
+        await asyncio.gather(*key_watches, return_exceptions=True)
         runtime.ready.clear()
         metrics.up.set(0)
         await scheduler.close()

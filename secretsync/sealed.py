@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
@@ -46,6 +47,7 @@ class Outcome:
     retry: bool = False  # retry with backoff (transient API trouble)
     waits_for_key: bool = False  # retried when the key ring changes
     action: str | None = None  # "created" / "updated" / None
+    foreign: bool = False  # refused for a Secret that is not ours: looked at again (it is not watched)
 
 
 _meta = kube.meta
@@ -131,6 +133,9 @@ class SealedController:
         self._secret_rv: dict[str, str] = {}  # uid -> resourceVersion of the Secret as we last left it
         self._by_name: dict[tuple[str, str], str] = {}  # (namespace, name) -> uid
         self._waiting_for_key: set[tuple[str, str]] = set()
+        # A Secret the operator does not own carries no watch label, so its changes (an adopting
+        # annotation, its deletion) are not seen: a SealedSecret refused for it reads it again.
+        self.recheck = Backoff(base=2.0, cap=60.0)
 
     # ------------------------------------------------------------------ events in
 
@@ -176,7 +181,9 @@ class SealedController:
         if self._by_name.get((ns, name)) == uid:
             del self._by_name[(ns, name)]
         self.scheduler.cancel(("sealed", uid))
+        self.scheduler.cancel(("sealed-foreign", uid))
         self.backoff.reset(uid)
+        self.recheck.reset(uid)
         self.metrics.forget_object("SealedSecret", ns, name)
 
     async def reconcile_by_name(self, namespace: str, name: str) -> None:
@@ -207,17 +214,26 @@ class SealedController:
         lock = self._locks.setdefault(uid, asyncio.Lock())
         async with lock:
             fingerprint = self._fingerprint(body)
+            started = time.perf_counter()
             try:
                 outcome = await self._reconcile(body)
             except Exception as exc:  # a bug: still a status for this generation, never a value
                 logger.error("SealedSecret %s: unexpected %s", _ref(body), type(exc).__name__)
                 outcome = Outcome(False, INTERNAL_REASON, unexpected(exc), retry=True)
+            self.metrics.reconcile_duration.labels(kind="SealedSecret").observe(time.perf_counter() - started)
             reported = await self._report(body, outcome)
             key = (str(_meta(body).get("namespace")), str(_meta(body).get("name")))
             if outcome.waits_for_key:
                 self._waiting_for_key.add(key)
             else:
                 self._waiting_for_key.discard(key)
+            if outcome.foreign:
+                ns, name = key
+                delay = self.recheck.next_delay(uid)
+                self.scheduler.schedule(("sealed-foreign", uid), delay, lambda: self._recheck(uid, ns, name))
+            else:
+                self.scheduler.cancel(("sealed-foreign", uid))
+                self.recheck.reset(uid)
             if outcome.retry or not reported:
                 self._done.pop(uid, None)
                 delay = self.backoff.next_delay(uid)
@@ -227,6 +243,21 @@ class SealedController:
                 self.backoff.reset(uid)
                 self._done[uid] = fingerprint
             return outcome
+
+    async def _recheck(self, uid: str, namespace: str, name: str) -> None:
+        """The Secret this SealedSecret was refused for (another's, unlabelled, not watched): if it
+        changed (annotated managed, its controller gone) or is gone, reconcile; else look later."""
+        if self._by_name.get((namespace, name)) != uid:
+            return  # deleted meanwhile
+        secret = await self.api.get(kube.path_for("v1", "secrets", namespace, name))
+        if secret is not None and _meta(secret).get("resourceVersion") == self._secret_rv.get(uid):
+            delay = self.recheck.next_delay(uid)
+            self.scheduler.schedule(
+                ("sealed-foreign", uid), delay, lambda: self._recheck(uid, namespace, name)
+            )
+            return
+        self._done.pop(uid, None)
+        await self.reconcile_by_name(namespace, name)
 
     async def _reconcile(self, body: Body) -> Outcome:
         loop = asyncio.get_running_loop()
@@ -260,6 +291,7 @@ class SealedController:
             )
         else:
             desired["metadata"]["ownerReferences"] = [kube.controller_reference(body)]
+        ownership.label_produced(desired)  # the operator's Secret watch selects this label
         try:
             return await self._write(body, desired, len(result.values) + len(rendered))
         except kube.Invalid as exc:  # refused as invalid: the same write can never pass
@@ -296,7 +328,7 @@ class SealedController:
             ownership.check_adopt(existing, sealed, ignore_mark=stale)
         except OwnershipConflict as exc:
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
-            return Outcome(False, exc.reason, str(exc))
+            return Outcome(False, exc.reason, str(exc), foreign=True)
         merged = replace_secret(existing, desired)
         if kube.same_secret(existing, merged):
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")

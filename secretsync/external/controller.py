@@ -28,7 +28,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from secretsync import kube, model, secretcheck, status
+from secretsync import kube, model, ownership, secretcheck, status
 from secretsync.errors import (
     INTERNAL_REASON,
     OwnershipConflict,
@@ -170,6 +170,9 @@ class ExternalController(StoreHandling):
             if outcome.skip:
                 return None
             self.metrics.sync_duration.observe(time.perf_counter() - started)
+            self.metrics.reconcile_duration.labels(kind="ExternalSecret").observe(
+                time.perf_counter() - started
+            )
             self.metrics.syncs.labels(namespace=ns, name=name).inc()
             if not await self._report(body, outcome, spec):
                 self._done.pop(uid, None)
@@ -224,6 +227,12 @@ class ExternalController(StoreHandling):
             secret = await self.api.get(kube.path_for("v1", "secrets", ns, spec.target.name))
             if not is_intact(secret, spec):
                 return False
+            if secret is not None and not ownership.is_labelled(secret):
+                # Written by a version without the watch label, or the label was taken off by
+                # hand: put it back (the operator only sees labelled Secrets), still without a fetch.
+                if not await self.writer.relabel(body, spec, secret):
+                    return False
+                secret = None  # remembered by relabel
         if secret is not None:
             self._remember(f"{ns}/{name}", _meta(secret).get("resourceVersion", ""))
         self._schedule_refresh(ns, name, spec, st or {})
