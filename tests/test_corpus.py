@@ -15,11 +15,15 @@ from typing import Any
 
 import pytest
 
-from tests.corpus import cases
 from tests.corpus.backends import Backends
-from tests.corpus.eso_common import CANARY
-from tests.corpus.model import MODES, BitnamiCase, EsoCase, Refused
-from tests.corpus.runner import Corpus, Operator, judge, leaks, run_mode
+from tests.corpus.model import MODES
+from tests.corpus.runner import Corpus, Operator, run_mode
+from tests.corpus.suite import (  # noqa: F401 - collected here, run with this module's fixture
+    test_bitnami_manifest_opens_as_bitnami_would,
+    test_eso_manifest_syncs_as_eso_would,
+    test_no_value_of_the_corpus_leaks,
+    test_unsupported_field_is_refused_with_a_clear_message,
+)
 from tests.support import upstream
 from tests.support.fixtures_kube import REPO_ROOT, TEST_CRDS_DIR
 from tests.support.operator_proc import OperatorProcess
@@ -65,25 +69,3 @@ def run(
         )
         with run_mode(emulator, backends, mode, start, SETTLE) as result:
             yield result
-
-
-@pytest.mark.parametrize("case", cases.ESO, ids=lambda c: c.id)
-def test_eso_manifest_syncs_as_eso_would(run: tuple[Corpus, Operator], case: EsoCase) -> None:
-    judge(run[0], case)
-
-
-@pytest.mark.parametrize("case", cases.BITNAMI, ids=lambda c: c.id)
-def test_bitnami_manifest_opens_as_bitnami_would(run: tuple[Corpus, Operator], case: BitnamiCase) -> None:
-    judge(run[0], case)
-
-
-@pytest.mark.parametrize("case", cases.REFUSED, ids=lambda c: c.id)
-def test_unsupported_field_is_refused_with_a_clear_message(
-    run: tuple[Corpus, Operator], case: Refused
-) -> None:
-    judge(run[0], case)
-
-
-def test_no_value_of_the_corpus_leaks(run: tuple[Corpus, Operator]) -> None:
-    corpus, operator = run
-    assert leaks([operator.logs(), *corpus.statuses()], [CANARY]) == []
