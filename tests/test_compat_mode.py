@@ -147,8 +147,14 @@ def test_eso_objects_sync_untouched_and_read_healthy_in_argo_cd(
     assert store["status"]["capabilities"] == "ReadOnly"
     assert health(upstream.argocd_health("external-secrets.io", "SecretStore"), store)["status"] == "Healthy"
 
+    # (a first "store not validated yet" may come before: the store and this object start together)
     broken = wait_for(
-        lambda: (c := _condition(_get(env, ESO_API, "ExternalSecret", "broken"), "Ready")) and c
+        lambda: (
+            (c := _condition(_get(env, ESO_API, "ExternalSecret", "broken"), "Ready"))
+            and "not found" in str(c.get("message"))
+            and c
+        ),
+        timeout=20,
     )
     assert (broken["status"], broken["reason"]) == ("False", "SecretSyncedError")
     assert "not found" in broken["message"]  # our cause, not ESO's generic text
