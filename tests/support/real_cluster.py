@@ -128,6 +128,7 @@ class ControlPlane:
         self.kcm_port = ports.reserve_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self._args: dict[str, list[str]] = {}
         self.started_in = 0.0
 
     # ------------------------------------------------------------------ files
@@ -217,6 +218,26 @@ class ControlPlane:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.procs.append((name, proc))
+        self._args[name] = args
+
+    def restart(self, name: str, *, down_for: float = 0.0) -> None:
+        """Stop one component (SIGTERM, as a rolling upgrade does; SIGKILL after 20 s), keep it down
+        ``down_for`` seconds, start it again with the same arguments and data, wait until the
+        API server is ready again."""
+        index = next(i for i, (n, _) in enumerate(self.procs) if n == name)
+        proc = self.procs[index][1]
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        time.sleep(down_for)
+        log = (self.dir / f"{name}.log").open("ab")
+        new = subprocess.Popen(self._args[name], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self.procs[index] = (name, new)
+        self._wait(self._ready, f"{name} restarted", 90)
 
     def start(self) -> ControlPlane:
         started = time.monotonic()
