@@ -31,14 +31,16 @@ class Faults:
         self.on = False
         self.hits = 0
 
-    def inject(self, status: int, match: Callable[[Any], bool]) -> None:
+    def inject(self, status: int, match: Callable[[Any], bool], *headers: str) -> None:
         def picked(request: Any) -> bool:
             if self.on and match(request):
                 self.hits += 1
                 return True
             return False
 
-        self.emulator.handler[picked] << status
+        reaction = self.emulator.handler[picked] << status
+        for header in headers:  # "Name: value", kmock's notation
+            reaction = reaction << header
 
 
 @pytest.fixture
@@ -149,3 +151,27 @@ def test_readiness_fails_while_the_api_cannot_be_written_and_recovers(
     faults.on = False
     assert wait_for(lambda: proc.get("/readyz")[0] == 200, timeout=RECOVERY)
     assert wait_for(lambda: env.secret("db", NS) is not None, timeout=RECOVERY)
+
+
+def test_a_429_storm_is_waited_out_and_nothing_is_lost(
+    env: ExternalEnv, openbao: Any, running: OperatorProcess
+) -> None:
+    """API Priority and Fairness sheds every request of the operator with 429 and Retry-After for
+    a while: the good Secret stays, the operator keeps running, and once the storm ends a change
+    made during it is synced within RECOVERY s."""
+    root_token_store(env.emu, openbao, NS)
+    client = openbao.client()
+    client.secrets.kv.v2.create_or_update_secret(openbao.path("storm"), {"v": "one"})
+    data = [{"secretKey": "v", "remoteRef": {"key": openbao.path("storm"), "property": "v"}}]
+    env.emu.create(external_secret("storm", NS, "vault", data=data, refreshInterval="1s"))
+    env.wait_synced("storm", NS)
+    faults = Faults(env.emu)
+    faults.inject(429, lambda r: "/secretsync.io/" in _path(r) or "/secrets" in _path(r), "Retry-After: 1")
+    faults.on = True
+    assert wait_for(lambda: faults.hits >= 10, timeout=30)
+    client.secrets.kv.v2.create_or_update_secret(openbao.path("storm"), {"v": "two"})
+    assert env.values("storm", NS) == {"v": b"one"}
+    assert running.proc is not None and running.proc.poll() is None
+    faults.on = False
+    assert wait_for(lambda: env.values("storm", NS) == {"v": b"two"}, timeout=RECOVERY)
+    env.wait_synced("storm", NS, timeout=RECOVERY)
