@@ -104,15 +104,20 @@ async def _key_secrets(opts: dict[str, Any]) -> list[dict[str, Any]]:
     from secretsync import keys, kube
 
     api = kube.KubeApi(kube.load_connection(opts.get("kubeconfig"), opts.get("context")))
+    path = kube.path_for("v1", "secrets", opts["controller_namespace"])
+    items: list[dict[str, Any]] = []
     try:
-        items = await api.list(kube.path_for("v1", "secrets", opts["controller_namespace"]))
+        # by label only (ours and Bitnami's): the namespace's other Secrets are never read
+        for label in (keys.KEY_LABEL, keys.BITNAMI_KEY_LABEL):
+            items += await api.list(path, label_selector=label)
     except kube.ApiError as exc:
         from secretsync.errors import InputError
 
         raise InputError(f"cannot list key Secrets in {opts['controller_namespace']}: {exc}") from None
     finally:
         await api.close()
-    return [s for s in items if keys.is_key_secret(s, bitnami=True)]
+    unique = {str((s.get("metadata") or {}).get("uid")): s for s in items}  # a Secret with both labels
+    return [s for s in unique.values() if keys.is_key_secret(s, bitnami=True)]
 
 
 @keys_group.command("list")
