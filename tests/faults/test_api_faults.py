@@ -43,20 +43,6 @@ class Faults:
             reaction = reaction << header
 
 
-@pytest.fixture
-def env(kube_emulator: Any) -> ExternalEnv:
-    for ns in ("secretsync-system", NS):
-        kube_emulator.ensure_namespace(ns)
-    return ExternalEnv(kube_emulator)
-
-
-@pytest.fixture
-def running(env: ExternalEnv, operator_factory: Any) -> OperatorProcess:
-    proc: OperatorProcess = operator_factory(extra_args=["--key-renew-period", "0"])
-    proc.wait_ready()
-    return proc
-
-
 def _path(request: Any) -> str:
     return str(request.url.path)
 

@@ -39,20 +39,6 @@ CANARY_NEXT = "canary-provider-fault-after-W3kP"
 FAULT_SEEN = 30.0  # seconds until Ready=False shows the fault (provider time-outs and retries included)
 
 
-@pytest.fixture
-def env(kube_emulator: Any) -> ExternalEnv:
-    for ns in ("secretsync-system", NS):
-        kube_emulator.ensure_namespace(ns)
-    return ExternalEnv(kube_emulator)
-
-
-@pytest.fixture
-def running(env: ExternalEnv, operator_factory: Any) -> OperatorProcess:
-    proc: OperatorProcess = operator_factory(extra_args=["--key-renew-period", "0"])
-    proc.wait_ready()
-    return proc
-
-
 def _store(name: str, provider: dict[str, Any]) -> dict[str, Any]:
     return {
         "apiVersion": API,
