@@ -161,3 +161,42 @@ def test_a_429_storm_is_waited_out_and_nothing_is_lost(
     faults.on = False
     assert wait_for(lambda: env.values("storm", NS) == {"v": b"two"}, timeout=RECOVERY)
     env.wait_synced("storm", NS, timeout=RECOVERY)
+
+
+def test_a_slow_api_server_slows_the_operator_down_and_nothing_else(
+    env: ExternalEnv, openbao: Any, operator_factory: Any, tmp_path: Any
+) -> None:
+    """Every answer of the API server held back 1.5 s (an overloaded control plane): objects still
+    sync to the right Secret, each Secret written once (no duplicate writes from impatient
+    retries), Ready=True; once the API is fast again the operator is too."""
+    from urllib.parse import urlsplit
+
+    from tests.support.kube_emulator import write_kubeconfig
+    from tests.support.slow_proxy import SlowProxy
+
+    where = urlsplit(env.emu.url)
+    proxy = SlowProxy(where.hostname or "127.0.0.1", where.port or 80).start()
+    try:
+        kubeconfig = tmp_path / "slow.kubeconfig"
+        write_kubeconfig(kubeconfig, proxy.url)
+        root_token_store(env.emu, openbao, NS)
+        openbao.client().secrets.kv.v2.create_or_update_secret(openbao.path("slow"), {"v": "one"})
+        proc = OperatorProcess(str(kubeconfig), tmp_path, extra_args=["--key-renew-period", "0"]).start()
+        try:
+            proc.wait_ready(timeout=60)
+            proxy.delay = 1.5
+            data = [{"secretKey": "v", "remoteRef": {"key": openbao.path("slow"), "property": "v"}}]
+            env.emu.create(external_secret("slow", NS, "vault", data=data))
+            env.wait_synced("slow", NS, timeout=60)
+            assert env.values("slow", NS) == {"v": b"one"}
+            creates = [
+                r for r in env.emu.requests() if r[0] == "POST" and r[1] == f"/api/v1/namespaces/{NS}/secrets"
+            ]
+            assert len(creates) == 1, creates
+            proxy.delay = 0
+            env.emu.create(external_secret("fast", NS, "vault", data=data))
+            env.wait_synced("fast", NS, timeout=RECOVERY)
+        finally:
+            proc.stop()
+    finally:
+        proxy.stop()
