@@ -87,10 +87,12 @@ class Operators:
         wait: bool = True,
         expose: bool = True,
         env: dict[str, str] | None = None,
+        kubeconfig: Path | None = None,
     ) -> OperatorProcess:
         """The operator as ``namespace/service_account`` (a bound token from the TokenRequest API),
-        its HTTP API behind the Service ``secretsync`` port ``http`` and the API server's proxy."""
-        kubeconfig = self.cluster.token_kubeconfig(
+        its HTTP API behind the Service ``secretsync`` port ``http`` and the API server's proxy.
+        ``kubeconfig``: another one for the same account (e.g. one with a ``tokenFile``)."""
+        kubeconfig = kubeconfig or self.cluster.token_kubeconfig(
             namespace, service_account, self.workdir / f"{service_account}-{len(self.started)}.kubeconfig"
         )
         proc = OperatorProcess(

@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from tests.support import k8s_bin, ports
@@ -118,8 +118,9 @@ class _CA:
 class ControlPlane:
     """etcd + kube-apiserver + kube-controller-manager, started together, stopped together."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, apiserver_args: Sequence[str] = ()) -> None:
         self.dir = workdir
+        self.apiserver_args = list(apiserver_args)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.host = host_ip()
         self.etcd_port = ports.reserve_port()
@@ -285,6 +286,7 @@ class ControlPlane:
                 "--audit-log-mode=blocking",
                 "--profiling=false",
                 "--v=1",
+                *self.apiserver_args,
             ],
         )
         self._wait(self._ready, "kube-apiserver", 90)
@@ -439,6 +441,43 @@ class ControlPlane:
         )
         assert status == 201, (status, body)
         return str(body["status"]["token"])
+
+    def mint_token(self, namespace: str, service_account: str, expires_in: float) -> str:
+        """A ServiceAccount token as the API server issues it, signed with its signing key, that
+        expires ``expires_in`` seconds from now (may be negative). The TokenRequest API refuses
+        lifetimes under 10 minutes; the fault matrix needs a token that expires during a test."""
+        sa = self.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/{service_account}")
+        assert sa is not None, f"no ServiceAccount {namespace}/{service_account}"
+        now = int(time.time())
+        claims = {
+            "aud": [ISSUER],
+            "iss": ISSUER,
+            "sub": f"system:serviceaccount:{namespace}:{service_account}",
+            "iat": now - 60,
+            "nbf": now - 60,
+            "exp": now + int(expires_in),
+            "kubernetes.io": {
+                "namespace": namespace,
+                "serviceaccount": {"name": service_account, "uid": sa["metadata"]["uid"]},
+            },
+        }
+
+        def part(value: dict[str, Any]) -> str:
+            raw = json.dumps(value, separators=(",", ":")).encode()
+            return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+        signing_input = f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}"
+        key = serialization.load_pem_private_key(self.sa_key.read_bytes(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+    def token_file_kubeconfig(
+        self, service_account: str, token_file: Path, namespace: str, path: Path
+    ) -> Path:
+        """A kubeconfig whose user reads its token from ``token_file`` (``tokenFile``), as the
+        projected token the kubelet rotates."""
+        return self._write_kubeconfig(path, service_account, {"tokenFile": str(token_file)}, namespace)
 
     def token_kubeconfig(self, namespace: str, service_account: str, path: Path | None = None) -> Path:
         """A kubeconfig that authenticates as the ServiceAccount (a bound token, 1 h)."""
