@@ -72,6 +72,21 @@ class Scheduler:
         self.retry.reset(key)
         self._arm(key, delay, job)
 
+    async def run_now(self, key: Hashable, job: Job, what: str) -> None:
+        """Run ``job`` now, in the caller's task (an event handler's); when it fails (the API
+        failing on the way), it is armed under ``key`` and retried with this scheduler's backoff,
+        as a failed scheduled job: event-triggered work is never lost either."""
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            delay = self.retry.next_delay(key)
+            logger.warning("%s: %s; trying again in %.1fs", what, exc, delay)
+            self._arm(key, delay, job)
+            return
+        self.retry.reset(key)
+
     def _arm(self, key: Hashable, delay: float, job: Job) -> None:
         if self._closed:
             return

@@ -195,14 +195,12 @@ class SealedController:
 
     async def reconcile_soon(self, namespace: str, name: str) -> None:
         """Reconcile now; when the API fails on the way, retry with backoff instead of losing it."""
-        try:
-            await self.reconcile_by_name(namespace, name)
-        except kube.ApiError as exc:
-            key = f"{namespace}/{name}"
-            delay = self.backoff.next_delay(key)
-            logger.warning("SealedSecret %s: %s; trying again in %.1fs", key, exc, delay)
-            uid = self._by_name.get((namespace, name), key)
-            self.scheduler.schedule(("sealed", uid), delay, lambda: self.reconcile_by_name(namespace, name))
+        uid = self._by_name.get((namespace, name), f"{namespace}/{name}")
+        await self.scheduler.run_now(
+            ("sealed", uid),
+            lambda: self.reconcile_by_name(namespace, name),
+            f"SealedSecret {namespace}/{name}",
+        )
 
     # ------------------------------------------------------------------ reconcile
 
@@ -397,6 +395,8 @@ class SealedController:
                 )
             except (kube.NotFound, kube.Conflict):
                 pass  # deleted or replaced meanwhile: nothing of this object's to report
+            except kube.Invalid as exc:  # refused as such: no retry can mend it
+                logger.error("the API server refuses the status of SealedSecret %s/%s: %s", ns, name, exc)
             except kube.ApiError as exc:
                 logger.warning("cannot write status of SealedSecret %s/%s: %s", ns, name, exc)
                 return False

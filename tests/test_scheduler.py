@@ -56,3 +56,36 @@ async def test_failing_job_does_not_break_the_scheduler() -> None:
     await scheduler.close()
     scheduler.schedule("after-close", 0, ok)
     assert scheduler.due_in("z") is None and scheduler.due_in("after-close") is None
+
+
+async def test_run_now_runs_in_the_callers_task_and_retries_a_failure_with_backoff() -> None:
+    """Event-triggered work (a SealedSecret or ExternalSecret event meeting a 503): run at once;
+    a failure is armed under its key with the scheduler's backoff and runs again until it succeeds."""
+    scheduler = Scheduler(retry_cap=60.0)
+    scheduler.retry = Backoff(base=0.05, cap=0.5)
+    calls: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def flaky() -> None:
+        calls.append(loop.time())
+        if len(calls) < 3:
+            raise RuntimeError("503 Service Unavailable")
+
+    await scheduler.run_now("k", flaky, "SealedSecret ns/a")
+    assert len(calls) == 1  # ran in this task, failed: armed, not raised
+    assert scheduler.due_in("k") is not None
+    for _ in range(300):
+        await asyncio.sleep(0.01)
+        if len(calls) == 3:
+            break
+    assert len(calls) == 3
+    assert calls[2] - calls[1] > calls[1] - calls[0] > 0  # backoff grows between tries
+    await asyncio.sleep(0.05)
+    assert scheduler.due_in("k") is None and scheduler.retry.failures("k") == 0  # done, reset
+
+    async def fine() -> None:
+        calls.append(loop.time())
+
+    await scheduler.run_now("k2", fine, "ExternalSecret ns/b")
+    assert scheduler.due_in("k2") is None and len(calls) == 4
+    await scheduler.close()

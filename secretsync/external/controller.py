@@ -124,16 +124,11 @@ class ExternalController(StoreHandling):
 
     async def sync_soon(self, namespace: str, name: str, *, trigger: str) -> None:
         """Sync now; when the API fails on the way, retry with backoff instead of losing it."""
-        try:
-            await self.sync_by_name(namespace, name, trigger=trigger)
-        except kube.ApiError as exc:
-            delay = self.backoff.next_delay(f"{namespace}/{name}")
-            logger.warning("ExternalSecret %s/%s: %s; trying again in %.1fs", namespace, name, exc, delay)
-            self.scheduler.schedule(
-                (self.flavor.group_version, "es", namespace, name),
-                delay,
-                lambda: self.sync_by_name(namespace, name, trigger="retry"),
-            )
+        await self.scheduler.run_now(
+            (self.flavor.group_version, "es", namespace, name),
+            lambda: self.sync_by_name(namespace, name, trigger=trigger),
+            f"ExternalSecret {namespace}/{name}",
+        )
 
     async def reconcile(self, body: Body, *, trigger: str = "event") -> Outcome | None:
         meta = _meta(body)
@@ -196,6 +191,11 @@ class ExternalController(StoreHandling):
             elif outcome.synced and spec is not None:
                 self.backoff.reset(uid)
                 self.auth_backoff.reset(uid)
+                self._schedule_refresh(ns, name, spec, None)
+            elif spec is not None:
+                # Not retried (a retry cannot mend it: a remote value that does not decode, a
+                # template that fails on the data, a key the provider refuses), but the remote
+                # side may still be mended: it is looked at again at the next refresh, as ESO does.
                 self._schedule_refresh(ns, name, spec, None)
             return outcome
 

@@ -102,6 +102,7 @@ class SecretWriter:
     async def write(self, body: Body, spec: model.ExternalSecretSpec, desired: Desired) -> Outcome:
         meta = _meta(body)
         ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        uid = str(meta.get("uid"))
         target = spec.target.name
         path = kube.path_for("v1", "secrets", ns, target)
         policy = spec.target.creation_policy
@@ -130,7 +131,7 @@ class SecretWriter:
                     "SecretMissing",
                     f"Secret {ns}/{target} does not exist and creationPolicy Merge only adds keys to an "
                     "existing Secret",
-                    retry=self.retry(ns + name),
+                    retry=self.retry(uid),
                 )
             wanted.setdefault("type", "Opaque")
             secretcheck.check(wanted, None, f"Secret {ns}/{target}")
@@ -138,7 +139,10 @@ class SecretWriter:
                 created = await self.api.create(kube.path_for("v1", "secrets", ns), wanted)
             except kube.Conflict:
                 return Outcome(
-                    False, "ApiError", f"Secret {ns}/{target} appeared while creating it", retry=1.0
+                    False,
+                    "ApiError",
+                    f"Secret {ns}/{target} appeared while creating it",
+                    retry=self.retry(uid),
                 )
             self.remember(f"{ns}/{name}", _meta(created).get("resourceVersion", ""))
             return Outcome(True, "SecretSynced", done, action="Created", synced=True)
@@ -163,7 +167,9 @@ class SecretWriter:
         try:
             replaced = await self.api.replace(path, merged)
         except kube.Conflict:
-            return Outcome(False, "ApiError", f"Secret {ns}/{target} changed while updating it", retry=1.0)
+            return Outcome(
+                False, "ApiError", f"Secret {ns}/{target} changed while updating it", retry=self.retry(uid)
+            )
         self.remember(f"{ns}/{name}", _meta(replaced).get("resourceVersion", ""))
         return Outcome(True, "SecretSynced", done, action="Updated", synced=True)
 
@@ -209,7 +215,10 @@ class SecretWriter:
                 )
             except kube.Conflict:
                 return Outcome(
-                    False, "ApiError", f"Secret {ns}/{target} changed while deleting it", retry=1.0
+                    False,
+                    "ApiError",
+                    f"Secret {ns}/{target} changed while deleting it",
+                    retry=self.retry(str(_meta(body).get("uid"))),
                 )
             return Outcome(False, "SecretDeleted", f"{message}: {ns}/{target}", action="Deleted", synced=True)
         return Outcome(
