@@ -640,7 +640,15 @@ class KubeApi:
             {"op": "test", "path": "/metadata/uid", "value": uid},
             {"op": "add", "path": "/status", "value": new_status},
         ]
-        return await self.request("PATCH", path, body=ops, content_type="application/json-patch+json")
+        try:
+            return await self.request("PATCH", path, body=ops, content_type="application/json-patch+json")
+        except Invalid:
+            # A failed ``test`` is a 422 too: an object replaced meanwhile (as a 409 would say) is
+            # told apart from a status the server refuses (which no retry can mend).
+            current = await self.get(path.rsplit("/", 1)[0])
+            if current is None or meta(current).get("uid") != uid:
+                raise Conflict(409, "Conflict", "the object was replaced meanwhile") from None
+            raise
 
     async def delete(self, path: str, *, uid: str | None = None, resource_version: str | None = None) -> None:
         """Delete; with ``uid``/``resource_version`` only that very object, unchanged since it was read
@@ -743,3 +751,7 @@ async def post_event(
         await api.create(path_for("v1", "events", namespace), body)
     except ApiError as exc:
         logger.warning("could not post event %s on %s: %s", reason, ref_of(involved), exc)
+    except Exception as exc:  # an Event is best effort: it never fails the sync that reports
+        logger.warning(
+            "could not post event %s on %s: unexpected %s", reason, ref_of(involved), type(exc).__name__
+        )

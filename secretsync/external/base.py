@@ -92,6 +92,9 @@ class ControllerBase:
             await self.api.write_status(path, str(meta.get("uid")), new)  # only onto this very object
         except (kube.NotFound, kube.Conflict):
             return False  # deleted or replaced meanwhile: nothing of this object's to report
+        except kube.Invalid as exc:  # refused as such: no retry can mend it
+            logger.error("the API server refuses the status of %s: %s", kube.ref_of(body), exc)
+            return False
         except kube.ApiError as exc:
             logger.warning("cannot write status of %s: %s", kube.ref_of(body), exc)
             raise  # the caller retries with backoff
