@@ -8,8 +8,10 @@ the HTTP API and metrics servers, so users need no ``kopf run`` wrapper.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import random
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +26,7 @@ from secretsync.external import ESO, SECRETSYNC, ExternalController, Flavor
 from secretsync.keys import KeyManager
 from secretsync.leader import LeaderElector
 from secretsync.metrics import Metrics
-from secretsync.scheduler import Scheduler
+from secretsync.scheduler import Backoff, Scheduler
 from secretsync.sealed import SealedController
 from secretsync.watch import Watcher
 
@@ -68,9 +70,25 @@ class Runtime:
             try:
                 await self.keys.reload()
                 self.standby_ready = True
+            except Exception as exc:  # the API, or a bug: the standby goes on reloading
+                shown = exc if isinstance(exc, kube.ApiError) else f"unexpected {type(exc).__name__}"
+                logger.warning("standby: cannot load the key ring: %s", shown)
+            await asyncio.sleep(every * (1 + random.uniform(0, 0.1)))
+
+    async def load_keys_at_start(self, stop: asyncio.Event) -> bool:
+        """The key ring before anything is reconciled (never a first key generated over one the
+        API could not list); an API failure is retried with backoff, not a crash. False: stopped."""
+        backoff = Backoff(base=1.0, cap=30.0)
+        while not stop.is_set():
+            try:
+                await self.refresh_keys(at_start=True)
+                return True
             except kube.ApiError as exc:
-                logger.warning("standby: cannot load the key ring: %s", exc)
-            await asyncio.sleep(every)
+                delay = backoff.next_delay("keys")
+                logger.warning("cannot load the sealing keys yet: %s; trying again in %.1fs", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+        return False
 
     def watches(self, namespace: str | None) -> bool:
         """Is ``namespace`` one this operator reconciles objects in?"""
@@ -454,8 +472,7 @@ async def run(
             holder.add_done_callback(on_lost)
             watchers.append(holder)
 
-        if not stop.is_set():
-            await runtime.refresh_keys(at_start=True)
+        if await runtime.load_keys_at_start(stop):
             key_watches = [asyncio.create_task(w.run()) for w in runtime.key_watchers()]
         kopf_ready = asyncio.Event()
 

@@ -139,6 +139,35 @@ def test_readiness_fails_while_the_api_cannot_be_written_and_recovers(
     assert wait_for(lambda: env.secret("db", NS) is not None, timeout=RECOVERY)
 
 
+def test_the_operator_waits_out_an_api_that_cannot_list_its_keys_at_start(
+    env: ExternalEnv, operator_factory: Any
+) -> None:
+    """The key ring is read before anything is reconciled; an API answering 503 there (after the
+    client's own three tries) is retried with backoff, not a crash: the process stays up, alive and
+    not ready, and syncs within RECOVERY s of the API answering again."""
+    from tests.support.sealed_env import KEY_LABEL, OPERATOR_NS, key_secret, seal, secret, vector_key
+
+    key_pem, cert_pem = vector_key(4096)
+    env.emu.create(key_secret("sealing-key", key_pem, cert_pem, label=KEY_LABEL))
+    faults = Faults(env.emu)
+    faults.inject(
+        503,
+        lambda r: r.method == "GET" and _path(r) == f"/api/v1/namespaces/{OPERATOR_NS}/secrets",
+    )
+    faults.on = True
+    proc: OperatorProcess = operator_factory(extra_args=["--key-renew-period", "0"])
+    assert wait_for(lambda: "cannot load the sealing keys yet" in proc.logs(), timeout=30)
+    assert wait_for(lambda: faults.hits >= 6, timeout=30)  # tried again, with backoff
+    assert proc.proc is not None and proc.proc.poll() is None  # no crash
+    assert proc.get("/healthz")[0] == 200 and proc.get("/readyz")[0] != 200
+    # no second key generated over the one it could not list
+    assert len(env.emu.list("v1", "Secret", OPERATOR_NS, label_selector=KEY_LABEL)) == 1
+    faults.on = False
+    proc.wait_ready(timeout=RECOVERY + 30)
+    env.emu.create(seal(cert_pem, secret("db", NS, {"password": "p"})))
+    assert wait_for(lambda: env.secret("db", NS) is not None, timeout=RECOVERY)
+
+
 def test_a_429_storm_is_waited_out_and_nothing_is_lost(
     env: ExternalEnv, openbao: Any, running: OperatorProcess
 ) -> None:
