@@ -127,6 +127,15 @@ class ProviderUnavailable(ProviderError):
     retryable = True
 
 
+class KubeUnavailable(ProviderError):
+    """The Kubernetes API failed transiently (429, 5xx, unreachable, no answer in time) while a
+    provider read what it logs in with (a credentials Secret, a ServiceAccount token): the same
+    ``ApiError`` reason and backoff as any other API failure of a sync, not an auth failure."""
+
+    reason = "ApiError"
+    retryable = True
+
+
 INTERNAL_REASON = "InternalError"
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -20,6 +21,7 @@ from typing import Any
 
 from secretsync import kube, model, providers, tenancy
 from secretsync.errors import (
+    KubeUnavailable,
     NotPermitted,
     ProviderAuthError,
     ProviderError,
@@ -35,6 +37,7 @@ logger = logging.getLogger("secretsync.external")
 
 StoreKey = tuple[str, str | None, str]  # (kind, namespace or None, name)
 MAX_RETRY_WAIT = 60.0  # seconds between two attempts, whatever retrySettings.retryInterval says
+API_BRIDGE_TIMEOUT = 120.0  # a provider thread's wait for one API call (its own retries included)
 
 
 class ReferentCredentials(SpecError):
@@ -131,9 +134,23 @@ class Gateway:
         return await self.cache.get(key, build, self.executor)
 
     # Called from provider threads: bridge to the event loop's API client.
-    def _on_loop(self, coro: Any, timeout: float = 30.0) -> Any:
+    def _on_loop(self, coro: Any, timeout: float = API_BRIDGE_TIMEOUT) -> Any:
         assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            message = f"no answer from the Kubernetes API in {timeout:.0f}s"
+            raise kube.ApiError(0, "Timeout", message) from None
+
+    @staticmethod
+    def _api_failure(what: str, exc: kube.ApiError) -> ProviderError:
+        """A failed read of what a provider logs in with: transient (429, 5xx, unreachable) is an
+        API failure retried soon; anything else (403, 400) an auth failure the admin must mend."""
+        if exc.status in (0, 429) or exc.status >= 500:
+            return KubeUnavailable(f"{what}: {exc}")
+        return ProviderAuthError(f"{what}: {exc}")
 
     @staticmethod
     def _namespace_for(spec: model.StoreSpec, ref_ns: str | None, es_ns: str | None) -> str:
@@ -148,7 +165,7 @@ class Gateway:
         try:
             secret = self._on_loop(self.api.get(kube.path_for("v1", "secrets", namespace, ref.name)))
         except kube.ApiError as exc:
-            raise ProviderAuthError(f"cannot read credentials Secret {namespace}/{ref.name}: {exc}") from None
+            raise self._api_failure(f"cannot read credentials Secret {namespace}/{ref.name}", exc) from None
         if secret is None:
             raise ProviderAuthError(f"credentials Secret {namespace}/{ref.name} not found")
         value = (secret.get("data") or {}).get(ref.key)
@@ -169,7 +186,7 @@ class Gateway:
         try:
             account = self._on_loop(self.api.get(account_path))
         except kube.ApiError as exc:
-            raise ProviderAuthError(f"cannot read ServiceAccount {namespace}/{name}: {exc}") from None
+            raise self._api_failure(f"cannot read ServiceAccount {namespace}/{name}", exc) from None
         tenancy.check_token_subject(account, namespace, name)
         body = {
             "apiVersion": "authentication.k8s.io/v1",
@@ -179,9 +196,8 @@ class Gateway:
         try:
             answer = self._on_loop(self.api.create(f"{account_path}/token", body))
         except kube.ApiError as exc:
-            raise ProviderAuthError(
-                f"cannot mint a token for ServiceAccount {namespace}/{name}: {exc}"
-            ) from None
+            what = f"cannot mint a token for ServiceAccount {namespace}/{name}"
+            raise self._api_failure(what, exc) from None
         token = (answer.get("status") or {}).get("token")
         if not token:
             raise ProviderAuthError(
