@@ -33,6 +33,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import random
 import socket
 import time
 import uuid
@@ -237,7 +238,8 @@ class LeaderElector:
         """Wait (as a standby) until we hold the Lease."""
         logger.info("leader election: %s waiting for lease %s/%s", self.identity, self.namespace, self.name)
         while not await self.try_acquire_or_renew():
-            await self._sleep(self.retry_every)
+            # jittered, as client-go's JitterUntil(retryPeriod, 1.2): standbys do not retry in step
+            await self._sleep(self.retry_every * (1 + random.uniform(0, 1.2)))
         logger.info("leader election: %s acquired lease %s/%s", self.identity, self.namespace, self.name)
 
     async def _attempt(self, budget: float) -> bool:

@@ -79,6 +79,7 @@ class Watcher:
                     await self._list()
                 started = loop.time()
                 await self._watch()
+                self.backoff.reset(self.path)  # the server ended a healthy watch: not a failure
                 if loop.time() - started < 1.0:
                     await asyncio.sleep(1.0)  # a server that ends watches at once is not flooded
             except Gone:
@@ -107,6 +108,7 @@ class Watcher:
                 raise Gone() from None
             raise
         self.lists += 1
+        self.backoff.reset(self.path)
         self.resource_version = version
         if self.on_listed is not None:
             await self.on_listed()

@@ -157,6 +157,9 @@ def test_failures_are_retried_with_backoff(kube_emulator: KubeEmulator) -> None:
 
             watcher.api.list_pages = flaky  # type: ignore[method-assign]
             await _until(lambda: seen.listed == 1)
+            # a good LIST ends the failure count: a later failure starts again from the base delay,
+            # even if no event comes (a quiet key watch)
+            assert watcher.backoff.failures(watcher.path) == 0
         return seen
 
     seen = asyncio.run(scenario())
