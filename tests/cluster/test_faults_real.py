@@ -187,3 +187,101 @@ def test_an_expired_token_is_reported_and_the_next_one_in_the_file_picked_up(
         wait_for(lambda: proc.get("/readyz")[0] == 200, RECOVERY, "ready again")
     finally:
         operators.stop()
+
+
+def _flow_control(seats_of: str) -> list[dict[str, Any]]:
+    """API Priority and Fairness as a busy cluster applies it to the operator: its ServiceAccount in
+    a priority level of its own with the smallest share (a few seats of the server's 600) and no
+    queue, so requests beyond those seats are answered 429 with Retry-After, by the real server."""
+    level = {
+        "apiVersion": "flowcontrol.apiserver.k8s.io/v1",
+        "kind": "PriorityLevelConfiguration",
+        "metadata": {"name": seats_of},
+        "spec": {
+            "type": "Limited",
+            "limited": {
+                "nominalConcurrencyShares": 1,
+                "lendablePercent": 0,
+                "borrowingLimitPercent": 0,
+                "limitResponse": {"type": "Reject"},
+            },
+        },
+    }
+    schema = {
+        "apiVersion": "flowcontrol.apiserver.k8s.io/v1",
+        "kind": "FlowSchema",
+        "metadata": {"name": seats_of},
+        "spec": {
+            "priorityLevelConfiguration": {"name": seats_of},
+            "matchingPrecedence": 100,
+            "distinguisherMethod": {"type": "ByUser"},
+            "rules": [
+                {
+                    "subjects": [
+                        {"kind": "ServiceAccount", "serviceAccount": {"name": SA, "namespace": OPERATOR_NS}}
+                    ],
+                    "resourceRules": [
+                        {
+                            "verbs": ["*"],
+                            "apiGroups": ["*"],
+                            "resources": ["*"],
+                            "namespaces": ["*"],
+                            "clusterScope": True,
+                        }
+                    ],
+                }
+            ],
+        },
+    }
+    return [level, schema]
+
+
+def test_a_429_storm_from_priority_and_fairness_is_waited_out(plane: ControlPlane, tmp_path: Path) -> None:
+    """The real API server's flow control rejects the operator's requests beyond its seats (429,
+    Retry-After) while 60 SealedSecrets arrive at once: every one is unsealed and Ready, none is
+    reported failed for good, and the 429s (counted in the audit log) were really met."""
+    cluster = plane
+    key_pem, cert_pem = vector_key(4096)
+    cluster.apply(key_secret("key-apf", key_pem, cert_pem, label=KEY_LABEL))
+    operators = Operators(cluster, tmp_path)
+    user = f"system:serviceaccount:{OPERATOR_NS}:{SA}"
+    try:
+        operators.start()
+        cluster.apply(_flow_control("secretsync-tiny"))
+        wait_for(  # the API server's flow-control config controller has digested it
+            lambda: any(
+                c.get("type") == "Dangling" and c.get("status") == "False"
+                for c in (
+                    (cluster.get("/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/secretsync-tiny") or {})
+                    .get("status", {})
+                    .get("conditions")
+                    or []
+                )
+            ),
+            30,
+            "the FlowSchema in force",
+        )
+        before = sum(1 for e in cluster.audit(user) if (e.get("responseStatus") or {}).get("code") == 429)
+        names = [f"apf-{i}" for i in range(60)]
+        cluster.apply([seal(cert_pem, secret(name, NS, {"v": name})) for name in names])
+
+        def all_ready() -> bool:
+            listed = cluster.get(f"/apis/secretsync.io/v1alpha1/namespaces/{NS}/sealedsecrets") or {}
+            ready = {
+                item["metadata"]["name"]
+                for item in listed.get("items") or []
+                for cond in (item.get("status") or {}).get("conditions") or []
+                if cond.get("type") == "Ready" and cond.get("status") == "True"
+            }
+            return set(names) <= ready
+
+        wait_for(all_ready, 120, "every SealedSecret Ready")
+        for name in names:
+            assert _values(cluster, name) == {"v": name.encode()}
+        rejected = sum(1 for e in cluster.audit(user) if (e.get("responseStatus") or {}).get("code") == 429)
+        assert rejected > before, "flow control never rejected the operator: the storm did not happen"
+        assert operators.started[0].proc is not None and operators.started[0].proc.poll() is None
+    finally:
+        for plural in ("flowschemas", "prioritylevelconfigurations"):
+            cluster.request("DELETE", f"/apis/flowcontrol.apiserver.k8s.io/v1/{plural}/secretsync-tiny")
+        operators.stop()
