@@ -87,6 +87,34 @@ def test_a_status_write_that_fails_is_written_later(
     env.wait_synced("db", NS, timeout=RECOVERY)  # without waiting an hour for the next refresh
 
 
+def test_an_api_outage_reading_a_template_source_is_an_api_error_not_a_template_error(
+    env: ExternalEnv, openbao: Any, running: OperatorProcess
+) -> None:
+    root_token_store(env.emu, openbao, NS)
+    openbao.client().secrets.kv.v2.create_or_update_secret(openbao.path("tpl"), {"v": "x"})
+    env.emu.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "tpl", "namespace": NS},
+            "data": {"conf": "v={{ .v }}"},
+        }
+    )
+    faults = Faults(env.emu)
+    faults.inject(503, lambda r: r.method == "GET" and _path(r) == f"/api/v1/namespaces/{NS}/configmaps/tpl")
+    faults.on = True
+    data = [{"secretKey": "v", "remoteRef": {"key": openbao.path("tpl"), "property": "v"}}]
+    template = {"templateFrom": [{"configMap": {"name": "tpl", "items": [{"key": "conf"}]}}]}
+    env.emu.create(
+        external_secret("tpl", NS, "vault", data=data, target={"name": "tpl", "template": template})
+    )
+    cond = env.wait_reason("ExternalSecret", "tpl", NS, "ApiError", timeout=30)
+    assert "503" in cond["message"]
+    faults.on = False
+    env.wait_synced("tpl", NS, timeout=RECOVERY)
+    assert env.values("tpl", NS) == {"conf": b"v=x"}
+
+
 def test_a_sealed_secret_whose_status_write_fails_is_reported_later(
     env: ExternalEnv, operator_factory: Any
 ) -> None:
