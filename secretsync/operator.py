@@ -22,7 +22,7 @@ import kopf
 from secretsync import health, http, kube, ownership, sealing
 from secretsync.config import Settings
 from secretsync.errors import LeadershipLost, UnsealError
-from secretsync.external import ESO, SECRETSYNC, ExternalController, Flavor
+from secretsync.external import ESO, SECRETSYNC, ExternalController, Flavor, bulkhead
 from secretsync.keys import KeyManager
 from secretsync.leader import LeaderElector
 from secretsync.metrics import Metrics
@@ -383,8 +383,11 @@ async def run(
             scheduler=scheduler,
             group_version=sealing.BITNAMI_API_VERSION,
         )
-    # Provider SDK calls block on the network: a larger pool of their own, apart from RSA.
-    io_executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="secretsync-provider")
+    # Provider SDK calls block on the network: a larger pool of their own, apart from RSA, shared
+    # fairly (secretsync.external.bulkhead: per store and per namespace slots).
+    io_executor = ThreadPoolExecutor(
+        max_workers=bulkhead.POOL_THREADS, thread_name_prefix="secretsync-provider"
+    )
 
     def external_controller(flavor: Flavor) -> ExternalController:
         return ExternalController(

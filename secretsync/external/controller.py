@@ -44,7 +44,7 @@ from secretsync.errors import (
 )
 from secretsync.external import fetch, refresh, render
 from secretsync.external.base import DEFAULT_CONTROLLER_CLASS, Body
-from secretsync.external.gateway import StoreKey
+from secretsync.external.gateway import StoreKey, store_key
 from secretsync.external.outcome import SKIP, Outcome
 from secretsync.external.stores import StoreHandling
 from secretsync.external.writer import is_intact
@@ -276,7 +276,9 @@ class ExternalController(StoreHandling):
             values = await fetch.fetch(
                 spec,
                 provider,
-                lambda op, fn, ref: self.gateway.call(store.provider_name, op, fn, ref, retry=store.retry),
+                lambda op, fn, ref: self.gateway.call(
+                    store.provider_name, op, fn, ref, store=store_key(store), namespace=ns, retry=store.retry
+                ),
             )
         except SecretNotFound as exc:
             return Outcome(

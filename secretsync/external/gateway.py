@@ -5,8 +5,9 @@ namespace its credentials are read in) and shared by every ExternalSecret using 
 so one login serves them all. Building one is judged by :mod:`secretsync.tenancy` before its
 first network call; credentials and ServiceAccount tokens are read through this gateway only
 (the namespace rules and the admin's opt-ins live there). Every provider call runs in the
-thread pool, is counted by provider, operation and result, and is retried within the sync
-only as the store's ``retrySettings`` ask (transient failures only).
+thread pool, within the slots of its store and namespace (:mod:`secretsync.external.bulkhead`:
+a slow backend cannot take every thread), is counted by provider, operation and result, and is
+retried within the sync only as the store's ``retrySettings`` ask (transient failures only).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import asyncio
 import base64
 import concurrent.futures
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -30,6 +31,7 @@ from secretsync.errors import (
     SecretSyncError,
     SpecError,
 )
+from secretsync.external.bulkhead import Bulkhead
 from secretsync.metrics import Metrics
 from secretsync.providers.base import Provider, SecretKeyRef, StoreContext
 
@@ -38,6 +40,11 @@ logger = logging.getLogger("secretsync.external")
 StoreKey = tuple[str, str | None, str]  # (kind, namespace or None, name)
 MAX_RETRY_WAIT = 60.0  # seconds between two attempts, whatever retrySettings.retryInterval says
 API_BRIDGE_TIMEOUT = 120.0  # a provider thread's wait for one API call (its own retries included)
+
+
+def store_key(spec: model.StoreSpec) -> Hashable:
+    """Who a store is, for the bulkhead: its kind, namespace and name."""
+    return (spec.kind, spec.namespace if spec.kind == model.SECRET_STORE else None, spec.name)
 
 
 class ReferentCredentials(SpecError):
@@ -88,6 +95,7 @@ class Gateway:
         self.executor = executor
         self.rules = rules
         self.cache = ProviderCache()
+        self.bulkhead = Bulkhead()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def provider(
@@ -131,7 +139,8 @@ class Gateway:
             return provider
 
         self._loop = asyncio.get_running_loop()
-        return await self.cache.get(key, build, self.executor)
+        async with self.bulkhead.slot(store_key(spec), es_namespace or spec.namespace):
+            return await self.cache.get(key, build, self.executor)
 
     # Called from provider threads: bridge to the event loop's API client.
     def _on_loop(self, coro: Any, timeout: float = API_BRIDGE_TIMEOUT) -> Any:
@@ -211,15 +220,20 @@ class Gateway:
         operation: str,
         fn: Callable[..., Any],
         *args: Any,
+        store: Hashable,
+        namespace: str | None,
         retry: model.RetrySettings | None = None,
     ) -> Any:
-        """One provider call in the thread pool; a transient failure (backend unreachable or
-        throttling) is tried again ``retry.max_retries`` times, waiting on the event loop (no
-        worker thread is held) at most :data:`MAX_RETRY_WAIT` between attempts."""
+        """One provider call in the thread pool, for ``store`` (:func:`store_key`) and an object
+        of ``namespace`` (None: a cluster store's own check), within their slots; a transient
+        failure (backend unreachable or throttling) is tried again ``retry.max_retries`` times,
+        waiting on the event loop (no worker thread, no slot held) at most :data:`MAX_RETRY_WAIT`
+        between attempts."""
         attempts = 1 + (retry.max_retries if retry is not None else 0)
         for attempt in range(1, attempts + 1):
             try:
-                return await self._call_once(provider_name, operation, fn, *args)
+                async with self.bulkhead.slot(store, namespace):
+                    return await self._call_once(provider_name, operation, fn, *args)
             except ProviderUnavailable:
                 if attempt >= attempts or retry is None:
                     raise

@@ -17,7 +17,7 @@ from typing import Any
 from secretsync import kube, model, status
 from secretsync.errors import NotPermitted, ProviderAuthError, SecretSyncError, SpecError
 from secretsync.external.base import Body, ControllerBase
-from secretsync.external.gateway import ReferentCredentials, StoreKey
+from secretsync.external.gateway import ReferentCredentials, StoreKey, store_key
 from secretsync.external.outcome import SKIP, Outcome
 from secretsync.providers.base import Provider
 
@@ -74,7 +74,14 @@ class StoreHandling(ControllerBase):
                 provider = await self.gateway.provider(
                     spec, uid, generation, es_namespace=meta.get("namespace")
                 )
-                await self.gateway.call(spec.provider_name, "check", provider.check, retry=spec.retry)
+                await self.gateway.call(
+                    spec.provider_name,
+                    "check",
+                    provider.check,
+                    store=store_key(spec),
+                    namespace=meta.get("namespace"),
+                    retry=spec.retry,
+                )
                 ready, reason, message = True, "Valid", f"{spec.provider_name}: store validated"
             except ReferentCredentials:
                 ready, reason = True, "Valid"

@@ -13,8 +13,8 @@ status. Every ExternalSecret refreshes every second, so the fault is met within 
 the fault is lifted as soon as Ready=False is seen, so the operator's backoff (1 s doubling for
 provider errors, 10 s doubling for auth errors; see ``secretsync/external/base.py``) is still short.
 
-Not covered: a *slow* Vault. OpenBao has no way to delay its answers, and a proxy written here would
-test the proxy, not a Vault; the GCP cases cover a provider that does not answer in time.
+A *slow* Vault (answers held back by a proxy, within and beyond the read time-out, and a slow store
+beside a healthy one) is in ``tests/faults/test_slow_provider.py``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 For slow answers in the fault matrix: neither the API emulator's reactions nor OpenBao can delay
 an answer, so the operator is pointed at this proxy instead. Runs its own event loop in a thread.
+Lowering ``delay`` also releases the chunks already held (a server that recovers answers at once);
+``held`` counts the chunks being held back right now.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ class SlowProxy:
         self.upstream = (upstream_host, upstream_port)
         self.port = reserve_port()
         self.delay = 0.0
+        self.held = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.AbstractServer | None = None
@@ -46,13 +49,24 @@ class SlowProxy:
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 while chunk := await src.read(65536):
                     if slow and self.delay:
-                        await asyncio.sleep(self.delay)
+                        await self._hold()
                     dst.write(chunk)
                     await dst.drain()
             with contextlib.suppress(OSError):
                 dst.close()
 
         await asyncio.gather(pipe(reader, up_writer, False), pipe(up_reader, writer, True))
+
+    async def _hold(self) -> None:
+        """Wait ``delay`` seconds, or less if ``delay`` is lowered meanwhile."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        self.held += 1
+        try:
+            while (left := self.delay - (loop.time() - start)) > 0:
+                await asyncio.sleep(min(0.05, left))
+        finally:
+            self.held -= 1
 
     def stop(self) -> None:
         if self._server is not None:
