@@ -733,6 +733,11 @@ class VaultProvider:
                 f"vault: {self._config.server} sent more than {limits.PROVIDER_MAX_RESPONSE_BYTES >> 20} "
                 "MiB for one request; refused (a KV secret is far smaller)"
             ) from None
+        except requests.ReadTimeout:
+            raise ProviderUnavailable(
+                f"vault: {self._config.server} sent no answer within {TIMEOUT[1]:.0f}s to {method} {url}"
+                " (read time-out): the server is overloaded or stuck; retried with backoff"
+            ) from None
         except requests.RequestException as exc:
             raise ProviderUnavailable(
                 f"vault: cannot reach {self._config.server}: {_network_reason(exc)}"
