@@ -105,6 +105,7 @@ log = logging.getLogger(__name__)
 SPEC = "spec.provider.vault"
 REFRESH_AT = 2 / 3  # renew (or log in again) once this fraction of the token's TTL has passed
 TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+_TOO_SLOW = "answer too slow"  # our whole-answer deadline, told apart from the socket's read time-out
 CLOSE_TIMEOUT = (2.0, 2.0)  # revoke-self at close is best effort: never hold a shutdown for long
 POOL_SIZE = 32  # connections kept per provider; more threads than this would churn connections
 DEFAULT_SA_AUDIENCES: tuple[str, ...] = ()
@@ -429,7 +430,7 @@ class _Connection:
                 if len(raw) > limits.PROVIDER_MAX_RESPONSE_BYTES:
                     raise _TooLarge()
                 if time.monotonic() > deadline:
-                    raise requests.exceptions.ReadTimeout("answer too slow")
+                    raise requests.exceptions.ReadTimeout(_TOO_SLOW)
             return response.status_code, _json_or_none(bytes(raw))
 
     def close(self) -> None:
@@ -733,10 +734,14 @@ class VaultProvider:
                 f"vault: {self._config.server} sent more than {limits.PROVIDER_MAX_RESPONSE_BYTES >> 20} "
                 "MiB for one request; refused (a KV secret is far smaller)"
             ) from None
-        except requests.ReadTimeout:
+        except requests.ReadTimeout as exc:
+            if _TOO_SLOW in str(exc):
+                late = f"did not finish its answer within {limits.PROVIDER_MAX_RESPONSE_SECONDS:g}s"
+            else:
+                late = f"sent no answer within {TIMEOUT[1]:.0f}s"
             raise ProviderUnavailable(
-                f"vault: {self._config.server} sent no answer within {TIMEOUT[1]:.0f}s to {method} {url}"
-                " (read time-out): the server is overloaded or stuck; retried with backoff"
+                f"vault: {self._config.server} {late} to {method} {url} (read time-out): the server is"
+                " overloaded or stuck; retried with backoff"
             ) from None
         except requests.RequestException as exc:
             raise ProviderUnavailable(
