@@ -27,6 +27,8 @@ never parse extensions at all.
 from __future__ import annotations
 
 import binascii
+import functools
+import hmac
 import os
 import re
 import struct
@@ -41,6 +43,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from secretsync import limits
 from secretsync.errors import InputError, UnsealError
@@ -679,6 +682,14 @@ class KeyEntry:
     def modulus_bytes(self) -> int:
         return (self.private_key.key_size + 7) // 8
 
+    @functools.cached_property
+    def mark_key(self) -> bytes:
+        """The HMAC key of :func:`unsealed_mark`, derived from the private key (HKDF-SHA256): only
+        a holder of the private key can make or check a mark; it reveals nothing of the key."""
+        secret = self.private_key.private_numbers().d
+        material = secret.to_bytes((secret.bit_length() + 7) // 8, "big")
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_MARK_INFO).derive(material)
+
     @classmethod
     def from_key(cls, private_key: rsa.RSAPrivateKey, certificate: Certificate | None = None) -> KeyEntry:
         """Pair a key with its certificate (if any); the certificate must hold the key's public half."""
@@ -687,6 +698,31 @@ class KeyEntry:
             raise InputError("the certificate does not belong to the private key")
         not_before = certificate.not_before if certificate is not None else _EPOCH
         return cls(fingerprint, private_key, certificate, not_before)
+
+
+_MARK_INFO: Final = b"secretsync unsealed-secret mark v1"
+_MARK_VERSION: Final = "v1"
+
+
+def unsealed_mark(entry: KeyEntry, intent: str, content: bytes) -> str:
+    """``v1:<key fingerprint>:<HMAC-SHA256>`` binding a Secret's ``content`` to the SealedSecret
+    ``intent`` (a digest of its spec, labels and annotations) it was unsealed from, under a key
+    derived from ``entry``'s private key. Written on the Secret, it lets a restarted operator know
+    the Secret is still exactly what that SealedSecret makes without an RSA operation; anyone can
+    read it (beside the values it covers, in the same Secret), nobody without the key can forge it."""
+    tag = hmac.new(entry.mark_key, intent.encode() + b"\0" + content, "sha256").hexdigest()
+    return f"{_MARK_VERSION}:{entry.fingerprint}:{tag}"
+
+
+def mark_holds(ring: KeyRing, mark: str, intent: str, content: bytes) -> bool:
+    """Does ``mark`` (:func:`unsealed_mark`) bind ``content`` to ``intent`` under a key of ``ring``?"""
+    version, _, rest = mark.partition(":")
+    fingerprint, _, tag = rest.partition(":")
+    entry = ring.get(fingerprint) if version == _MARK_VERSION else None
+    if entry is None:
+        return False
+    expected = unsealed_mark(entry, intent, content).rpartition(":")[2]
+    return hmac.compare_digest(expected, tag)
 
 
 class KeyRing:

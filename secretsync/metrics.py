@@ -63,6 +63,11 @@ class Metrics:
             "SealedSecret reconciles that tried to unseal.",
             registry=self.registry,
         )
+        self.unseal_verified = Counter(
+            "secretsync_unseal_verified",
+            "SealedSecrets found synced at a first look without unsealing (the Secret's mark holds).",
+            registry=self.registry,
+        )
         self.unseal_errors = Counter(
             "secretsync_unseal_errors",
             "Failed SealedSecret reconciles by reason.",

@@ -18,11 +18,11 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
-from secretsync import kube, ownership, sealing, secretcheck, status, templating
+from secretsync import kube, ownership, sealing, secretcheck, status, templating, unsealmark
 from secretsync.errors import INTERNAL_REASON, OwnershipConflict, SpecError, TemplateError, unexpected
 from secretsync.keys import KeyManager
 from secretsync.metrics import Metrics
@@ -259,6 +259,15 @@ class SealedController:
 
     async def _reconcile(self, body: Body) -> Outcome:
         loop = asyncio.get_running_loop()
+        meta = _meta(body)
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        try:
+            existing = await self.api.get(kube.path_for("v1", "secrets", ns, name))
+        except kube.ApiError as exc:
+            return Outcome(False, "ApiError", f"reading Secret {ns}/{name} failed: {exc}", retry=True)
+        verified = self._verified(body, existing)
+        if verified is not None:
+            return verified
         self.metrics.unseal_requests.inc()
         try:
             result = await loop.run_in_executor(self.executor, sealing.unseal, body, self.keys.ring)
@@ -291,19 +300,49 @@ class SealedController:
             desired["metadata"]["ownerReferences"] = [kube.controller_reference(body)]
         ownership.label_produced(desired)  # the operator's Secret watch selects this label
         try:
-            return await self._write(body, desired, len(result.values) + len(rendered))
+            return await self._write(
+                body, desired, len(result.values) + len(rendered), result.fingerprints, existing
+            )
         except kube.Invalid as exc:  # refused as invalid: the same write can never pass
             return Outcome(False, "InvalidSecret", f"the API server refused Secret {_ref(desired)}: {exc}")
         except kube.ApiError as exc:
             return Outcome(False, "ApiError", f"writing Secret {_ref(desired)} failed: {exc}", retry=True)
 
-    async def _write(self, sealed: Body, desired: Body, count: int) -> Outcome:
+    def _verified(self, sealed: Body, secret: Body | None) -> Outcome | None:
+        """Synced already, with no RSA operation (secretsync.unsealmark): the Secret is this
+        SealedSecret's and its mark binds its current content to the current spec under a key of
+        the ring (after a restart, or when a stale Secret event comes in). None: unseal."""
+        meta = _meta(sealed)
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        if secret is None or not len(self.keys.ring):
+            return None
+        owner_mark = (_meta(secret).get("annotations") or {}).get(ownership.SEALED_OWNER_ANNOTATION)
+        if not kube.is_controlled_by(secret, sealed) and owner_mark != ownership.sealed_owner_mark(sealed):
+            return None
+        if not unsealmark.holds(secret, self.keys.ring, status.intent_digest(sealed)):
+            return None
+        self._secret_rv[str(meta.get("uid"))] = _meta(secret).get("resourceVersion", "")
+        self.metrics.unseal_verified.inc()
+        previous = status.ready_of(
+            sealed.get("status") if isinstance(sealed.get("status"), dict) else None,
+            "Synced" if self.bitnami_status else status.READY,
+        )
+        if previous and previous.get("status") == "True" and previous.get("message"):
+            message = str(previous["message"])
+        else:
+            message = f"unsealed {len(secret.get('data') or {})} keys into Secret {ns}/{name}"
+        return Outcome(True, "Unsealed", message)
+
+    async def _write(
+        self, sealed: Body, desired: Body, count: int, fingerprints: Sequence[str], existing: Body | None
+    ) -> Outcome:
         uid = str(_meta(sealed).get("uid"))
         ns, name = _meta(desired).get("namespace"), _meta(desired)["name"]
         path = kube.path_for("v1", "secrets", ns, name)
-        existing = await self.api.get(path)
         done = f"unsealed {count} keys into Secret {ns}/{name}"
+        intent = status.intent_digest(sealed)
         if existing is None:
+            unsealmark.stamp(desired, self.keys.ring, fingerprints, intent)
             try:
                 secretcheck.check(desired, None, f"Secret {ns}/{name}")
             except secretcheck.InvalidSecret as exc:
@@ -328,6 +367,7 @@ class SealedController:
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
             return Outcome(False, exc.reason, str(exc), foreign=True)
         merged = replace_secret(existing, desired)
+        unsealmark.stamp(merged, self.keys.ring, fingerprints, intent)
         if kube.same_secret(existing, merged):
             self._secret_rv[uid] = _meta(existing).get("resourceVersion", "")
             return Outcome(True, "Unsealed", done)

@@ -38,6 +38,14 @@ SKIP_OWNER = "sealedsecrets.bitnami.com/skip-set-owner-references"
 BITNAMI_MANAGED = "sealedsecrets.bitnami.com/managed"
 SEALED_OWNER = "secretsync.io/sealed-secret-owner"
 PRODUCED = "secretsync.io/managed-secret"  # on every Secret the operator writes: what it watches
+MARK = "secretsync.io/unsealed-from"  # on every Secret it unseals: what a restart checks (unsealmark)
+
+
+def _annotations(secret: dict[str, Any]) -> dict[str, str]:
+    """The Secret's annotations but the unsealed mark, which must be there."""
+    found = dict(secret["metadata"].get("annotations") or {})
+    assert found.pop(MARK, "").startswith("v1:"), "no unsealed mark"
+    return found
 
 
 @pytest.fixture
@@ -326,7 +334,7 @@ def test_adopting_a_managed_secret_replaces_its_labels_and_annotations(
     taken = env.get_secret("adopted", NS)
     assert taken is not None and decoded(taken) == {"k": CANARY.encode()}
     assert taken["metadata"]["labels"] == {"app": "db", PRODUCED: "true"}
-    assert taken["metadata"]["annotations"] == {"team": "a"}
+    assert _annotations(taken) == {"team": "a"}
     (ref,) = taken["metadata"]["ownerReferences"]
     assert ref["kind"] == "SealedSecret" and ref["controller"] is True
     # The Secret is the template's: a label added by hand is taken off again (drift repair).
@@ -352,7 +360,7 @@ def test_skip_set_owner_references_leaves_an_independent_secret_that_stays_ours(
     produced = env.get_secret("indep", NS)
     assert produced is not None and decoded(produced) == {"k": b"1"}
     assert not produced["metadata"].get("ownerReferences")
-    assert produced["metadata"]["annotations"] == {
+    assert _annotations(produced) == {
         SKIP_OWNER: "true",
         SEALED_OWNER: f"{SEALED_API}/{first['metadata']['uid']}",
     }
@@ -385,7 +393,7 @@ def test_skip_set_owner_references_leaves_an_independent_secret_that_stays_ours(
     env.wait_ready("indep", NS)
     taken = env.get_secret("indep", NS)
     assert taken is not None and decoded(taken) == {"k": b"3"}
-    assert taken["metadata"]["annotations"] == {  # managed replaced away: the template does not have it
+    assert _annotations(taken) == {  # managed replaced away: the template does not have it
         SKIP_OWNER: "true",
         SEALED_OWNER: f"{SEALED_API}/{second['metadata']['uid']}",
     }
