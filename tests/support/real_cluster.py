@@ -118,9 +118,14 @@ class _CA:
 class ControlPlane:
     """etcd + kube-apiserver + kube-controller-manager, started together, stopped together."""
 
-    def __init__(self, workdir: Path, apiserver_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self, workdir: Path, apiserver_args: Sequence[str] = (), audit_groups: Sequence[str] = ()
+    ) -> None:
         self.dir = workdir
         self.apiserver_args = list(apiserver_args)
+        # More user groups whose requests go to the audit log (e.g. a benchmark peer's namespace:
+        # "system:serviceaccounts:kube-system").
+        self.audit_groups = list(audit_groups)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.host = host_ip()
         self.etcd_port = ports.reserve_port()
@@ -178,7 +183,10 @@ class ControlPlane:
                     "kind": "Policy",
                     "omitStages": ["RequestReceived"],
                     "rules": [
-                        {"level": "Metadata", "userGroups": ["system:serviceaccounts:secretsync-system"]},
+                        {
+                            "level": "Metadata",
+                            "userGroups": ["system:serviceaccounts:secretsync-system", *self.audit_groups],
+                        },
                         {"level": "None"},
                     ],
                 }
