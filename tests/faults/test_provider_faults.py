@@ -28,7 +28,14 @@ from typing import Any
 import grpc
 import pytest
 
-from tests.support.external_env import API, ExternalEnv, external_secret, token_secret, vault_store
+from tests.support.external_env import (
+    API,
+    ExternalEnv,
+    assert_no_leak,
+    external_secret,
+    token_secret,
+    vault_store,
+)
 from tests.support.kube_emulator import wait_for
 from tests.support.operator_proc import OperatorProcess
 
@@ -80,21 +87,6 @@ def _fault_reason(env: ExternalEnv, kept: Kept, reason: str, *needles: str) -> d
     return cond
 
 
-def _no_leak(proc: OperatorProcess, env: ExternalEnv, secrets: Iterable[str]) -> None:
-    texts = [
-        proc.logs(),
-        json.dumps(env.emu.list("v1", "Event")),
-        *(json.dumps([o.get("status") for o in env.emu.list(API, kind)]) for kind in _KINDS),
-    ]
-    for secret in secrets:
-        for needle in (secret, base64.b64encode(secret.encode()).decode()):
-            for text in texts:
-                assert needle not in text
-
-
-_KINDS = ("ExternalSecret", "SecretStore", "ClusterSecretStore")
-
-
 # ---------------------------------------------------------------------------- Vault / OpenBao
 
 
@@ -135,7 +127,7 @@ def test_vault_restart_keeps_the_secret_and_recovers(
     bao.start()
     assert wait_for(lambda: env.values("es", NS) == {"k": CANARY_NEXT.encode()}, timeout=45)
     env.wait_synced("es", NS, timeout=20)
-    _no_leak(running, env, [CANARY, CANARY_NEXT])
+    assert_no_leak(running, env, [CANARY, CANARY_NEXT])
 
 
 def _unseal_key(bao: Any) -> str | None:
@@ -162,7 +154,7 @@ def test_vault_sealed_keeps_the_secret_and_recovers_when_unsealed(
     bao.client().secrets.kv.v2.create_or_update_secret("app", {"v": CANARY_NEXT})
     assert wait_for(lambda: env.values("es", NS) == {"k": CANARY_NEXT.encode()}, timeout=45)
     env.wait_synced("es", NS, timeout=20)
-    _no_leak(running, env, [CANARY, CANARY_NEXT])
+    assert_no_leak(running, env, [CANARY, CANARY_NEXT])
 
 
 def test_vault_revoked_token_reports_auth_and_recovers_with_a_new_token(
@@ -185,7 +177,7 @@ def test_vault_revoked_token_reports_auth_and_recovers_with_a_new_token(
     )
     assert wait_for(lambda: env.values("es", NS) == {"k": CANARY_NEXT.encode()}, timeout=90)
     env.wait_synced("es", NS, timeout=20)
-    _no_leak(running, env, [CANARY, CANARY_NEXT, first, fresh])
+    assert_no_leak(running, env, [CANARY, CANARY_NEXT, first, fresh])
 
 
 # ---------------------------------------------------------------------------- AWS (moto)
@@ -267,7 +259,7 @@ def test_aws_errors_keep_the_secret_and_recover(
     faults.on = False
     assert wait_for(lambda: env.values("es", NS) == {"k": CANARY_NEXT.encode()}, timeout=45)
     env.wait_synced("es", NS, timeout=20)
-    _no_leak(running, env, [CANARY, CANARY_NEXT])
+    assert_no_leak(running, env, [CANARY, CANARY_NEXT])
 
 
 # ---------------------------------------------------------------------------- GCP (gRPC fake)
@@ -294,4 +286,4 @@ def test_gcp_unavailable_keeps_the_secret_and_recovers(
     gcp_fake.clear_faults()
     assert wait_for(lambda: env.values("es", NS) == {"k": CANARY_NEXT.encode()}, timeout=45)
     env.wait_synced("es", NS, timeout=20)
-    _no_leak(running, env, [CANARY, CANARY_NEXT])
+    assert_no_leak(running, env, [CANARY, CANARY_NEXT])

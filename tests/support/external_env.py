@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from tests.support.kube_emulator import wait_for
@@ -115,3 +117,19 @@ def metric_value(proc: OperatorProcess, name: str, **labels: str) -> float:
         if all(got.get(k) == v for k, v in labels.items()):
             total += float(match.group(2))
     return total
+
+
+_STATUS_KINDS = ("ExternalSecret", "SecretStore", "ClusterSecretStore")
+
+
+def assert_no_leak(proc: OperatorProcess, env: ExternalEnv, secrets: Iterable[str]) -> None:
+    """None of ``secrets`` (as is, or base64) in the operator log, an Event or a status."""
+    texts = [
+        proc.logs(),
+        json.dumps(env.emu.list("v1", "Event")),
+        *(json.dumps([o.get("status") for o in env.emu.list(API, kind)]) for kind in _STATUS_KINDS),
+    ]
+    for secret in secrets:
+        for needle in (secret, base64.b64encode(secret.encode()).decode()):
+            for text in texts:
+                assert needle not in text
