@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 
-from secretsync import tenancy
+from secretsync import sharding, tenancy
 from secretsync.errors import UsageError
 
 DEFAULT_NAMESPACE = "secretsync-system"
@@ -71,6 +72,11 @@ class Settings:
     controller_class: str = (
         "default"  # ESO's --controller-class: stores with another spec.controller are left alone
     )
+    # Sharding (secretsync.sharding): only the SealedSecrets, ExternalSecrets and stores this label
+    # selector matches are reconciled; "" = all of them.
+    watch_label_selector: str = ""
+    # Generate and renew sealing keys? None: the instance that takes unlabelled objects does.
+    manage_keys: bool | None = None
 
     def __post_init__(self) -> None:
         if self.log_level not in LOG_LEVELS:
@@ -92,6 +98,10 @@ class Settings:
             raise UsageError("--token-audiences entries must be non-empty, without spaces around them")
         if not self.controller_class or self.controller_class != self.controller_class.strip():
             raise UsageError("--controller-class must be non-empty, without spaces around it")
+        try:
+            sharding.Selector.parse(self.watch_label_selector)
+        except ValueError as exc:
+            raise UsageError(f"--watch-label-selector: {exc}") from None
 
     @property
     def tenancy_rules(self) -> tenancy.Rules:
@@ -101,6 +111,18 @@ class Settings:
     @property
     def clusterwide(self) -> bool:
         return not self.watch_namespaces
+
+    @functools.cached_property
+    def shard(self) -> sharding.Selector:
+        """The objects this instance reconciles (``--watch-label-selector``)."""
+        return sharding.Selector.parse(self.watch_label_selector)
+
+    @property
+    def manages_keys(self) -> bool:
+        """Does this instance generate and renew sealing keys (else it only reads the key ring)?
+        Exactly one instance must: by default the one that takes unlabelled objects (no selector,
+        or the main instance's ``!sharding.secretsync.io/key``), never a shard (``key=shard1``)."""
+        return self.manage_keys if self.manage_keys is not None else self.shard.takes_unlabelled
 
 
 def split_list(values: tuple[str, ...]) -> tuple[str, ...]:

@@ -95,8 +95,12 @@ class KeyManager:
         renew_period: float = 720 * 3600,
         cutoff: dt.datetime | None = None,
         key_bits: int = crypto.DEFAULT_KEY_BITS,
+        read_only: bool = False,
     ) -> None:
         self.api = api
+        # A shard (secretsync.sharding) reads the ring and never adds a key: one instance manages
+        # them, or two would each add one at the same moment.
+        self.read_only = read_only
         self.namespace = namespace
         self.bitnami = bitnami
         self.renew_period = renew_period
@@ -173,8 +177,11 @@ class KeyManager:
             return changed
 
     def renewal_due_in(self, now: dt.datetime | None = None) -> float | None:
-        """Seconds until a new key is due (0 = now), or None when renewal is off and a key exists."""
+        """Seconds until a new key is due (0 = now), or None when renewal is off and a key exists
+        (or this instance never adds keys: :attr:`read_only`)."""
         now = now or dt.datetime.now(dt.UTC)
+        if self.read_only:
+            return None
         if not len(self.ring):
             return 0.0
         if self.renew_period <= 0:
@@ -184,6 +191,8 @@ class KeyManager:
 
     def needs_key(self, now: dt.datetime | None = None, *, at_start: bool = False) -> bool:
         now = now or dt.datetime.now(dt.UTC)
+        if self.read_only:
+            return False
         if not len(self.ring):
             return True
         if at_start and self.cutoff is not None and self.ring.newest.not_before < self.cutoff:
@@ -193,6 +202,8 @@ class KeyManager:
 
     async def generate(self) -> dict[str, Any]:
         """Create a new key Secret (the newest key seals from now on) and reload the ring."""
+        if self.read_only:
+            raise RuntimeError("this instance reads the key ring only; another one manages the keys")
         loop = asyncio.get_running_loop()
         key_pem, cert_pem = await loop.run_in_executor(None, new_key_material, self.key_bits)
         created = await self.api.create(

@@ -30,9 +30,14 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import hdrs
 
+from secretsync import __version__
 from secretsync.errors import UsageError
 
 logger = logging.getLogger("secretsync.kube")
+
+#: What every request says it comes from (the API server's audit log shows it); a shard adds
+#: its id (secretsync.operator), so its requests can be told apart from the others'.
+USER_AGENT = f"secretsync/{__version__}"
 
 #: Where a pod's service account (token, CA, namespace) is mounted; tests point it elsewhere.
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -426,8 +431,16 @@ class KubeApi:
     keeps the heavy generated client off the hot path.
     """
 
-    def __init__(self, conn: Connection, *, timeout: float = 30.0, tokens: TokenSource | None = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        timeout: float = 30.0,
+        tokens: TokenSource | None = None,
+        user_agent: str = USER_AGENT,
+    ) -> None:
         self.conn = conn
+        self.user_agent = user_agent
         self.tokens = tokens if tokens is not None else TokenSource.for_connection(conn)
         self._timeout = timeout
         # Told of every answer: (method, HTTP status or 0 for none, reason). Health and metrics.
@@ -452,10 +465,12 @@ class KubeApi:
         auth = None
         if self.conn.username and self.conn.password:
             auth = aiohttp.BasicAuth(self.conn.username, self.conn.password)
+        headers = {hdrs.USER_AGENT: self.user_agent, **(kwargs.pop("headers", None) or {})}
         return aiohttp.ClientSession(
             auth=auth,
             middlewares=(self.tokens.middleware,),
             connector=aiohttp.TCPConnector(ssl=self._ssl(), limit=limit),
+            headers=headers,
             **kwargs,
         )
 

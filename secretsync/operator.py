@@ -18,13 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
+from prometheus_client import Gauge
 
-from secretsync import health, http, kube, ownership, sealing
+from secretsync import health, http, kube, ownership, sealing, sharding
 from secretsync.config import Settings
 from secretsync.errors import LeadershipLost, UnsealError
 from secretsync.external import ESO, SECRETSYNC, ExternalController, Flavor, bulkhead
 from secretsync.keys import KeyManager
-from secretsync.leader import LeaderElector
+from secretsync.leader import LEASE_NAME, LeaderElector
 from secretsync.metrics import Metrics
 from secretsync.scheduler import Backoff, Scheduler
 from secretsync.sealed import SealedController
@@ -57,6 +58,7 @@ class Runtime:
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
     health: health.Health = dataclasses.field(default_factory=health.Health)
     reported_bad_keys: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    warned_unsharded: bool = False
 
     standby_ready: bool = False
 
@@ -94,6 +96,24 @@ class Runtime:
         """Is ``namespace`` one this operator reconciles objects in?"""
         return self.settings.clusterwide or namespace in self.settings.watch_namespaces
 
+    def note_shard_label(self, body: dict[str, Any]) -> None:
+        """An instance without ``--watch-label-selector`` reconciles every object, shard labels or
+        not: if shards run too, such objects have two writers. Said once, at the first one seen."""
+        if self.warned_unsharded or self.settings.shard.sharded:
+            return
+        labels = (body.get("metadata") or {}).get("labels") or {}
+        if sharding.SHARD_LABEL in labels:
+            self.warned_unsharded = True
+            logger.warning(
+                "%s carries the shard label %s=%s, but this instance has no --watch-label-selector and "
+                "reconciles every object; if shard instances run, start this one with "
+                "--watch-label-selector='%s'",
+                kube.ref_of(body),
+                sharding.SHARD_LABEL,
+                labels.get(sharding.SHARD_LABEL),
+                sharding.MAIN_SELECTOR,
+            )
+
     # ---------------------------------------------------------------- key ring upkeep
 
     async def refresh_keys(self, *, at_start: bool = False) -> None:
@@ -117,6 +137,8 @@ class Runtime:
                 f"sealing key Secret {kube.ref_of(bad.secret)} is unusable and was skipped: {bad.problem}"
             )
             logger.warning("%s", message)
+            if self.keys.read_only:
+                continue  # the instance that manages the keys posts the event, once
             await kube.post_event(
                 self.api, bad.secret, type_="Warning", reason="InvalidSealingKey", message=message
             )
@@ -198,6 +220,7 @@ async def sealed_secret_event(
     runtime = _runtime(memo)
     body: dict[str, Any] = dict(event["object"])
     if runtime.watches((body.get("metadata") or {}).get("namespace")):
+        runtime.note_shard_label(body)
         await _sealed(runtime, resource.group).on_sealed_event(event.get("type"), body)
 
 
@@ -207,6 +230,7 @@ async def external_secret_event(
     runtime = _runtime(memo)
     body: dict[str, Any] = dict(event["object"])
     if runtime.watches((body.get("metadata") or {}).get("namespace")):
+        runtime.note_shard_label(body)
         await _external(runtime, resource.group).on_external_event(event.get("type"), body)
 
 
@@ -288,8 +312,27 @@ def registry(settings: Settings) -> kopf.OperatorRegistry:
     return handlers
 
 
-def kopf_settings(clusterwide: bool = True) -> kopf.OperatorSettings:
-    """Every kopf setting the operator relies on, each with the reason."""
+# The kinds an instance reconciles, in every API flavour: what --watch-label-selector shards.
+# Stores are not among them: every instance watches them all (its ExternalSecrets may use any),
+# and the controller decides which ones it validates (ExternalController.owns_store).
+SHARDED_RESOURCES = (
+    ("secretsync.io", "sealedsecrets"),
+    ("bitnami.com", "sealedsecrets"),
+    ("secretsync.io", "externalsecrets"),
+    ("external-secrets.io", "externalsecrets"),
+)
+
+
+def _add_label_selector(settings: kopf.OperatorSettings, key: tuple[str, str], selector: str) -> None:
+    """Send ``selector`` with kopf's lists and watches of ``key``'s resource, on top of (AND) any
+    selector already there (a comma joins terms; kopf joins the selectors of several keys so too)."""
+    selectors = settings.watching.label_selectors
+    selectors[key] = f"{selectors[key]},{selector}" if key in selectors else selector
+
+
+def kopf_settings(clusterwide: bool = True, shard: str = "") -> kopf.OperatorSettings:
+    """Every kopf setting the operator relies on, each with the reason. ``shard``: the instance's
+    ``--watch-label-selector`` (secretsync.sharding), "" for every object."""
     settings = kopf.OperatorSettings()
     # Namespaced mode names exact namespaces: listing every namespace (and watching CRDs for new
     # resources) would need cluster-wide rights it does not have, and kopf would retry a forbidden
@@ -312,6 +355,14 @@ def kopf_settings(clusterwide: bool = True) -> kopf.OperatorSettings:
     # filters are client-side; these selectors are sent with the list and the watch requests.
     settings.watching.chunk_size = kube.LIST_PAGE
     settings.watching.label_selectors[("v1", "secrets")] = ownership.PRODUCED_SELECTOR
+    # Sharding: the same mechanism (kopf's, not ours) sends the shard's selector with the lists and
+    # watches of the kinds it reconciles, so an instance never receives another shard's objects.
+    # An object relabelled out of the shard arrives as DELETED and is forgotten (its Secret stays).
+    # Produced Secrets stay unsharded (they carry no shard label): an event for another shard's
+    # Secret finds no owner here (one dict lookup) and is dropped.
+    if shard:
+        for key in SHARDED_RESOURCES:
+            _add_label_selector(settings, key, shard)
     # Handler progress lives in an annotation we name, not under status.kopf.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="secretsync.io")
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -361,7 +412,12 @@ async def run(
         watchers[-1].add_done_callback(lambda _: stop.set())
 
     metrics = Metrics()
-    api = kube.KubeApi(kube.load_connection(settings.kubeconfig, settings.context))
+    shard = settings.shard
+    api = kube.KubeApi(
+        kube.load_connection(settings.kubeconfig, settings.context),
+        # The shard in the User-Agent: the audit log tells the instances' requests apart.
+        user_agent=f"{kube.USER_AGENT} (shard={shard.shard_id})" if shard.sharded else kube.USER_AGENT,
+    )
     scheduler = Scheduler()
     # RSA (unseal, key generation) runs here: `cryptography` releases the GIL, so 2 threads use 2 cores.
     executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="secretsync-crypto")
@@ -371,6 +427,7 @@ async def run(
         bitnami=settings.bitnami_keys,
         renew_period=settings.key_renew_period,
         cutoff=settings.key_cutoff_time,
+        read_only=not settings.manages_keys,
     )
     sealed = SealedController(api, key_manager, metrics, executor, scheduler=scheduler)
     bitnami = None
@@ -399,6 +456,7 @@ async def run(
             cluster_stores=settings.clusterwide,
             controller_class=settings.controller_class,
             flavor=flavor,
+            owns_store=shard.selects,
         )
 
     external = external_controller(SECRETSYNC)
@@ -438,15 +496,32 @@ async def run(
     )
     api_runner = await http.serve(http.api_app(hooks), settings.bind_address, settings.http_port)
     metrics_runner = await http.serve(http.metrics_app(metrics), settings.bind_address, settings.metrics_port)
+    lease = shard.lease_name(LEASE_NAME)
+    shard_info = Gauge(
+        "secretsync_shard_info",
+        '1, labelled with this instance\'s --watch-label-selector ("": every object), its shard id '
+        "(in its User-Agent), its leader Lease, and whether it manages the sealing keys.",
+        ["selector", "shard", "lease", "manages_keys"],
+        registry=metrics.registry,
+    )
+    shard_info.labels(
+        selector=shard.text,
+        shard=shard.shard_id,
+        lease=lease if settings.leader_elect else "",
+        manages_keys=str(settings.manages_keys).lower(),
+    ).set(1)
     logger.info(
-        "secretsync operator starting: namespace=%s watching=%s http=%s metrics=%s leader-elect=%s",
+        "secretsync operator starting: namespace=%s watching=%s shard=%s http=%s metrics=%s "
+        "leader-elect=%s sealing-keys=%s",
         settings.namespace,
         ",".join(settings.watch_namespaces) or "all namespaces",
+        f"{shard.text} ({shard.shard_id})" if shard.sharded else "all objects",
         settings.http_port,
         settings.metrics_port,
-        settings.leader_elect,
+        f"lease {settings.namespace}/{lease}" if settings.leader_elect else "no",
+        "managed here" if settings.manages_keys else "read only (another instance manages them)",
     )
-    elector = LeaderElector(api, settings.namespace) if settings.leader_elect else None
+    elector = LeaderElector(api, settings.namespace, name=lease) if settings.leader_elect else None
     lost = False
     try:
         if elector is not None:
@@ -492,7 +567,7 @@ async def run(
         if not stop.is_set():
             await kopf.operator(
                 registry=registry(settings),
-                settings=kopf_settings(settings.clusterwide),
+                settings=kopf_settings(settings.clusterwide, shard.text),
                 memo=kopf.Memo(runtime=runtime),
                 clusterwide=settings.clusterwide,
                 # The operator's own namespace too, as the namespaced RBAC expects (its objects are

@@ -7,6 +7,7 @@ names, the Lease, the RBAC the operator needs and nothing more, and a hardened p
 
 from __future__ import annotations
 
+import copy
 import functools
 import subprocess
 import sys
@@ -16,11 +17,13 @@ from typing import Any
 import pytest
 import yaml
 
+from secretsync import sharding
+from secretsync.leader import LEASE_NAME
 from tests.support import k8s_bin
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-KUSTOMIZATIONS = ("base", "overlays/ha", "overlays/namespaced", "overlays/compat")
+KUSTOMIZATIONS = ("base", "overlays/ha", "overlays/namespaced", "overlays/compat", "overlays/sharded")
 KUBE_VERSIONS = ("1.29.0", "1.37.0")
 NAMESPACE = "secretsync-system"
 SA = {"kind": "ServiceAccount", "name": "secretsync", "namespace": NAMESPACE}
@@ -90,6 +93,10 @@ def one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
 
 def container(docs: list[dict[str, Any]]) -> dict[str, Any]:
     (deployment,) = objects(docs, "Deployment")
+    return container_of(deployment)
+
+
+def container_of(deployment: dict[str, Any]) -> dict[str, Any]:
     (c,) = deployment["spec"]["template"]["spec"]["containers"]
     return c
 
@@ -152,10 +159,15 @@ def test_no_rbac_wildcards(name: str) -> None:
 
 @pytest.mark.parametrize("name", KUSTOMIZATIONS)
 def test_pod_is_hardened(name: str) -> None:
-    docs = rendered(name)
-    (deployment,) = objects(docs, "Deployment")
+    deployments = objects(rendered(name), "Deployment")
+    assert deployments
+    for deployment in deployments:  # overlays/sharded has one per shard
+        check_hardened(deployment)
+
+
+def check_hardened(deployment: dict[str, Any]) -> None:
     pod = deployment["spec"]["template"]["spec"]
-    c = container(docs)
+    c = container_of(deployment)
     sc = c["securityContext"]
     assert pod["securityContext"]["runAsNonRoot"] is True and sc["runAsNonRoot"] is True
     assert sc["runAsUser"] == 65532
@@ -223,7 +235,7 @@ def test_leader_lease_role(name: str) -> None:
 # --------------------------------------------------------------------------- base and ha
 
 
-@pytest.mark.parametrize("name", ("base", "overlays/ha"))
+@pytest.mark.parametrize("name", ("base", "overlays/ha", "overlays/sharded"))
 def test_clusterwide_operator_has_what_it_needs(name: str) -> None:
     docs = rendered(name)
     clusterwide = {g for ns, role in bound_to_operator(docs) if ns is None for g in grants(role)}
@@ -285,6 +297,61 @@ def test_ha_overlay() -> None:
     base = rendered("base")
     assert objects(base, "Deployment")[0]["spec"]["replicas"] == 1
     assert "--leader-elect" not in container(base)["args"]
+
+
+# --------------------------------------------------------------------------- sharded
+
+SHARDS = {
+    "secretsync": f"!{sharding.SHARD_LABEL}",
+    "secretsync-shard1": f"{sharding.SHARD_LABEL}=shard1",
+    "secretsync-shard2": f"{sharding.SHARD_LABEL}=shard2",
+}
+INSTANCE = "app.kubernetes.io/instance"
+
+
+def test_sharded_overlay() -> None:
+    docs, base = rendered("overlays/sharded"), rendered("base")
+    # Everything but the Deployments is the base's, as it is (RBAC, CRDs, Services, namespace).
+    assert [d for d in docs if d["kind"] != "Deployment"] == [d for d in base if d["kind"] != "Deployment"]
+    (original,) = objects(base, "Deployment")
+    deployments = {d["metadata"]["name"]: d for d in objects(docs, "Deployment")}
+    assert set(deployments) == set(SHARDS)
+    selectors: dict[str, sharding.Selector] = {}
+    for name, deployment in deployments.items():
+        args = container_of(deployment)["args"]
+        (flag,) = [a for a in args if a.startswith("--watch-label-selector")]
+        assert flag == f"--watch-label-selector={SHARDS[name]}", name
+        selectors[name] = sharding.Selector.parse(flag.partition("=")[2])
+        # A copy of the base's Deployment: only the flag, the name and (shards) the instance label differ.
+        bare = copy.deepcopy(deployment)
+        bare["metadata"]["name"] = original["metadata"]["name"]
+        container_of(bare)["args"].remove(flag)
+        spec = bare["spec"]
+        for labels in (spec["selector"]["matchLabels"], spec["template"]["metadata"]["labels"]):
+            assert labels.pop(INSTANCE, name) == name  # a shard's is its Deployment's name; main has none
+        assert bare == original, name
+    # The main Deployment's selector is immutable: the overlay applies over an existing install.
+    assert deployments["secretsync"]["spec"]["selector"] == original["spec"]["selector"]
+    for name, deployment in deployments.items():
+        pods = deployment["spec"]["template"]["metadata"]["labels"]
+        assert deployment["spec"]["selector"]["matchLabels"].items() <= pods.items()
+        assert pods["app.kubernetes.io/name"] == "secretsync"  # the API and metrics Services reach it
+        # No shard's Deployment selects another instance's pods.
+        for other, theirs in deployments.items():
+            if name != "secretsync" and other != name:
+                pods = theirs["spec"]["template"]["metadata"]["labels"]
+                assert not deployment["spec"]["selector"]["matchLabels"].items() <= pods.items()
+    # Every object has exactly one instance, whatever its labels; one manages the keys; three Leases.
+    for labels, owner in (
+        ({}, "secretsync"),
+        ({"app": "web"}, "secretsync"),
+        ({sharding.SHARD_LABEL: "shard1"}, "secretsync-shard1"),
+        ({sharding.SHARD_LABEL: "shard2", "app": "web"}, "secretsync-shard2"),
+    ):
+        assert [n for n, s in selectors.items() if s.matches(labels)] == [owner], labels
+    assert [n for n, s in selectors.items() if s.takes_unlabelled] == ["secretsync"]
+    leases = {s.lease_name(LEASE_NAME) for s in selectors.values()}
+    assert len(leases) == 3 and LEASE_NAME not in leases
 
 
 # --------------------------------------------------------------------------- namespaced

@@ -40,6 +40,21 @@ from secretsync.cli.common import env, friendly_errors
     help="Namespace to watch; repeat for several. Default: all namespaces.",
 )
 @click.option(
+    "--watch-label-selector",
+    envvar=env("watch-label-selector"),
+    default="",
+    help="Sharding: reconcile only the SealedSecrets, ExternalSecrets and stores this label selector "
+    "matches (Kubernetes syntax), e.g. sharding.secretsync.io/key=shard1 for a shard and "
+    "'!sharding.secretsync.io/key' for the main instance. Default: all of them.",
+)
+@click.option(
+    "--manage-keys/--no-manage-keys",
+    envvar=env("manage-keys"),
+    default=None,
+    help="Generate and renew the sealing keys (exactly one instance must). Default: yes, unless "
+    "--watch-label-selector selects no unlabelled object (a shard: it reads the key ring only).",
+)
+@click.option(
     "--http-port",
     envvar=env("http-port"),
     type=int,
@@ -177,6 +192,8 @@ def operator_command(**opts: Any) -> None:
         token_audiences=split_list(tuple(opts["token_audiences"])),
         controller_class=opts["controller_class"],
         unready_after=parse_duration(opts["unready_after"], what="--unready-after"),
+        watch_label_selector=opts["watch_label_selector"],
+        manage_keys=opts["manage_keys"],
     )
     import asyncio
 

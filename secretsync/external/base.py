@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
@@ -36,10 +37,14 @@ class ControllerBase:
         cluster_stores: bool = True,
         controller_class: str = DEFAULT_CONTROLLER_CLASS,
         flavor: Flavor = SECRETSYNC,
+        owns_store: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> None:
         self.api = api
         self.flavor = flavor
         self.controller_class = controller_class
+        # Sharding (secretsync.sharding): is this store in this instance's shard? Only then does it
+        # validate the store and write its status; any store can still be used by its ExternalSecrets.
+        self.owns_store: Callable[[Mapping[str, Any]], bool] = owns_store or (lambda _: True)
         # Namespaced mode (--watch-namespace) has no rights to cluster-scoped objects.
         self.cluster_stores = cluster_stores
         self.metrics = metrics
@@ -56,6 +61,8 @@ class ControllerBase:
         self._targets: dict[tuple[str, str], tuple[str, str]] = {}  # (ns, secret name) -> (ns, es name)
         self._users: dict[StoreKey, set[tuple[str, str]]] = {}  # store -> ExternalSecrets using it
         self._store_state: dict[StoreKey, tuple[str, int, bool]] = {}  # store -> (uid, generation, ready)
+        # Stores of other shards: (uid, generation, ready) as their status last said, for that generation.
+        self._peer_state: dict[StoreKey, tuple[str, int, bool]] = {}
         self._waiting: set[tuple[str, str]] = set()  # ExternalSecrets waiting for their store
 
     def _remember(self, key: str, resource_version: str) -> None:

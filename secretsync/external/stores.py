@@ -5,6 +5,12 @@ again every ``spec.refreshInterval`` seconds when it sets one (ESO's store refre
 written once per change, and the ExternalSecrets waiting for it woken when it becomes
 ready; a changed store re-syncs every ExternalSecret using it. Stores of another controller class
 (ESO's ``spec.controller``) are left alone, and so are their ExternalSecrets.
+
+Sharding (secretsync.sharding): every instance watches every store, since its ExternalSecrets may
+use any of them, but only the instance whose shard the store is in (``owns_store``) checks it and
+writes its status. The others follow that status (:meth:`StoreHandling._on_peer_store`): their
+ExternalSecrets are woken when the store becomes ready and synced again when it changed, as the
+owner does for its own; resolving a store for a sync reads its status as written.
 """
 
 from __future__ import annotations
@@ -43,9 +49,14 @@ class StoreHandling(ControllerBase):
         )
         if event_type == "DELETED":
             self._store_state.pop(key, None)
+            self._peer_state.pop(key, None)
             await self.gateway.drop_store(key)
             await self._wake_users(key)
             return
+        if not self.owns_store(body):
+            await self._on_peer_store(kind, key, body)
+            return
+        self._peer_state.pop(key, None)
         uid, generation = str(meta.get("uid")), int(meta.get("generation") or 0)
         state = self._store_state.get(key)
         if state is not None and state[:2] == (uid, generation):
@@ -64,6 +75,9 @@ class StoreHandling(ControllerBase):
         if not self.serves(body):
             logger.debug("%s %s: controller class is not %r; left alone", kind, key[2], self.controller_class)
             self._store_state.pop(key, None)
+            return
+        if not self.owns_store(body):  # moved to another shard before this (scheduled) look
+            await self._on_peer_store(kind, key, body)
             return
         lock = self._locks.setdefault(f"store:{uid}", asyncio.Lock())
         async with lock:
@@ -134,6 +148,35 @@ class StoreHandling(ControllerBase):
                     spec.refresh_interval,
                     lambda: self._recheck_store(kind, key),
                 )
+
+    async def _on_peer_store(self, kind: str, key: StoreKey, body: Body) -> None:
+        """A store of another shard: never checked or written here. Its status, once written for
+        its generation, wakes this instance's ExternalSecrets as :meth:`check_store` would."""
+        # Ours before (relabelled)? Then no recheck of ours writes its status any more.
+        self._store_state.pop(key, None)
+        self.scheduler.cancel((self.flavor.group_version, "store", key))
+        self.metrics.forget_object(kind, str(_meta(body).get("namespace") or ""), key[2])
+        if not self.serves(body):
+            self._peer_state.pop(key, None)
+            return
+        meta = _meta(body)
+        uid, generation = str(meta.get("uid")), int(meta.get("generation") or 0)
+        stored = body.get("status") if isinstance(body.get("status"), Mapping) else None
+        cond = status.ready_of(stored)
+        if cond is None or (stored or {}).get("observedGeneration") != meta.get("generation"):
+            return  # its owner has not looked at this generation yet
+        ready = cond.get("status") == "True"
+        previous = self._peer_state.get(key)
+        if previous == (uid, generation, ready):
+            return  # nothing that matters (another status field, a label)
+        self._peer_state[key] = (uid, generation, ready)
+        changed = previous is not None and previous[:2] != (uid, generation)
+        if changed:
+            await self.gateway.drop_store(key, keep_uid_generation=(uid, generation))
+        if ready:
+            await self._wake_users(key, only_waiting=not changed)
+        elif previous is None or previous[2]:
+            await self._wake_users(key, only_waiting=True)
 
     async def _recheck_store(self, kind: str, key: StoreKey) -> None:
         body = await self.api.get(self._path(self.flavor.store_plurals[kind], key[1], key[2]))
