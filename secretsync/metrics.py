@@ -63,6 +63,13 @@ class Metrics:
             "SealedSecret reconciles that tried to unseal.",
             registry=self.registry,
         )
+        self.shard_info = Gauge(
+            "secretsync_shard_info",
+            '1, labelled with this instance\'s --watch-label-selector ("": every object), its shard id '
+            "(in its User-Agent), its leader Lease, and whether it manages the sealing keys.",
+            ["selector", "shard", "lease", "manages_keys"],
+            registry=self.registry,
+        )
         self.unseal_verified = Counter(
             "secretsync_unseal_verified",
             "SealedSecrets found synced at a first look without unsealing (the Secret's mark holds).",

@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
-from prometheus_client import Gauge
 
 from secretsync import health, http, kube, ownership, sealing, sharding
 from secretsync.config import Settings
@@ -429,7 +428,7 @@ async def run(
         cutoff=settings.key_cutoff_time,
         read_only=not settings.manages_keys,
     )
-    sealed = SealedController(api, key_manager, metrics, executor, scheduler=scheduler)
+    sealed = SealedController(api, key_manager, metrics, executor, scheduler=scheduler, owns=shard.selects)
     bitnami = None
     if settings.bitnami_compat:
         bitnami = SealedController(
@@ -439,6 +438,7 @@ async def run(
             executor,
             scheduler=scheduler,
             group_version=sealing.BITNAMI_API_VERSION,
+            owns=shard.selects,
         )
     # Provider SDK calls block on the network: a larger pool of their own, apart from RSA, shared
     # fairly (secretsync.external.bulkhead: per store and per namespace slots).
@@ -457,6 +457,7 @@ async def run(
             controller_class=settings.controller_class,
             flavor=flavor,
             owns_store=shard.selects,
+            owns=shard.selects,
         )
 
     external = external_controller(SECRETSYNC)
@@ -497,14 +498,7 @@ async def run(
     api_runner = await http.serve(http.api_app(hooks), settings.bind_address, settings.http_port)
     metrics_runner = await http.serve(http.metrics_app(metrics), settings.bind_address, settings.metrics_port)
     lease = shard.lease_name(LEASE_NAME)
-    shard_info = Gauge(
-        "secretsync_shard_info",
-        '1, labelled with this instance\'s --watch-label-selector ("": every object), its shard id '
-        "(in its User-Agent), its leader Lease, and whether it manages the sealing keys.",
-        ["selector", "shard", "lease", "manages_keys"],
-        registry=metrics.registry,
-    )
-    shard_info.labels(
+    metrics.shard_info.labels(
         selector=shard.text,
         shard=shard.shard_id,
         lease=lease if settings.leader_elect else "",

@@ -117,8 +117,12 @@ class SealedController:
         backoff: Backoff | None = None,
         now: Callable[[], Any] | None = None,
         group_version: str = GROUP_VERSION,
+        owns: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> None:
         self.api = api
+        # Sharding (secretsync.sharding): is this object in this instance's shard? A scheduled
+        # retry reads the object again and drops it if it was relabelled to another shard.
+        self.owns: Callable[[Mapping[str, Any]], bool] = owns or (lambda _: True)
         # secretsync.io's own SealedSecrets, or Bitnami's bitnami.com ones in compatibility mode
         # (--bitnami-compat): the same objects, with Bitnami's status (a Synced condition).
         self.group_version = group_version
@@ -190,6 +194,9 @@ class SealedController:
         """Fetch the current SealedSecret (events may be stale) and reconcile it. An API error
         is raised: the scheduler runs the job again with backoff."""
         body = await self.api.get(kube.path_for(self.group_version, PLURAL, namespace, name))
+        if body is not None and not self.owns(body):
+            self.forget(str(_meta(body).get("uid")), namespace, name)  # another shard's now
+            return
         if body is not None and not _meta(body).get("deletionTimestamp"):
             await self.reconcile(body)
 

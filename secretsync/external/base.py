@@ -38,6 +38,7 @@ class ControllerBase:
         controller_class: str = DEFAULT_CONTROLLER_CLASS,
         flavor: Flavor = SECRETSYNC,
         owns_store: Callable[[Mapping[str, Any]], bool] | None = None,
+        owns: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> None:
         self.api = api
         self.flavor = flavor
@@ -45,6 +46,8 @@ class ControllerBase:
         # Sharding (secretsync.sharding): is this store in this instance's shard? Only then does it
         # validate the store and write its status; any store can still be used by its ExternalSecrets.
         self.owns_store: Callable[[Mapping[str, Any]], bool] = owns_store or (lambda _: True)
+        # ... and is this ExternalSecret? (a scheduled sync drops one relabelled to another shard)
+        self.owns: Callable[[Mapping[str, Any]], bool] = owns or (lambda _: True)
         # Namespaced mode (--watch-namespace) has no rights to cluster-scoped objects.
         self.cluster_stores = cluster_stores
         self.metrics = metrics

@@ -116,6 +116,9 @@ class ExternalController(StoreHandling):
         """Read the ExternalSecret and sync it. An API error is raised: run by the scheduler, the
         job then runs again with backoff (a failed scheduled refresh is never lost)."""
         body = await self.api.get(self._path(self.flavor.es_plural, namespace, name))
+        if body is not None and not self.owns(body):
+            self._forget(str(_meta(body).get("uid")), namespace, name)  # relabelled to another shard
+            return
         if body is not None and not _meta(body).get("deletionTimestamp"):
             logger.debug("ExternalSecret %s/%s: sync (%s)", namespace, name, trigger)
             outcome = await self.reconcile(body, trigger=trigger)
