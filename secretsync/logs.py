@@ -14,6 +14,8 @@ import time
 from typing import Any
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# kopf hands its whole OperatorSettings (2 KiB of repr) and a flag to every record of an object.
+_DROPPED = frozenset({"settings", "k8s_skip"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,8 +30,14 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                out[key] = value if isinstance(value, str | int | float | bool | None) else repr(value)
+            if key in _STANDARD or key in _DROPPED or key.startswith("_"):
+                continue
+            if isinstance(value, str | int | float | bool | None):
+                out[key] = value
+            elif isinstance(value, dict) and all(isinstance(v, str | int | None) for v in value.values()):
+                out[key] = {str(k): v for k, v in value.items()}  # kopf's k8s_ref: the object's names
+            else:
+                out[key] = f"<{type(value).__name__}>"  # never a repr: it could hold anything
         if record.exc_info and record.exc_info[0] is not None:
             out["error"] = f"{record.exc_info[0].__name__}: {record.exc_info[1]}"
         return json.dumps(out, ensure_ascii=False)
@@ -49,3 +57,7 @@ def configure(level: str = "info", fmt: str = "text") -> None:
     root.setLevel(level.upper())
     # aiohttp's access log would print every probe; keep it at warning.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # kopf says "Handler '...' succeeded." at info for every event of every object: thousands of
+    # lines that tell nothing (our controllers log what they did); its warnings and errors stay.
+    if root.level > logging.DEBUG:
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)

@@ -174,3 +174,40 @@ def test_json_log_format() -> None:
     assert out["message"] == "hi there"
     assert out["level"] == "info"
     assert out["object"] == "ns/name"
+
+
+def test_json_log_keeps_object_refs_and_drops_kopfs_settings_and_reprs() -> None:
+    """kopf adds its whole OperatorSettings to every record of an object: 2 KiB of repr per line,
+    thousands of lines at a first sync. Kept: the object's names; anything else is only its type."""
+
+    class Opaque:
+        def __repr__(self) -> str:
+            return "canary-repr-must-not-be-logged"
+
+    ref = {"apiVersion": "secretsync.io/v1alpha1", "kind": "SealedSecret", "name": "db", "namespace": "a"}
+    fields = {"name": "kopf.objects", "levelno": 30, "levelname": "WARNING", "msg": "m", "args": ()}
+    record = logging.makeLogRecord(
+        {**fields, "settings": Opaque(), "k8s_skip": True, "k8s_ref": ref, "other": Opaque()}
+    )
+    line = logs.JsonFormatter().format(record)
+    out = json.loads(line)
+    assert out["k8s_ref"] == ref
+    assert "settings" not in out and "k8s_skip" not in out
+    assert out["other"] == "<Opaque>" and "canary-repr" not in line
+
+
+def test_kopfs_per_event_successes_are_not_logged_at_info() -> None:
+    root, kopf_objects = logging.getLogger(), logging.getLogger("kopf.objects")
+    saved = (list(root.handlers), root.level, kopf_objects.level)
+    try:
+        logs.configure("info", "json")
+        assert not kopf_objects.isEnabledFor(logging.INFO)
+        assert kopf_objects.isEnabledFor(logging.WARNING)
+        assert logging.getLogger("secretsync.sealed").isEnabledFor(logging.INFO)
+    finally:  # pytest's own capture handlers back
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+        kopf_objects.setLevel(saved[2])
