@@ -396,9 +396,10 @@ async def run(
     stop = asyncio.Event()
 
     def handle_signals() -> None:
-        # kopf installs its own SIGINT/SIGTERM handlers at start-up, and on a signal
-        # leaves its stop-flag waiter hanging for 5 s. Ours set the stop flag that
-        # kopf watches, so shutdown is prompt; re-installed once kopf is up.
+        # kopf installs its own SIGINT/SIGTERM handlers as it spawns its tasks, and on a signal it
+        # leaves its waiter of our stop flag hanging, then waits 5 s for it as a hung task. Ours
+        # set the stop flag that kopf watches, so shutdown is prompt: installed now, and again
+        # the moment kopf has put its own in place (see the kopf.spawn_tasks call below).
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 asyncio.get_running_loop().add_signal_handler(sig, stop.set)
@@ -550,7 +551,6 @@ async def run(
 
         async def mark_ready() -> None:
             await kopf_ready.wait()
-            handle_signals()
             runtime.ready.set()
             metrics.up.set(1)
             if ready_flag is not None:
@@ -559,7 +559,12 @@ async def run(
 
         watchers.append(asyncio.create_task(mark_ready()))
         if not stop.is_set():
-            await kopf.operator(
+            # kopf.operator() is kopf.spawn_tasks() + kopf.run_tasks(); called apart so that our
+            # signal handlers replace kopf's before anything else runs on the loop. A SIGTERM
+            # while kopf is still starting (before it reports ready) then stops it at once; with
+            # kopf's handler in place it took 5 s (tests/test_operator_signals.py).
+            existing = asyncio.all_tasks()
+            kopf_tasks = await kopf.spawn_tasks(
                 registry=registry(settings),
                 settings=kopf_settings(settings.clusterwide, shard.text),
                 memo=kopf.Memo(runtime=runtime),
@@ -571,6 +576,8 @@ async def run(
                 stop_flag=stop,
                 ready_flag=kopf_ready,
             )
+            handle_signals()  # no await since kopf installed its handlers: nothing ran in between
+            await kopf.run_tasks(kopf_tasks, ignored=existing)
     finally:
         for task in watchers + key_watches:
             task.cancel()
