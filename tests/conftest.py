@@ -1,6 +1,7 @@
 """Shared fixtures. Each component's fixtures live in its own plugin module under tests/support/."""
 
 pytest_plugins = [
+    "tests.support.run_checks",  # a complete install, and every skip accounted for
     "tests.support.fixtures_providers",
     "tests.support.fixtures_kube",
     "tests.support.fixtures_operator",

@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+import grpc
 import pytest
+from google.api_core import exceptions as gexc
+from google.cloud import secretmanager_v1 as sm
 
-grpc = pytest.importorskip("grpc")
-pytest.importorskip("google.cloud.secretmanager_v1")
-from google.api_core import exceptions as gexc  # noqa: E402
-from google.cloud import secretmanager_v1 as sm  # noqa: E402
-
-from tests.support.gcp_fake import RpcError, compile_filter, crc32c  # noqa: E402
+from tests.support.gcp_fake import RpcError, compile_filter, crc32c
 
 if TYPE_CHECKING:
     from tests.support.gcp_fake import SecretManagerFake

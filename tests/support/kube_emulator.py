@@ -1324,6 +1324,10 @@ class TokenAuthority:
         """Every token issued so far, in order (for tests of who got tokens for what)."""
         return list(self._issued.values())
 
+    def issued_tokens(self) -> list[str]:
+        """The tokens themselves, in order (for tests that no token leaks anywhere)."""
+        return list(self._issued)
+
     def review(
         self, token: str, audiences: Sequence[str], current_uid: Callable[[str, str], str | None]
     ) -> JsonDict:
@@ -3031,6 +3035,10 @@ class KubeEmulator:
             lambda: self.layer.issue_token(namespace, service_account, audiences, expiration_seconds)
         )
         return str(status["token"])
+
+    def issued_tokens(self) -> list[str]:
+        """Every service-account token issued so far (TokenRequests included), in order."""
+        return list(self.call(lambda: self.layer.token_authority.issued_tokens()))
 
     def revoke_token(self, token: str) -> None:
         """Invalidate an issued token (TokenReview refuses it; with ``layer.authenticate``, so does
