@@ -187,6 +187,7 @@ class PeerProcess:
         log_path: Path,
         username: str,
         preexec: Callable[[], None] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.name = name
         self.argv = list(argv)
@@ -214,6 +215,7 @@ class PeerProcess:
                 env=env,
                 start_new_session=True,
                 preexec_fn=child,
+                cwd=cwd,
             )
         self.pid = self.proc.pid
         _live.append(self)

@@ -119,10 +119,17 @@ class ControlPlane:
     """etcd + kube-apiserver + kube-controller-manager, started together, stopped together."""
 
     def __init__(
-        self, workdir: Path, apiserver_args: Sequence[str] = (), audit_groups: Sequence[str] = ()
+        self,
+        workdir: Path,
+        apiserver_args: Sequence[str] = (),
+        audit_groups: Sequence[str] = (),
+        etcd_args: Sequence[str] = (),
     ) -> None:
         self.dir = workdir
         self.apiserver_args = list(apiserver_args)
+        # More etcd flags, e.g. "--quota-backend-bytes=8589934592" for a benchmark that stores more
+        # than etcd's default 2 GiB.
+        self.etcd_args = list(etcd_args)
         # More user groups whose requests go to the audit log (e.g. a benchmark peer's namespace:
         # "system:serviceaccounts:kube-system").
         self.audit_groups = list(audit_groups)
@@ -266,6 +273,7 @@ class ControlPlane:
                 f"--initial-cluster=test=http://127.0.0.1:{self.peer_port}",
                 "--unsafe-no-fsync",  # a throwaway store: durability costs seconds per test run
                 "--log-level=warn",
+                *self.etcd_args,
             ],
         )
         self._wait(lambda: _http_ok(f"http://127.0.0.1:{self.etcd_port}/health"), "etcd", 30)
