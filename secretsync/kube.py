@@ -538,7 +538,7 @@ class KubeApi:
                         payload = json.loads(text)
                         reason = payload.get("reason", reason)
                         message = payload.get("message", message)
-                    except ValueError:
+                    except (ValueError, AttributeError):  # not JSON, or JSON but not a Status object
                         payload = {}
                     if resp.status == 422:
                         raise Invalid(422, str(reason), invalid_fields(payload) if payload else "Invalid")
