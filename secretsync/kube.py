@@ -174,6 +174,11 @@ class ApiError(Exception):
         self.retry_after: float | None = None  # the answer's Retry-After, in seconds
         super().__init__(f"Kubernetes API {status} {reason}: {message}")
 
+    @property
+    def transient(self) -> bool:
+        """The API's own trouble (unreachable, 429, 5xx), not the request's: worth trying again."""
+        return self.status in (0, 429) or self.status >= 500
+
 
 TRANSIENT_ATTEMPTS: Final = 3
 """Tries of one request that meets a transient answer; the controllers' backoff takes it from there."""

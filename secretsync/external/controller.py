@@ -335,7 +335,7 @@ class ExternalController(StoreHandling):
             try:
                 obj = await self.api.get(kube.path_for("v1", plural, ns, name))
             except kube.ApiError as exc:
-                if exc.status in (0, 429) or exc.status >= 500:
+                if exc.transient:
                     raise  # the API's trouble, not the template's: reported as ApiError
                 raise TemplateSourceError(f"cannot read {kind} {ns}/{name} for templateFrom: {exc}") from None
             found[(kind, name)] = None if obj is None else _object_data(kind, obj)

@@ -157,7 +157,7 @@ class Gateway:
     def _api_failure(what: str, exc: kube.ApiError) -> ProviderError:
         """A failed read of what a provider logs in with: transient (429, 5xx, unreachable) is an
         API failure retried soon; anything else (403, 400) an auth failure the admin must mend."""
-        if exc.status in (0, 429) or exc.status >= 500:
+        if exc.transient:
             return KubeUnavailable(f"{what}: {exc}")
         return ProviderAuthError(f"{what}: {exc}")
 
