@@ -103,14 +103,19 @@ def test_the_operator_rides_out_a_control_plane_restart(
             assert gone and gone[0]["type"] == "ERROR" and gone[0]["object"]["code"] == 410, gone
             relisted = wait_for(
                 lambda: (
-                    {sealed_path, f"/api/v1/namespaces/{OPERATOR_NS}/secrets", "/api/v1/secrets"}
+                    {
+                        sealed_path,
+                        "/apis/secretsync.io/v1alpha1/externalsecrets",
+                        f"/api/v1/namespaces/{OPERATOR_NS}/secrets",
+                        "/api/v1/secrets",
+                    }
                     <= (found := _lists_since(cluster, restarted_at))
                     and found
                 ),
                 RECOVERY,
                 "every watched collection listed again",
             )
-            assert "/apis/secretsync.io/v1alpha1/externalsecrets" in relisted
+            assert sealed_path in relisted
         assert operators.started[0].proc is not None and operators.started[0].proc.poll() is None
         # it noticed: its watches broke and were made again
         assert (
