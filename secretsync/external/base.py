@@ -62,7 +62,12 @@ class ControllerBase:
         self._done: dict[str, tuple[Any, ...]] = {}
         self._secret_rv: dict[str, str] = {}
         self._targets: dict[tuple[str, str], tuple[str, str]] = {}  # (ns, secret name) -> (ns, es name)
+        # ... and the other way round, so that a reconcile or a deletion finds an ExternalSecret's
+        # previous target in O(1) (not by a scan of every target). It may name a Secret that another
+        # ExternalSecret registered since: ``_targets`` says who has it.
+        self._target_of: dict[tuple[str, str], tuple[str, str]] = {}  # (ns, es name) -> (ns, secret name)
         self._users: dict[StoreKey, set[tuple[str, str]]] = {}  # store -> ExternalSecrets using it
+        self._store_of: dict[tuple[str, str], StoreKey] = {}  # (ns, es name) -> the store it uses
         self._store_state: dict[StoreKey, tuple[str, int, bool]] = {}  # store -> (uid, generation, ready)
         # Stores of other shards: (uid, generation, ready) as their status last said, for that generation.
         self._peer_state: dict[StoreKey, tuple[str, int, bool]] = {}

@@ -95,11 +95,8 @@ class ExternalController(StoreHandling):
         self._done.pop(uid, None)
         self._secret_rv.pop(f"{ns}/{name}", None)
         self._locks.pop(uid, None)
-        for key, owner in list(self._targets.items()):
-            if owner == (ns, name):
-                del self._targets[key]
-        for users in self._users.values():
-            users.discard((ns, name))
+        self._unbind_target((ns, name))
+        self._unbind_store((ns, name))
         self._waiting.discard((ns, name))
         self.scheduler.cancel((self.flavor.group_version, "es", ns, name))
         self.backoff.reset(uid)
@@ -252,18 +249,33 @@ class ExternalController(StoreHandling):
     def _register(self, body: Body, spec: model.ExternalSecretSpec) -> None:
         meta = _meta(body)
         ns, name = str(meta.get("namespace")), str(meta.get("name"))
-        for key, owner in list(self._targets.items()):
-            if owner == (ns, name) and key != (ns, spec.target.name):
-                del self._targets[key]
-        self._targets[(ns, spec.target.name)] = (ns, name)
+        es, target = (ns, name), (ns, spec.target.name)
+        if self._target_of.get(es) != target:
+            self._unbind_target(es)  # retargeted: its previous Secret is no longer watched for it
+        self._targets[target] = es  # the last one registered has it, as before
+        self._target_of[es] = target
         store_key: StoreKey = (
             spec.store_kind,
             ns if spec.store_kind == "SecretStore" else None,
             spec.store_name,
         )
-        for users in self._users.values():
-            users.discard((ns, name))
-        self._users.setdefault(store_key, set()).add((ns, name))
+        if self._store_of.get(es) != store_key:
+            self._unbind_store(es)
+        self._users.setdefault(store_key, set()).add(es)
+        self._store_of[es] = store_key
+
+    def _unbind_target(self, es: tuple[str, str]) -> None:
+        """Drop the ExternalSecret's target from ``_targets``, unless another has registered it since."""
+        target = self._target_of.pop(es, None)
+        if target is not None and self._targets.get(target) == es:
+            del self._targets[target]
+
+    def _unbind_store(self, es: tuple[str, str]) -> None:
+        store = self._store_of.pop(es, None)
+        if store is not None:
+            users = self._users.get(store)
+            if users is not None:
+                users.discard(es)
 
     async def _reconcile(self, body: Body, spec: model.ExternalSecretSpec, trigger: str) -> Outcome:
         meta = _meta(body)
