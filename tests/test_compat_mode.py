@@ -16,7 +16,7 @@ import pytest
 
 from tests.support import upstream
 from tests.support.argo_health import health
-from tests.support.external_env import ExternalEnv, token_secret
+from tests.support.external_env import ExternalEnv, metric_value, token_secret
 from tests.support.kube_emulator import wait_for
 from tests.support.operator_proc import OperatorProcess
 from tests.support.sealed_env import (
@@ -183,6 +183,77 @@ def test_eso_stores_of_another_controller_class_stay_untouched(
     assert wait_for(lambda: _condition(_get(env, ESO_API, "SecretStore", "mine"), "Ready"))  # it is working
     _stays(lambda: "status" not in _get(env, ESO_API, "SecretStore", "vault-backend"))
     assert "status" not in _get(env, ESO_API, "ExternalSecret", "app")
+
+
+def _fake_eso_objects(env: ExternalEnv) -> list[str]:
+    """An ESO SecretStore with ESO's fake provider and ExternalSecrets using it; their names."""
+    env.emu.create(
+        {
+            "apiVersion": ESO_API,
+            "kind": "SecretStore",
+            "metadata": {"name": "fake", "namespace": NS},
+            "spec": {"provider": {"fake": {"data": [{"key": "k", "value": "v"}]}}},
+        }
+    )
+    names = ["e0", "e1", "e2", "once"]
+    for name in names:
+        spec: dict[str, Any] = {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"name": "fake", "kind": "SecretStore"},
+            "target": {"name": f"{name}-secret"},
+            "data": [{"secretKey": "k", "remoteRef": {"key": "k"}}],
+        }
+        if name == "once":
+            spec["refreshPolicy"] = "CreatedOnce"
+        env.emu.create(
+            {
+                "apiVersion": ESO_API,
+                "kind": "ExternalSecret",
+                "metadata": {"name": name, "namespace": NS},
+                "spec": spec,
+            }
+        )
+    return names
+
+
+def test_eso_restart_with_everything_synced_writes_no_status(env: ExternalEnv, operator_factory: Any) -> None:
+    """ESO's CRDs have no observedGeneration (the API server prunes it): a restart must not take
+    every ExternalSecret and store for unacknowledged and write its status again."""
+    names = _fake_eso_objects(env)
+    first = _operator(operator_factory, "--eso-compat")
+    for name in names:
+        assert wait_for(
+            lambda n=name: (
+                (_condition(_get(env, ESO_API, "ExternalSecret", n), "Ready") or {}).get("reason")
+                == "SecretSynced"
+            ),
+            timeout=20,
+        )
+    assert (_condition(_get(env, ESO_API, "SecretStore", "fake"), "Ready") or {}).get("reason") == "Valid"
+    first.stop()
+    # While it was down: a spec change that CreatedOnce does not read for (and ESO writes nothing for).
+    once = _get(env, ESO_API, "ExternalSecret", "once")
+    env.emu.patch(ESO_API, "ExternalSecret", "once", {"spec": {"refreshInterval": "2h"}}, NS)
+    assert _get(env, ESO_API, "ExternalSecret", "once")["metadata"]["generation"] == 2
+    before = len(env.emu.requests())
+
+    second = _operator(operator_factory, "--eso-compat")
+
+    def looked_at() -> bool:  # every object seen by the restarted operator and found synced
+        return metric_value(second, "secretsync_ready", kind="SecretStore", name="fake") == 1 and all(
+            metric_value(second, "secretsync_ready", kind="ExternalSecret", name=n) == 1 for n in names
+        )
+
+    assert wait_for(looked_at, timeout=30, message="each object looked at")
+    time.sleep(1.0)  # anything that would still come
+    writes = [
+        (method, path)
+        for method, path, _ in env.emu.requests()[before:]
+        if method in ("PATCH", "PUT", "POST") and ("external-secrets.io" in path or path.endswith("/events"))
+    ]
+    assert writes == []
+    assert _get(env, ESO_API, "ExternalSecret", "once")["status"] == once["status"]
+    assert metric_value(second, "secretsync_provider_calls_total", operation="get") == 0
 
 
 def test_bitnami_sealed_secrets_unseal_untouched_with_bitnamis_status(

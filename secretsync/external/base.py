@@ -97,7 +97,9 @@ class ControllerBase:
             ready=ready,
             reason=reason,
             message=message,
-            generation=meta.get("generation"),
+            # Not for kinds whose CRD prunes it (ESO's): it would never be stored, so the status
+            # would never equal the one built, and every look would write it again.
+            generation=meta.get("generation") if self.flavor.observed_generation else None,
             extra=extra,
         )
         if new == previous:

@@ -238,13 +238,23 @@ class ExternalController(StoreHandling):
         self._schedule_refresh(ns, name, spec, st or {})
         self.metrics.set_ready("ExternalSecret", ns, name, True)
         cond = status.ready_of(st) or {}
-        if (st or {}).get("observedGeneration") != _meta(body).get("generation"):
+        if not self._acknowledged(body, st or {}):
             # A spec change the policy does not read for (CreatedOnce, refreshInterval 0): the
             # generation is still acknowledged, or health checks would wait for it forever.
             await self._write_status(
                 body, self.flavor.es_plural, True, str(cond.get("reason")), str(cond.get("message")), {}
             )
         return True
+
+    def _acknowledged(self, body: Body, st: Mapping[str, Any]) -> bool:
+        """Does the stored status acknowledge the object's generation?"""
+        generation = _meta(body).get("generation")
+        if self.flavor.observed_generation:
+            return bool(st.get("observedGeneration") == generation)
+        # ESO's CRD prunes observedGeneration: the generation is the one of the last sync, which
+        # syncedResourceVersion names (:meth:`_synced_version`).
+        synced = st.get("syncedResourceVersion")
+        return isinstance(synced, str) and synced.partition("-")[0] == str(generation)
 
     def _register(self, body: Body, spec: model.ExternalSecretSpec) -> None:
         meta = _meta(body)

@@ -35,6 +35,10 @@ class Flavor:
         default_factory=lambda: {"SecretStore": "secretstores", "ClusterSecretStore": "clustersecretstores"}
     )
     eso_status: bool = False  # write ESO's reasons (SecretSynced / SecretSyncedError, Valid / ...)
+    # Do the kinds' CRDs keep status.observedGeneration (and the Ready condition's)? ESO's do not:
+    # the API server prunes it, so it is not written, and an ExternalSecret's acknowledged generation
+    # is the one in status.syncedResourceVersion ("<generation>-<digest>").
+    observed_generation: bool = True
 
     def es_condition(self, outcome: Outcome) -> tuple[bool, str]:
         """The Ready status and reason to write (ESO: a Secret deleted for deletionPolicy Delete
@@ -56,7 +60,7 @@ class Flavor:
 
 
 SECRETSYNC: Final = Flavor("secretsync.io/v1alpha1")
-ESO: Final = Flavor("external-secrets.io/v1", eso_status=True)
+ESO: Final = Flavor("external-secrets.io/v1", eso_status=True, observed_generation=False)
 
 
 def data_hash(data: Mapping[str, str]) -> str:
