@@ -14,6 +14,7 @@ import logging
 import random
 import signal
 import threading
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,6 +27,7 @@ from secretsync.external import ESO, SECRETSYNC, ExternalController, Flavor, bul
 from secretsync.keys import KeyManager
 from secretsync.leader import LEASE_NAME, LeaderElector
 from secretsync.metrics import Metrics
+from secretsync.prefetch import SecretPrefetch
 from secretsync.scheduler import Backoff, Scheduler
 from secretsync.sealed import SealedController
 from secretsync.watch import Watcher
@@ -90,6 +92,16 @@ class Runtime:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
         return False
+
+    async def produced_secret_pages(self) -> AsyncIterator[dict[str, Any]]:
+        """The produced Secrets (label-selected) of every watched namespace, page by page."""
+        namespaces: list[str | None] = (
+            [None] if self.settings.clusterwide else list(self.settings.watch_namespaces)
+        )
+        for namespace in namespaces:
+            path = kube.path_for("v1", "secrets", namespace)
+            async for page in self.api.list_pages(path, label_selector=ownership.PRODUCED_SELECTOR):
+                yield page
 
     def watches(self, namespace: str | None) -> bool:
         """Is ``namespace`` one this operator reconciles objects in?"""
@@ -429,7 +441,10 @@ async def run(
         cutoff=settings.key_cutoff_time,
         read_only=not settings.manages_keys,
     )
-    sealed = SealedController(api, key_manager, metrics, executor, scheduler=scheduler, owns=shard.selects)
+    prefetch = SecretPrefetch()  # one list of produced Secrets at start, for both SealedSecret kinds
+    sealed = SealedController(
+        api, key_manager, metrics, executor, scheduler=scheduler, owns=shard.selects, prefetch=prefetch
+    )
     bitnami = None
     if settings.bitnami_compat:
         bitnami = SealedController(
@@ -440,6 +455,7 @@ async def run(
             scheduler=scheduler,
             group_version=sealing.BITNAMI_API_VERSION,
             owns=shard.selects,
+            prefetch=prefetch,
         )
     # Provider SDK calls block on the network: a larger pool of their own, apart from RSA, shared
     # fairly (secretsync.external.bulkhead: per store and per namespace slots).
@@ -547,6 +563,9 @@ async def run(
 
         if await runtime.load_keys_at_start(stop):
             key_watches = [asyncio.create_task(w.run()) for w in runtime.key_watchers()]
+            prefetch = runtime.sealed.prefetch
+            prefetch.begin()  # before kopf's Secret watch: its events are recorded from the start
+            watchers.append(asyncio.create_task(prefetch.load(runtime.produced_secret_pages)))
         kopf_ready = asyncio.Event()
 
         async def mark_ready() -> None:

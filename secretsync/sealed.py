@@ -26,6 +26,7 @@ from secretsync import kube, ownership, sealing, secretcheck, status, templating
 from secretsync.errors import INTERNAL_REASON, OwnershipConflict, SpecError, TemplateError, unexpected
 from secretsync.keys import KeyManager
 from secretsync.metrics import Metrics
+from secretsync.prefetch import SecretPrefetch
 from secretsync.scheduler import Backoff, Scheduler
 
 logger = logging.getLogger("secretsync.sealed")
@@ -118,8 +119,11 @@ class SealedController:
         now: Callable[[], Any] | None = None,
         group_version: str = GROUP_VERSION,
         owns: Callable[[Mapping[str, Any]], bool] | None = None,
+        prefetch: SecretPrefetch | None = None,
     ) -> None:
         self.api = api
+        # Produced Secrets listed at start (secretsync.prefetch): a restart checks marks without a GET each.
+        self.prefetch = prefetch or SecretPrefetch()
         # Sharding (secretsync.sharding): is this object in this instance's shard? A scheduled
         # retry reads the object again and drops it if it was relabelled to another shard.
         self.owns: Callable[[Mapping[str, Any]], bool] = owns or (lambda _: True)
@@ -159,6 +163,7 @@ class SealedController:
     async def on_secret_event(self, event_type: str | None, secret: Body) -> None:
         """A Secret changed: if a SealedSecret of the same name produces it, check it still matches."""
         meta = _meta(secret)
+        self.prefetch.observe(event_type, secret)
         key = (str(meta.get("namespace")), str(meta.get("name")))
         uid = self._by_name.get(key)
         if uid is None:
@@ -268,7 +273,10 @@ class SealedController:
         loop = asyncio.get_running_loop()
         meta = _meta(body)
         ns, name = str(meta.get("namespace")), str(meta.get("name"))
-        try:
+        listed = await self.prefetch.take(ns, name)  # a copy from the list at start, or None
+        if listed is not None and (verified := self._verified(body, listed)) is not None:
+            return verified
+        try:  # read it (again, when the listed copy did not verify: it is not written from)
             existing = await self.api.get(kube.path_for("v1", "secrets", ns, name))
         except kube.ApiError as exc:
             return Outcome(False, "ApiError", f"reading Secret {ns}/{name} failed: {exc}", retry=True)

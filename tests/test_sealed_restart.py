@@ -63,6 +63,7 @@ def test_a_restart_redoes_no_rsa_work_and_heals_what_changed_meanwhile(
     resealed = seal(cert_pem, secret(changed, NS, {"k": "new"}))
     kube_emulator.patch(SEALED_API, "SealedSecret", changed, {"spec": resealed["spec"]}, NS)
 
+    served_before = len(kube_emulator.requests())
     second: OperatorProcess = operator_factory(extra_args=["--key-renew-period", "0"])
     second.wait_ready()
     wait_for(lambda: _verified(second) >= COUNT - 3, timeout=30, message="every intact Secret verified")
@@ -70,6 +71,13 @@ def test_a_restart_redoes_no_rsa_work_and_heals_what_changed_meanwhile(
     wait_for(lambda: env.get_secret(deleted, NS) is not None, timeout=20, message="the deleted one back")
     wait_for(lambda: decoded(env.get_secret(changed, NS) or {}) == {"k": b"new"}, timeout=20)
     assert _rsa(second) == 3  # only the three that changed were unsealed again
+    # The produced Secrets were listed once (secretsync.prefetch), not read one by one: the intact
+    # ones were checked on the listed copies; only the three that changed may have been read.
+    asked = kube_emulator.requests()[served_before:]
+    one_by_one = {p for m, p, _ in asked if m == "GET" and p.startswith(f"/api/v1/namespaces/{NS}/secrets/")}
+    assert one_by_one <= {f"/api/v1/namespaces/{NS}/secrets/{n}" for n in (tampered, deleted, changed)}
+    lists = [q for m, p, q in asked if m == "GET" and p == "/api/v1/secrets" and "watch" not in q]
+    assert any(q.get("labelSelector") == "secretsync.io/managed-secret=true" for q in lists), lists
     for name in names[3:]:  # the others were not even rewritten
         assert (env.get_secret(name, NS) or {})["metadata"]["resourceVersion"] == versions[name]
         assert env.wait_ready(name, NS)
