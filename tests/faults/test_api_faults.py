@@ -12,6 +12,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+import kmock
 import pytest
 
 from tests.support.external_env import ExternalEnv, external_secret, root_token_store
@@ -39,8 +40,8 @@ class Faults:
             return False
 
         reaction = self.emulator.handler[picked] << status
-        for header in headers:  # "Name: value", kmock's notation
-            reaction = reaction << header
+        for header in headers:  # "Name: value": sent as a response header (a bare str would be a body)
+            reaction = reaction << kmock.headers(header)
 
 
 def _path(request: Any) -> str:
