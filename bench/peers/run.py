@@ -620,27 +620,23 @@ def wait_for(
     raise RuntimeError(f"{what}: not within {timeout:.0f} s")
 
 
-def verify_sealed(api: w.Api, count: int) -> int:
-    """Five Secrets (first, last, three between) hold exactly the values sealed; how many checked."""
+def _verify(api: w.Api, count: int, prefix: str, value: Any, source: str) -> int:
+    """Five Secrets (first, last, three between) hold exactly the values of ``source``; how many checked."""
     picks = sorted({0, count - 1, count // 4, count // 2, (3 * count) // 4})
     for i in picks:
-        secret = api.get(f"/api/v1/namespaces/{w.BENCH_NS}/secrets/s{i}") or {}
+        secret = api.get(f"/api/v1/namespaces/{w.BENCH_NS}/secrets/{prefix}{i}") or {}
         got = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
-        want = {f"k{j}": w.sealed_value(i, j) for j in range(VALUES)}
-        if got != want:
-            raise RuntimeError(f"Secret s{i}: {sorted(got)} is not what was sealed")
+        if got != {f"k{j}": value(i, j) for j in range(VALUES)}:  # keys only: never a value printed
+            raise RuntimeError(f"Secret {prefix}{i}: {sorted(got)} is not what {source}")
     return len(picks)
+
+
+def verify_sealed(api: w.Api, count: int) -> int:
+    return _verify(api, count, "s", w.sealed_value, "was sealed")
 
 
 def verify_external(api: w.Api, count: int) -> int:
-    picks = sorted({0, count - 1, count // 4, count // 2, (3 * count) // 4})
-    for i in picks:
-        secret = api.get(f"/api/v1/namespaces/{w.BENCH_NS}/secrets/es{i}") or {}
-        got = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
-        want = {f"k{j}": w.external_value(i, j) for j in range(VALUES)}
-        if got != want:
-            raise RuntimeError(f"Secret es{i}: {got} is not what OpenBao holds")
-    return len(picks)
+    return _verify(api, count, "es", w.external_value, "OpenBao holds")
 
 
 def seed_openbao(bao: w.AuditedOpenBao, count: int) -> None:
