@@ -88,8 +88,19 @@ class ControllerBase:
         raise NotImplementedError
 
     async def _write_status(
-        self, body: Body, plural: str, ready: bool, reason: str, message: str, extra: dict[str, Any]
+        self,
+        body: Body,
+        plural: str,
+        ready: bool,
+        reason: str,
+        message: str,
+        extra: dict[str, Any],
+        *,
+        flip_event: bool = True,
     ) -> bool:
+        """Write the status if it changed. Events: a Warning for every failure written, a Normal one
+        when Ready flips, unless ``flip_event`` is False (the caller posts this sync's own event:
+        one Normal event per sync, as ESO's)."""
         meta = _meta(body)
         previous = body.get("status") if isinstance(body.get("status"), dict) else None
         new = status.build(
@@ -115,7 +126,7 @@ class ControllerBase:
         except kube.ApiError as exc:
             logger.warning("cannot write status of %s: %s", kube.ref_of(body), exc)
             raise  # the caller retries with backoff
-        if status.flipped(previous, new) or not ready:
+        if not ready or (flip_event and status.flipped(previous, new)):
             kind = str(body.get("kind"))
             await kube.post_event(
                 self.api,

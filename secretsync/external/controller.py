@@ -380,17 +380,22 @@ class ExternalController(StoreHandling):
             self.metrics.sync_errors.labels(namespace=ns, name=name, reason=outcome.reason).inc()
             logger.warning("ExternalSecret %s/%s: %s: %s", ns, name, outcome.reason, outcome.message)
         ready, reason = self.flavor.es_condition(outcome)
+        # One Normal event per sync, as ESO: the action's (Created / Updated / Deleted) when there is
+        # one, else the Ready flip's. Failures still get their Warning.
+        action = outcome.action if spec is not None else None
         try:
-            await self._write_status(body, self.flavor.es_plural, ready, reason, outcome.message, extra)
+            await self._write_status(
+                body, self.flavor.es_plural, ready, reason, outcome.message, extra, flip_event=not action
+            )
         except kube.ApiError:
             return False
-        if outcome.action and spec is not None:
+        if action and spec is not None:
             await kube.post_event(
                 self.api,
                 body,
                 type_="Normal",
-                reason=outcome.action,
-                message=f"{outcome.action} Secret {ns}/{spec.target.name}",
+                reason=action,
+                message=f"{action} Secret {ns}/{spec.target.name}",
             )
         return True
 
