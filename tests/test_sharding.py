@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from secretsync import cli, config, keys, kube, logs, operator, sharding
 from secretsync.errors import UsageError
-from secretsync.external import ExternalController
+from secretsync.external import ESO, ExternalController
 from secretsync.leader import LEASE_NAME
 from secretsync.metrics import Metrics
 from secretsync.scheduler import Scheduler
@@ -362,6 +362,36 @@ async def test_a_store_of_another_shard_is_followed_not_written() -> None:
         api.writes.clear()
         await event(_store(unlabelled, generation=3, ready="True", observed=3))
         assert controller._store_state == {} and controller.scheduler.depth() == 0
+        assert api.writes == []
+        await controller.close()
+        await controller.scheduler.close()
+
+
+async def test_an_eso_store_of_another_shard_counts_as_ready_without_observed_generation() -> None:
+    """ESO's CRD prunes status.observedGeneration: a peer's Ready store still wakes, as in ESO."""
+    api = RecordingApi()
+    with ThreadPoolExecutor(1) as executor:
+        controller = ExternalController(
+            api,  # type: ignore[arg-type]
+            Metrics(),
+            executor,
+            scheduler=Scheduler(),
+            owns_store=sharding.Selector.parse(SHARD1).selects,
+            flavor=ESO,
+        )
+        woken: list[tuple[str, str, str]] = []
+
+        async def sync_soon(namespace: str, name: str, *, trigger: str) -> None:
+            woken.append((namespace, name, trigger))
+
+        controller.sync_soon = sync_soon  # type: ignore[method-assign]
+        controller._users[("SecretStore", "apps", "vault")] = {("apps", "waiting")}
+        controller._waiting.add(("apps", "waiting"))
+        body = _store({}, ready="True")
+        body["apiVersion"] = ESO.group_version
+        del body["status"]["observedGeneration"]  # as the API server stores it for ESO's kinds
+        await controller.on_store_event("MODIFIED", "SecretStore", body)
+        assert woken == [("apps", "waiting", "store")]
         assert api.writes == []
         await controller.close()
         await controller.scheduler.close()
