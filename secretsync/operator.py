@@ -441,7 +441,7 @@ async def run(
         cutoff=settings.key_cutoff_time,
         read_only=not settings.manages_keys,
     )
-    prefetch = SecretPrefetch()  # one list of produced Secrets at start, for both SealedSecret kinds
+    prefetch = SecretPrefetch()  # one list of produced Secrets at start, for every controller
     sealed = SealedController(
         api, key_manager, metrics, executor, scheduler=scheduler, owns=shard.selects, prefetch=prefetch
     )
@@ -475,6 +475,7 @@ async def run(
             flavor=flavor,
             owns_store=shard.selects,
             owns=shard.selects,
+            prefetch=prefetch,
         )
 
     external = external_controller(SECRETSYNC)

@@ -1,5 +1,6 @@
 """Produced Secrets listed once at start, so that a restart checks each SealedSecret's unsealed mark
-(secretsync.unsealmark) without one GET per object: a few paged LISTs where there were N GETs.
+(secretsync.unsealmark) and each ExternalSecret's target (its data hash) without one GET per
+object: a few paged LISTs where there were N GETs.
 
 A listed copy stands in for a GET at most once, and only while no watch event has shown that Secret
 in another state since: the operator's Secret watch (kopf) reports every produced Secret, and
@@ -7,9 +8,8 @@ in another state since: the operator's Secret watch (kopf) reports every produce
 resourceVersion differs from the last one seen (changed or deleted after the list, or the watch
 ahead of the list) is dropped and the caller reads the Secret. A change made after the copy was used
 reaches the controller as a watch event with a resourceVersion it has not seen, which reconciles the
-object again, as it always has. Copies hold only what the mark check and a write need (no
-managedFields), only of Secrets carrying a mark, and all of them are dropped a few minutes after the
-list, used or not.
+object again, as it always has. Copies hold only what those checks read (no managedFields), and all
+of them are dropped a few minutes after the list, used or not.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
-
-from secretsync import unsealmark
 
 Body = dict[str, Any]
 Key = tuple[str, str]
@@ -41,12 +39,9 @@ def _rv(body: Mapping[str, Any]) -> str:
 
 
 def _compact(secret: Mapping[str, Any]) -> Body | None:
-    """The parts of a listed Secret a reconcile reads, or None when it carries no unsealed mark."""
+    """The parts of a listed Secret a start-up check reads (None: not an object)."""
     meta = secret.get("metadata")
     if not isinstance(meta, Mapping):
-        return None
-    annotations = meta.get("annotations")
-    if not isinstance(annotations, Mapping) or unsealmark.MARK_ANNOTATION not in annotations:
         return None
     out: Body = {k: secret[k] for k in ("apiVersion", "kind", "type", "immutable", "data") if k in secret}
     out["metadata"] = {k: meta[k] for k in _KEPT_METADATA if k in meta}
@@ -77,7 +72,7 @@ class SecretPrefetch:
         self._active = True
 
     async def load(self, pages: Callable[[], AsyncIterator[Body]]) -> None:
-        """Keep the marked Secrets of ``pages`` (a paged LIST); an API failure keeps none."""
+        """Keep the Secrets of ``pages`` (a paged LIST); an API failure keeps none."""
         try:
             async for page in pages():
                 for item in page.get("items") or []:

@@ -72,13 +72,15 @@ def test_a_copy_stands_in_once_without_managed_fields() -> None:
     run(go())
 
 
-def test_unmarked_secrets_are_not_kept() -> None:
+def test_secrets_without_a_mark_are_kept_too() -> None:
+    """ExternalSecrets' targets carry a data hash, not a mark: every produced Secret is kept."""
+
     async def go() -> None:
         p = SecretPrefetch()
         p.begin()
-        await p.load(_pages([_secret("a", "1", marked=False), _secret("b", "2")]))
-        assert await p.take("app", "a") is None
-        assert await p.take("app", "b") is not None
+        await p.load(_pages([_secret("a", "1", marked=False), {"kind": "junk"}, "not an object"]))
+        copy = await p.take("app", "a")
+        assert copy is not None and copy["metadata"]["annotations"] == {"other": "x"}
 
     run(go())
 

@@ -13,6 +13,7 @@ from secretsync.external.gateway import Gateway, StoreKey
 from secretsync.external.outcome import SECRETSYNC, Flavor
 from secretsync.external.writer import SecretWriter
 from secretsync.metrics import Metrics
+from secretsync.prefetch import SecretPrefetch
 from secretsync.scheduler import Backoff, Scheduler
 
 logger = logging.getLogger("secretsync.external")
@@ -39,8 +40,11 @@ class ControllerBase:
         flavor: Flavor = SECRETSYNC,
         owns_store: Callable[[Mapping[str, Any]], bool] | None = None,
         owns: Callable[[Mapping[str, Any]], bool] | None = None,
+        prefetch: SecretPrefetch | None = None,
     ) -> None:
         self.api = api
+        # Produced Secrets listed at start (secretsync.prefetch): a restart checks targets without a GET each.
+        self.prefetch = prefetch or SecretPrefetch()
         self.flavor = flavor
         self.controller_class = controller_class
         # Sharding (secretsync.sharding): is this store in this instance's shard? Only then does it

@@ -77,6 +77,7 @@ class ExternalController(StoreHandling):
     async def on_secret_event(self, event_type: str | None, secret: Body) -> None:
         """A target Secret was deleted or edited: sync its ExternalSecret again (drift repair)."""
         meta = _meta(secret)
+        self.prefetch.observe(event_type, secret)
         owner = self._targets.get((str(meta.get("namespace")), str(meta.get("name"))))
         if owner is None:
             return
@@ -224,7 +225,9 @@ class ExternalController(StoreHandling):
         ns, name = str(_meta(body).get("namespace")), str(_meta(body).get("name"))
         secret = None
         if spec.target.creation_policy not in ("None", "Orphan"):
-            secret = await self.api.get(kube.path_for("v1", "secrets", ns, spec.target.name))
+            secret = await self.prefetch.take(ns, spec.target.name)  # listed at start, or None
+            if not is_intact(secret, spec):  # read it (again: a listed copy is never written from)
+                secret = await self.api.get(kube.path_for("v1", "secrets", ns, spec.target.name))
             if not is_intact(secret, spec):
                 return False
             if secret is not None and not ownership.is_labelled(secret):
