@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck importlint unit controlplane upstream bench bench-peers constraints clean
+.PHONY: test demo lint typecheck importlint unit controlplane upstream bench bench-peers constraints mutation clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,14 @@ bench-peers: $(STAMP) controlplane upstream
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
 	bash bench/peers/build.sh >/dev/null
 	flock /tmp/secretsync-bench.lock $(BIN)/python bench/peers/run.py $(BENCH_PEERS_ARGS)
+
+# Mutation testing (mutmut, pinned in the mutation extra) of the core modules, each against its fast
+# tests (tests/support/mutation.py; scores and survivors in docs/testing.md). Not part of `make test`:
+# all modules take hours on 2 CPUs. One module: make mutation MODULE=secretsync/crypto.py
+# Writes build/mutation/<module>.json. MUTATION_ARGS=--rerun re-runs only last run's survivors.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[mutation]'
+	nice -n 19 $(BIN)/python -m tests.support.mutation $(MUTATION_ARGS) $(MODULE)
 
 constraints: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable > constraints.new

@@ -1,0 +1,259 @@
+"""Mutation testing of the core with mutmut (``make mutation``; docs/testing.md records the scores).
+
+``python -m tests.support.mutation`` runs every module of :data:`MODULES`;
+``python -m tests.support.mutation secretsync/crypto.py`` one (``make mutation MODULE=...``).
+
+Each module runs in its own scratch copy of the repository (``build/mutation/work/<module>/``), never
+in the working tree: mutmut writes its mutated copy under ``mutants/`` there, and nobody else's test
+run can import a mutant. The copy's ``pyproject.toml`` gets a ``[tool.mutmut]`` section naming the one
+module to mutate and only the fast test files that cover it (:data:`MODULES`): no operator process,
+no real control plane, so one module takes minutes. mutmut runs each mutant against only the tests
+that called the mutated function (it traces a clean run first), one worker at a time.
+
+Results: ``build/mutation/<module>.json`` (every mutant's status, the diff of each one not killed)
+and a line per module: killed / survived / timeout / no tests / score.
+
+``--rerun`` keeps a module's scratch copy, refreshes its tests from the working tree and re-runs only
+the mutants that were not killed: the loop for writing a test against a survivor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "build" / "mutation"
+
+# module (a file, or a package directory) -> the fast test files that cover it
+MODULES: dict[str, list[str]] = {
+    "secretsync/crypto.py": [
+        "tests/test_crypto.py",
+        "tests/test_sealing.py",
+        "tests/test_unsealmark.py",
+        "tests/security/test_pem.py",
+        "tests/security/test_rsa_sizes.py",
+        "tests/test_mutation_crypto.py",
+    ],
+    "secretsync/sealing.py": [
+        "tests/test_sealing.py",
+        "tests/test_kubeseal_compat.py",
+        "tests/test_unsealmark.py",
+        "tests/test_mutation_sealing.py",
+    ],
+    "secretsync/unsealmark.py": [
+        "tests/test_unsealmark.py",
+        "tests/test_mutation_unsealmark.py",
+    ],
+    "secretsync/status.py": [
+        "tests/test_status.py",
+        "tests/test_mutation_status.py",
+    ],
+    "secretsync/http.py": [
+        "tests/test_http_api.py",
+        "tests/security/test_http_api_abuse.py",
+        "tests/test_mutation_http.py",
+    ],
+    "secretsync/providers": [
+        "tests/test_provider_fake.py",
+        "tests/test_provider_paths.py",
+        "tests/test_provider_vault.py",
+        "tests/test_provider_aws.py",
+        "tests/test_provider_gcp.py",
+        "tests/security/test_vault_paths.py",
+        "tests/test_mutation_providers.py",
+    ],
+    "secretsync/sealed.py": [
+        "tests/test_sealed_rules.py",
+        "tests/test_mutation_sealed.py",
+    ],
+    "secretsync/external": [
+        "tests/external",
+        "tests/test_mutation_external.py",
+    ],
+    "secretsync/gotemplate": [
+        "tests/gotemplate",
+        "tests/security/test_templates.py",
+        "tests/test_mutation_gotemplate.py",
+    ],
+}
+
+# what the scratch copy leaves out of the repository
+_NOT_COPIED = {".git", ".venv", "build", "dist", "mutants", ".hypothesis", ".pytest_cache", ".mypy_cache"}
+_NOT_COPIED_GLOBS = ("__pycache__", "*.egg-info", ".ruff_cache", "*.pyc")
+# statuses mutmut gives (mutmut.stats.status_by_exit_code) that count as caught
+_CAUGHT = {"killed", "timeout", "caught by type check"}
+
+
+def slug(module: str) -> str:
+    """``secretsync/crypto.py`` -> ``secretsync.crypto``, ``secretsync/external`` -> the same dotted."""
+    return module.rstrip("/").removesuffix(".py").replace("/", ".")
+
+
+def _pattern(module: str) -> str:
+    return module if module.endswith(".py") else module.rstrip("/") + "/*"
+
+
+def _toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(item) for item in items) + "]"
+
+
+def _copy_repository(work: Path) -> None:
+    ignore = shutil.ignore_patterns(*_NOT_COPIED_GLOBS)
+    work.mkdir(parents=True)
+    for entry in ROOT.iterdir():
+        if entry.name in _NOT_COPIED or entry.name.endswith(".egg-info"):
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, work / entry.name, ignore=ignore, symlinks=True)
+        else:
+            shutil.copy2(entry, work / entry.name)
+
+
+def _write_config(work: Path, module: str, tests: list[str]) -> None:
+    tests = [t for t in tests if (ROOT / t).exists()]
+    # mutmut copies the source, tests/ and pyproject.toml into mutants/; the tests read these too
+    also_copy = sorted(
+        entry.name
+        for entry in work.iterdir()
+        if entry.is_dir()
+        and entry.name not in {"secretsync", "tests", "mutants"}
+        and not entry.name.startswith(".")
+    )
+    section = f"""
+
+[tool.mutmut]
+source_paths = ["secretsync"]
+only_mutate = [{json.dumps(_pattern(module))}]
+also_copy = {_toml_list(also_copy)}
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
+pytest_add_cli_args_test_selection = {_toml_list(tests)}
+use_git_change_detection = false
+"""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert "[tool.mutmut]" not in pyproject, "pyproject.toml has its own [tool.mutmut]: this driver writes it"
+    (work / "pyproject.toml").write_text(pyproject + section)
+
+
+def _statuses(work: Path) -> dict[str, str]:
+    from mutmut.stats import status_by_exit_code
+
+    result: dict[str, str] = {}
+    for meta in sorted((work / "mutants" / "secretsync").rglob("*.meta")):
+        data = json.loads(meta.read_text())
+        for name, code in data.get("exit_code_by_key", {}).items():
+            result[name] = status_by_exit_code[code]
+    return result
+
+
+def _show(work: Path, name: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", name],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip()
+
+
+def run_module(module: str, *, rerun: bool, log: Any) -> dict[str, Any]:
+    tests = MODULES[module]
+    work = OUT / "work" / slug(module)
+    previous = OUT / f"{slug(module)}.json"
+    names: list[str] = []
+    if rerun and (work / "mutants").exists() and previous.exists():
+        shutil.copytree(
+            ROOT / "tests", work / "tests", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+        )
+        _write_config(work, module, tests)
+        names = [name for name, status in _statuses(work).items() if status not in _CAUGHT]
+        if not names:
+            return dict(json.loads(previous.read_text()))
+    else:
+        if work.exists():
+            shutil.rmtree(work)
+        _copy_repository(work)
+        _write_config(work, module, tests)
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "mutmut", "run", "--max-children", "1", *names]
+    done = subprocess.run(command, cwd=work, stdout=log, stderr=subprocess.STDOUT, env=env, check=False)
+    seconds = time.monotonic() - started
+    statuses = _statuses(work)
+    if done.returncode != 0 or not statuses:
+        raise SystemExit(f"mutmut failed on {module} (exit {done.returncode}): see {log.name}")
+    counts = Counter(statuses.values())
+    caught = sum(counts[s] for s in _CAUGHT)
+    report = {
+        "module": module,
+        "tool": "mutmut 3.8.1",
+        "tests": [t for t in tests if (ROOT / t).exists()],
+        "seconds": round(seconds, 1),
+        "rerun_of_survivors": bool(names),
+        "total": len(statuses),
+        "counts": dict(sorted(counts.items())),
+        "score": round(100 * caught / len(statuses), 1),
+        "not_killed": {
+            name: {"status": s, "diff": _show(work, name)} for name, s in statuses.items() if s not in _CAUGHT
+        },
+        "statuses": statuses,
+    }
+    if names and previous.exists():
+        report["seconds_first_run"] = (
+            json.loads(previous.read_text()).get("seconds_first_run", None)
+            or (json.loads(previous.read_text())["seconds"])
+        )
+    previous.write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    counts = report["counts"]
+    caught = sum(counts.get(s, 0) for s in _CAUGHT)
+    return (
+        f"{report['module']:<28} killed {counts.get('killed', 0):>4}  "
+        f"survived {counts.get('survived', 0):>3}  timeout {counts.get('timeout', 0):>3}  "
+        f"no tests {counts.get('no tests', 0):>3}  "
+        f"score {caught}/{report['total']} = {report['score']:.1f}%  ({report['seconds']:.0f} s)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="modules to run (default: every core module)")
+    parser.add_argument("--rerun", action="store_true", help="re-run only the mutants not killed last time")
+    args = parser.parse_args(argv)
+    modules = [m.rstrip("/") if not m.endswith(".py") else m for m in args.modules] or list(MODULES)
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        parser.error(f"not a core module: {', '.join(unknown)} (choose from: {', '.join(MODULES)})")
+    OUT.mkdir(parents=True, exist_ok=True)
+    reports = []
+    for module in modules:
+        with (OUT / f"{slug(module)}.log").open("w") as log:
+            print(f"mutating {module} (log: {log.name}) ...", flush=True)
+            report = run_module(module, rerun=args.rerun, log=log)
+        reports.append(report)
+        print(summary_line(report), flush=True)
+        if report["not_killed"]:
+            print(
+                f"  not killed: {len(report['not_killed'])}, each with its diff in {OUT / slug(module)}.json"
+            )
+    if len(reports) > 1:
+        print()
+        for report in reports:
+            print(summary_line(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
