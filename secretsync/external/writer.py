@@ -221,6 +221,14 @@ class SecretWriter:
                     retry=self.retry(str(_meta(body).get("uid"))),
                 )
             return Outcome(False, "SecretDeleted", f"{message}: {ns}/{target}", action="Deleted", synced=True)
+        if existing is not None:  # another's (no controller reference to this ExternalSecret): kept
+            return Outcome(
+                False,
+                "SecretDeleted",
+                f"every remote secret is gone; Secret {ns}/{target} is not this ExternalSecret's "
+                "(it has no controller reference to it), so it was left in place",
+                synced=True,
+            )
         return Outcome(
             False,
             "SecretDeleted",
