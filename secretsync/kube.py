@@ -1,9 +1,9 @@
 """The one adapter to the Kubernetes API.
 
-Only this module imports the ``kubernetes`` client. It turns the standard client
-configuration (``--kubeconfig``/``--context``, ``KUBECONFIG``, ``~/.kube/config``
-or the in-cluster service account) into plain :class:`Connection` values that
-the operator hands to kopf and to its own API calls.
+It turns the standard client configuration (``--kubeconfig``/``--context``,
+``KUBECONFIG``, ``~/.kube/config`` or the in-cluster service account, read by
+:mod:`secretsync.kubeconfig` as client-go reads them) into plain :class:`Connection`
+values that the operator hands to kopf and to its own API calls.
 
 Every session it makes (ours and kopf's) authenticates through one :class:`TokenSource`: a
 bearer token that comes from a file (the projected service account token, a kubeconfig's
@@ -31,6 +31,7 @@ import aiohttp
 from aiohttp import hdrs
 
 from secretsync import __version__
+from secretsync import kubeconfig as kubeconfig_loader
 from secretsync.errors import UsageError
 
 logger = logging.getLogger("secretsync.kube")
@@ -40,7 +41,7 @@ logger = logging.getLogger("secretsync.kube")
 USER_AGENT = f"secretsync/{__version__}"
 
 #: Where a pod's service account (token, CA, namespace) is mounted; tests point it elsewhere.
-SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+SERVICE_ACCOUNT_DIR = kubeconfig_loader.SERVICE_ACCOUNT_DIR
 #: How long a token read from a file is used before the file is read again, and how much earlier
 #: than that the re-read happens: client-go's ``NewCachedFileTokenSource`` (k8s.io/client-go
 #: transport/token_source.go: a ``fileTokenSource`` with a 1 minute period under a
@@ -72,28 +73,16 @@ class Connection:
     private_key_path: str | None = None
     default_namespace: str | None = None
     token_file: str | None = None
+    # PEM bytes from a kubeconfig's *-data fields or an exec plugin, instead of the paths above.
+    ca_data: bytes | None = dataclasses.field(default=None, repr=False)
+    certificate_data: bytes | None = dataclasses.field(default=None, repr=False)
+    private_key_data: bytes | None = dataclasses.field(default=None, repr=False)
 
-
-def _in_cluster() -> bool:
-    return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
-
-
-def _kubeconfig_token_file(loader: Any) -> str | None:
-    """The context's user ``tokenFile`` (resolved as the client resolves it, relative to the
-    kubeconfig), unless an ``auth-provider`` supplies the token instead."""
-    user = getattr(loader, "_user", None)
-    if not user or "auth-provider" in user or "tokenFile" not in user:
-        return None
-    base = loader._get_base_path(user.path)
-    return os.path.normpath(os.path.join(base, str(user["tokenFile"])))
-
-
-def _read_token(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read().strip() or None
-    except (OSError, UnicodeDecodeError):
-        return None
+    @property
+    def has_client_certificate(self) -> bool:
+        return bool(self.certificate_path or self.certificate_data) and bool(
+            self.private_key_path or self.private_key_data
+        )
 
 
 def load_connection(
@@ -104,65 +93,73 @@ def load_connection(
     An explicit ``--kubeconfig`` or ``--context`` wins; otherwise the in-cluster
     service account when running in a pod (``service_account_dir``, by default
     :data:`SERVICE_ACCOUNT_DIR`); otherwise ``KUBECONFIG`` or ``~/.kube/config``.
-    Errors become :class:`UsageError` with the reason.
+    Read by :mod:`secretsync.kubeconfig` (client-go's rules, no ``kubernetes`` package).
+    Errors become :class:`UsageError` with the reason, never with a credential.
     """
-    from kubernetes import client, config
-    from kubernetes.config import incluster_config, kube_config
-
-    cfg = client.Configuration()
-    default_ns: str | None = None
-    token_file: str | None = None
-    try:
-        if kubeconfig is None and context is None and _in_cluster():
-            sa_dir = service_account_dir or SERVICE_ACCOUNT_DIR
-            token_file = os.path.join(sa_dir, "token")
-            incluster_config.InClusterConfigLoader(  # type: ignore[no-untyped-call]
-                token_filename=token_file,
-                cert_filename=os.path.join(sa_dir, "ca.crt"),
-                try_refresh_token=False,  # the token is ours to re-read: TokenSource
-            ).load_and_set(cfg)
-            ns_file = os.path.join(sa_dir, "namespace")
-            if os.path.exists(ns_file):
-                with open(ns_file, encoding="utf-8") as fh:
-                    default_ns = fh.read().strip() or None
-        else:
-            # config.load_kube_config, keeping the loader to see where the token came from.
-            loader = kube_config._get_kube_config_loader(  # type: ignore[no-untyped-call]
-                filename=kubeconfig or kube_config.KUBE_CONFIG_DEFAULT_LOCATION,
-                active_context=context,
-                persist_config=True,
-            )
-            loader.load_and_set(cfg)
-            token_file = _kubeconfig_token_file(loader)
-            contexts, active = config.list_kube_config_contexts(config_file=kubeconfig)  # type: ignore[no-untyped-call]
-            chosen = next((c for c in contexts if c.get("name") == context), active) if context else active
-            default_ns = (chosen or {}).get("context", {}).get("namespace")
-    except (config.ConfigException, OSError) as exc:
-        where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
-        raise UsageError(f"cannot load Kubernetes client configuration from {where}: {exc}") from None
-
-    header = cfg.get_api_key_with_prefix("BearerToken") or cfg.get_api_key_with_prefix("authorization")
-    parts = header.split(" ", 1) if header else []
-    scheme, token = (
-        (None, None) if not parts else (None, parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+    cfg = kubeconfig_loader.load(
+        kubeconfig, context, service_account_dir=service_account_dir or SERVICE_ACCOUNT_DIR
     )
-    if token_file and token:
-        # client-go: with both, the file's token wins over the inline one (the python client picks
-        # the inline one), which stays as the fallback while the file cannot be read.
-        token = _read_token(token_file) or token.strip()
-    return Connection(
-        server=cfg.host,
-        ca_path=cfg.ssl_ca_cert or None,
-        insecure=not cfg.verify_ssl,
-        scheme=scheme,
-        token=token,
-        username=cfg.username or None,
-        password=cfg.password or None,
-        certificate_path=cfg.cert_file or None,
-        private_key_path=cfg.key_file or None,
-        default_namespace=default_ns,
-        token_file=token_file if token else None,
+    conn = Connection(
+        server=cfg.server,
+        ca_path=cfg.ca_file,
+        ca_data=cfg.ca_data,
+        insecure=cfg.insecure,
+        token=cfg.token,
+        username=cfg.username,
+        password=cfg.password,
+        certificate_path=cfg.cert_file,
+        private_key_path=cfg.key_file,
+        certificate_data=cfg.cert_data,
+        private_key_data=cfg.key_data,
+        default_namespace=cfg.namespace,
+        token_file=cfg.token_file if cfg.token else None,
     )
+    if (
+        conn.server.startswith("https")
+        and not conn.insecure
+        and (conn.ca_data or conn.has_client_certificate)
+    ):
+        try:
+            ssl_context(conn)
+        except (ssl.SSLError, OSError, ValueError):
+            # OpenSSL's reason names no content; ours says which part of the configuration failed.
+            what = "the client certificate and key" if conn.has_client_certificate else "the CA certificate"
+            raise UsageError(
+                f"cannot load Kubernetes client configuration from {cfg.source}: {what} cannot be loaded "
+                "(not PEM, or a key that does not match its certificate)"
+            ) from None
+    return conn
+
+
+def ssl_context(conn: Connection) -> ssl.SSLContext:
+    """The TLS context of an https connection: the CA (file or data; else the system's) and the
+    client certificate. Certificate data is loaded through a private temporary directory that
+    is removed at once (``ssl`` loads a certificate chain from files only)."""
+    cadata = conn.ca_data.decode("ascii") if conn.ca_data else None
+    ctx = ssl.create_default_context(cafile=conn.ca_path, cadata=cadata)
+    if not conn.has_client_certificate:
+        return ctx
+    if conn.certificate_data is None and conn.private_key_data is None:
+        ctx.load_cert_chain(conn.certificate_path or "", conn.private_key_path)
+        return ctx
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="secretsync-tls-") as tmp:  # mode 0700
+        paths = []
+        for name, data, path in (
+            ("tls.crt", conn.certificate_data, conn.certificate_path),
+            ("tls.key", conn.private_key_data, conn.private_key_path),
+        ):
+            if data is None:
+                paths.append(path or "")
+                continue
+            target = os.path.join(tmp, name)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            paths.append(target)
+        ctx.load_cert_chain(paths[0], paths[1])
+    return ctx
 
 
 class ApiError(Exception):
@@ -457,10 +454,7 @@ class KubeApi:
             return False
         if self.conn.insecure:
             return False
-        ctx = ssl.create_default_context(cafile=self.conn.ca_path)
-        if self.conn.certificate_path and self.conn.private_key_path:
-            ctx.load_cert_chain(self.conn.certificate_path, self.conn.private_key_path)
-        return ctx
+        return ssl_context(self.conn)
 
     def new_session(self, *, limit: int = 0, **kwargs: Any) -> aiohttp.ClientSession:
         """A session to the API server (TLS and client certificate as configured) that authenticates
