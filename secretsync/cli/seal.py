@@ -4,8 +4,9 @@ manifests, one raw value (--raw), and keys merged into an existing SealedSecret 
 kubeseal's other modes, which ``seal`` also takes, only dispatch from here to the command that
 owns them: --fetch-cert, --validate and --re-encrypt to online.py, --recovery-unseal to
 recovery.py; kubeseal's env-var and flag habits live in kubeseal.py. This is the hot path, so
-it imports only click and the light cli modules at the top: crypto, sealing and manifests are
-imported inside the functions, and the operator, kubernetes and aiohttp never.
+it imports only click, common.py and kubeseal.py at the top: online.py and recovery.py when their
+mode is asked for, crypto, sealing and manifests inside the functions, and the operator and
+aiohttp never.
 """
 
 from __future__ import annotations
@@ -32,14 +33,6 @@ from secretsync.cli.kubeseal import (
     _note_unread_kubeseal_env,
     _split_commas,
 )
-from secretsync.cli.online import (
-    _fetch_certificate,
-    _reencrypt_stream,
-    _sealed_documents,
-    _target,
-    _validate_documents,
-)
-from secretsync.cli.recovery import _unseal_documents
 from secretsync.errors import UsageError
 
 _SCOPES = ("strict", "namespace-wide", "cluster-wide")
@@ -190,13 +183,20 @@ def seal_command(
     )
     _note_unread_kubeseal_env()
 
+    # The other commands' modes: their modules are imported only for them (seal alone is hot).
     if mode == "--recovery-unseal":
+        from secretsync.cli.recovery import _unseal_documents
+
         _unseal_documents(tuple(key_files), files, output, fmt, namespace)
         return
     if mode == "--validate":
+        from secretsync.cli.online import _sealed_documents, _validate_documents
+
         _validate_documents(_sealed_documents(files, "-f FILE"), opts)
         return
     if mode == "--re-encrypt":
+        from secretsync.cli.online import _reencrypt_stream
+
         _reencrypt_stream(files, output, fmt, opts)
         return
     if mode == "--fetch-cert":
@@ -204,6 +204,8 @@ def seal_command(
             _, certificate = _read_certificate(cert)
             _emit(certificate.pem().decode("ascii"), output)
         else:
+            from secretsync.cli.online import _fetch_certificate
+
             _emit(_fetch_certificate(opts).decode("ascii"), output)
         return
 
@@ -237,6 +239,7 @@ def _fetched_sealer(opts: dict[str, Any]) -> Any:
     """No --cert: the operator's certificate, through the API server's service proxy (or a URL),
     as kubeseal fetches its controller's. Imports what fetch-cert imports, only now."""
     from secretsync import crypto
+    from secretsync.cli.online import _fetch_certificate, _target
 
     data = _fetch_certificate(opts, for_seal=True)
     return _usable(crypto.load_certificate(data), _target(opts).describe())
