@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -179,15 +180,57 @@ def _statuses(work: Path) -> dict[str, str]:
     return result
 
 
-def _show(work: Path, name: str) -> str:
+_SHOW_ALL = """
+import json, sys
+from mutmut.mutation.diff_apply import find_mutant, get_diff_for_mutant
+diffs = {}
+for name in json.load(sys.stdin):
+    diffs[name] = get_diff_for_mutant(name, path=find_mutant(name).path)
+json.dump(diffs, sys.stdout)
+"""
+
+
+def _diffs(work: Path, names: list[str]) -> dict[str, str]:
+    """The diff of each named mutant (``mutmut show``, in one process rather than one each)."""
+    if not names:
+        return {}
     done = subprocess.run(
-        [sys.executable, "-m", "mutmut", "show", name],
+        [sys.executable, "-c", _SHOW_ALL],
         cwd=work,
+        input=json.dumps(names),
         capture_output=True,
         text=True,
-        check=False,
+        check=True,
     )
-    return done.stdout.strip()
+    diffs: dict[str, str] = json.loads(done.stdout)
+    return diffs
+
+
+def locate(name: str, diff: str) -> str:
+    """``file:line`` of a mutant's first changed line: its function's ``def`` plus the hunk's offset."""
+    lines_of_diff = diff.splitlines()
+    path = next((line[4:].strip() for line in lines_of_diff if line.startswith("--- ")), "")
+    if not path or not (ROOT / path).exists():
+        return path
+    offset = 0
+    for index, line in enumerate(lines_of_diff):
+        hunk = re.match(r"@@ -(\d+)", line)
+        if hunk:
+            changed = next(
+                i for i in range(index + 1, len(lines_of_diff)) if lines_of_diff[i][:1] in ("-", "+")
+            )
+            offset = int(hunk.group(1)) + changed - index - 1
+            break
+    lines = (ROOT / path).read_text().splitlines()
+    function = name.rsplit(".", 1)[-1].split("__mutmut_")[0].removeprefix("x")
+    owner, _, method = function.strip("\u01c1").rpartition("\u01c1")
+    method = method if owner else method.removeprefix("_")
+    start = 0
+    if owner:
+        start = next((i for i, line in enumerate(lines) if line.startswith(f"class {owner}")), 0)
+    pattern = rf"\s*(async )?def {re.escape(method)}\("
+    start = next((i for i in range(start, len(lines)) if re.match(pattern, lines[i])), start)
+    return f"{path}:{start + offset}"
 
 
 def run_module(module: str, *, rerun: bool, log: Any) -> dict[str, Any]:
@@ -235,7 +278,8 @@ def run_module(module: str, *, rerun: bool, log: Any) -> dict[str, Any]:
         "counts": dict(sorted(counts.items())),
         "score": round(100 * caught / len(statuses), 1),
         "not_killed": {
-            name: {"status": s, "diff": _show(work, name)} for name, s in statuses.items() if s not in _CAUGHT
+            name: {"status": statuses[name], "where": locate(name, diff), "diff": diff}
+            for name, diff in _diffs(work, [n for n, s in statuses.items() if s not in _CAUGHT]).items()
         },
         "statuses": statuses,
     }
