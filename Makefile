@@ -51,10 +51,14 @@ bench: $(STAMP)
 # builds the peers (Go), installs the plot's matplotlib, runs the 1,000-object set (~45 min);
 # writes build/bench-peers/{results.json,table.md} and docs/peers-time-to-ready.png.
 # More: make bench-peers BENCH_PEERS_ARGS="--counts 1000,5000,10000 --tools secretsync"
+# secretsync itself runs on build/runtime-venv: its runtime dependencies only, as its image has them.
 bench-peers: $(STAMP) controlplane upstream
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
+	test -x build/runtime-venv/bin/python || $(PYTHON) -m venv build/runtime-venv
+	build/runtime-venv/bin/python -m pip install --quiet -c constraints.txt '.[all]'
 	bash bench/peers/build.sh >/dev/null
-	flock /tmp/secretsync-bench.lock $(BIN)/python bench/peers/run.py $(BENCH_PEERS_ARGS)
+	flock /tmp/secretsync-bench.lock $(BIN)/python bench/peers/run.py \
+		--secretsync-python build/runtime-venv/bin/python $(BENCH_PEERS_ARGS)
 
 # Mutation testing (mutmut, pinned in the mutation extra) of the core modules, each against its fast
 # tests (tests/support/mutation.py; scores and survivors in docs/testing.md). Not part of `make test`:

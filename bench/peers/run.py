@@ -97,7 +97,9 @@ class Bench:
         self.work = Path(tempfile.mkdtemp(prefix="bench-peers-", dir=args.workdir))
         self.keys_cache = self.out / "keys"  # private keys of the benchmark only
         self.records: list[dict[str, Any]] = []
-        self.secretsync = w.Secretsync(args.secretsync_source.resolve(), args.secretsync_version)
+        self.secretsync = w.Secretsync(
+            args.secretsync_source.resolve(), args.secretsync_version, args.secretsync_python
+        )
         self._sealed: dict[int, list[dict[str, Any]]] = {}
         # Installed users run compiled bytecode; these machines set PYTHONDONTWRITEBYTECODE=1, and
         # without it every start of the operator compiles secretsync/ again (~0.5 s of CPU).
@@ -465,7 +467,7 @@ class Bench:
         commands = {
             "kubeseal": [peers.binary("kubeseal"), "--cert", str(cert), "-o", "yaml"],
             "secretsync": [
-                str(Path(sys.executable).with_name("secretsync")),
+                str(self.secretsync.python.with_name("secretsync")),
                 "seal",
                 "--cert",
                 str(cert),
@@ -1062,6 +1064,12 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="where the control planes live (tmp)")
     parser.add_argument("--secretsync-source", type=Path, default=REPO, help="checkout of secretsync to run")
     parser.add_argument("--secretsync-version", default=None, help="its label in the report")
+    parser.add_argument(
+        "--secretsync-python",
+        type=Path,
+        default=None,
+        help="interpreter secretsync runs on (make bench-peers: a venv of its runtime dependencies only)",
+    )
     parser.add_argument("--report-only", action="store_true", help="render results.json again; run nothing")
     parser.add_argument(
         "--py-spy", type=Path, default=None, help="sample secretsync with py-spy into this directory"

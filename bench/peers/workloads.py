@@ -640,9 +640,13 @@ class Secretsync(Tool):
     username = f"system:serviceaccount:{SECRETSYNC_NS}:secretsync"
     kinds = ("sealed", "external")
 
-    def __init__(self, source: Path = REPO, version: str | None = None) -> None:
+    def __init__(self, source: Path = REPO, version: str | None = None, python: Path | None = None) -> None:
         # source: the checkout whose secretsync/ and deploy/ are run (default: this one).
         self.source = source
+        # python: the interpreter it runs on. make bench-peers gives it a venv of secretsync's
+        # runtime dependencies only (as its image has): the dev venv's test packages (kubernetes,
+        # which kopf imports whenever it is installed) would count in its memory.
+        self.python = python or Path(sys.executable)
         self.version = version or _git_version(source)
 
     def install(self, cp: ControlPlane) -> None:
@@ -673,7 +677,7 @@ class Secretsync(Tool):
         proc = peers.PeerProcess(
             self.name,
             [
-                sys.executable,
+                str(self.python),
                 "-m",
                 "secretsync",
                 "operator",
