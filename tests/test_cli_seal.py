@@ -722,6 +722,9 @@ def test_sealing_imports_no_heavy_dependency(tmp_path: Path) -> None:
     assert not top_level & {*FORBIDDEN_ON_THE_SEAL_PATH, "prometheus_client"}, top_level
     assert "cryptography.x509" not in imported
     assert "cryptography.hazmat.primitives.serialization" not in imported
+    # The CLI's other commands and seal's online modes load only when asked for (a lazy group).
+    others = {f"secretsync.cli.{m}" for m in ("keys", "online", "operator", "recovery")}
+    assert not imported & others, imported & others
 
 
 # --------------------------------------------------------------------------- kubeseal's flags and habits
