@@ -98,7 +98,10 @@ class Bench:
         self.keys_cache = self.out / "keys"  # private keys of the benchmark only
         self.records: list[dict[str, Any]] = []
         self.secretsync = w.Secretsync(
-            args.secretsync_source.resolve(), args.secretsync_version, args.secretsync_python
+            args.secretsync_source.resolve(),
+            args.secretsync_version,
+            # absolute, not resolved: a venv's python is a symlink out of the venv
+            args.secretsync_python.absolute() if args.secretsync_python else None,
         )
         self._sealed: dict[int, list[dict[str, Any]]] = {}
         # Installed users run compiled bytecode; these machines set PYTHONDONTWRITEBYTECODE=1, and
