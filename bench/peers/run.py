@@ -385,7 +385,7 @@ class Bench:
                 }
                 self.record(first)
                 log(f"{name}: {summary(first)}")
-                if not ok:
+                if not ok or self.args.no_cycles:
                     return
                 # Two refresh cycles: every object shows two more refreshTime values.
                 deadline = time.monotonic() + 2 * interval + max(120.0, 2 * (t_ready - t0))
@@ -1066,6 +1066,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the control planes' directories")
     parser.add_argument("--workdir", type=Path, default=None, help="where the control planes live (tmp)")
     parser.add_argument("--secretsync-source", type=Path, default=REPO, help="checkout of secretsync to run")
+    parser.add_argument(
+        "--no-cycles",
+        action="store_true",
+        help="external: first sync only (no refresh cycles, no restart); with a long --refresh, the "
+        "first sync alone, no refresh overlapping it",
+    )
     parser.add_argument("--secretsync-version", default=None, help="its label in the report")
     parser.add_argument(
         "--secretsync-python",
