@@ -10,7 +10,6 @@ credential: no token, password, key or certificate data, nor an exec plugin's ou
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import os
 import ssl
@@ -21,14 +20,11 @@ from typing import Any
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from secretsync import kube, kubeconfig
 from secretsync.errors import UsageError
 from secretsync.kubeconfig import KubeconfigError
+from tests.support.tls import make_ca
 
 CANARY = "c4n4ry-s3cr3t-t0k3n"
 CANARY_B64 = base64.b64encode(CANARY.encode()).decode()
@@ -38,24 +34,9 @@ CANARY_B64 = base64.b64encode(CANARY.encode()).decode()
 
 
 def _pem_pair(cn: str = "client") -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+    """A certificate and its key, PEM (a throwaway self-signed CA's: any pair that matches)."""
+    ca = make_ca(cn)
+    return ca.cert_pem, ca.key_pem
 
 
 CERT_PEM, KEY_PEM = _pem_pair()

@@ -315,22 +315,31 @@ def _store(labels: dict[str, str], generation: int = 1, ready: str | None = None
     return body
 
 
+def _shard1_controller(
+    api: RecordingApi, executor: ThreadPoolExecutor, **kwargs: Any
+) -> tuple[ExternalController, list[tuple[str, str, str]]]:
+    """Shard 1's ExternalSecret controller, and the ExternalSecrets it wakes (recorded, not synced)."""
+    controller = ExternalController(
+        api,  # type: ignore[arg-type]
+        Metrics(),
+        executor,
+        scheduler=Scheduler(),
+        owns_store=sharding.Selector.parse(SHARD1).selects,
+        **kwargs,
+    )
+    woken: list[tuple[str, str, str]] = []
+
+    async def sync_soon(namespace: str, name: str, *, trigger: str) -> None:
+        woken.append((namespace, name, trigger))
+
+    controller.sync_soon = sync_soon  # type: ignore[method-assign]
+    return controller, woken
+
+
 async def test_a_store_of_another_shard_is_followed_not_written() -> None:
     api = RecordingApi()
     with ThreadPoolExecutor(1) as executor:
-        controller = ExternalController(
-            api,  # type: ignore[arg-type]
-            Metrics(),
-            executor,
-            scheduler=Scheduler(),
-            owns_store=sharding.Selector.parse(SHARD1).selects,
-        )
-        woken: list[tuple[str, str, str]] = []
-
-        async def sync_soon(namespace: str, name: str, *, trigger: str) -> None:
-            woken.append((namespace, name, trigger))
-
-        controller.sync_soon = sync_soon  # type: ignore[method-assign]
+        controller, woken = _shard1_controller(api, executor)
         key = ("SecretStore", "apps", "vault")
         controller._users[key] = {("apps", "waiting"), ("apps", "synced")}
         controller._waiting.add(("apps", "waiting"))
@@ -371,20 +380,7 @@ async def test_an_eso_store_of_another_shard_counts_as_ready_without_observed_ge
     """ESO's CRD prunes status.observedGeneration: a peer's Ready store still wakes, as in ESO."""
     api = RecordingApi()
     with ThreadPoolExecutor(1) as executor:
-        controller = ExternalController(
-            api,  # type: ignore[arg-type]
-            Metrics(),
-            executor,
-            scheduler=Scheduler(),
-            owns_store=sharding.Selector.parse(SHARD1).selects,
-            flavor=ESO,
-        )
-        woken: list[tuple[str, str, str]] = []
-
-        async def sync_soon(namespace: str, name: str, *, trigger: str) -> None:
-            woken.append((namespace, name, trigger))
-
-        controller.sync_soon = sync_soon  # type: ignore[method-assign]
+        controller, woken = _shard1_controller(api, executor, flavor=ESO)
         controller._users[("SecretStore", "apps", "vault")] = {("apps", "waiting")}
         controller._waiting.add(("apps", "waiting"))
         body = _store({}, ready="True")

@@ -59,6 +59,10 @@ class CertificateAuthority:
     def cert_pem(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
+    @property
+    def key_pem(self) -> bytes:
+        return _pem_key(self.key)
+
     def issue(
         self,
         hosts: Sequence[str] = DEFAULT_HOSTS,
