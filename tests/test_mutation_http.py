@@ -11,6 +11,8 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import signal
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -23,6 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from secretsync import http, limits
 from secretsync.errors import SpecError, UnsealError
 from secretsync.metrics import CONTENT_TYPE, Metrics
+from tests.support.ports import release_port, reserve_port
 
 SEALED = {"apiVersion": "secretsync.io/v1alpha1", "kind": "SealedSecret", "metadata": {"name": "a"}}
 
@@ -102,13 +105,16 @@ def test_charge_takes_at_most_a_burst_from_each_bucket(clock: Clock) -> None:
 
 
 def test_charge_counts_what_refilled_since(clock: Clock) -> None:
-    limiter = http.RateLimiter(rate=1.0, burst=4, global_rate=1.0, global_burst=4)
-    for _ in range(4):
+    own = http.RateLimiter(rate=2.0, burst=4, global_rate=1000.0, global_burst=1000)
+    shared = http.RateLimiter(rate=1000.0, burst=1000, global_rate=2.0, global_burst=4)
+    for limiter in (own, shared):
+        for client in "abcd":
+            assert limiter.check(client if limiter is shared else "a") == 0.0
+    clock.now += 1  # two tokens back in the drained bucket of each
+    for limiter in (own, shared):
+        limiter.charge("a", 1)  # one left
         assert limiter.check("a") == 0.0
-    clock.now += 2  # two tokens back in each bucket
-    limiter.charge("a", 1)  # one left in each
-    assert limiter.check("a") == 0.0
-    assert limiter.check("a") == 1.0
+        assert limiter.check("a") == 0.5
 
 
 def test_the_client_table_is_bounded(clock: Clock) -> None:
@@ -119,14 +125,14 @@ def test_the_client_table_is_bounded(clock: Clock) -> None:
     assert limiter.check("e") == 0.0  # a fifth: none has refilled, so the table is cleared
     assert limiter.check("a") == 0.0
     # clients whose bucket refilled are the ones forgotten; the rest are kept
-    limiter = http.RateLimiter(rate=1.0, burst=1, global_rate=1000.0, global_burst=1000, max_clients=4)
+    limiter = http.RateLimiter(rate=2.0, burst=1, global_rate=1000.0, global_burst=1000, max_clients=4)
     for client in "abc":
         limiter.check(client)
-    clock.now += 10
+    clock.now += 0.5  # exactly refilled
     limiter.check("d")
     limiter.check("e")  # five: a, b and c are full again and go; d and e stay
     assert set(limiter._buckets) == {"d", "e"}
-    assert limiter.check("d") == 1.0
+    assert limiter.check("d") == 0.5
 
 
 # --------------------------------------------------------------------------- rendering and messages
@@ -176,6 +182,8 @@ def test_retry_after_is_whole_seconds_at_least_one() -> None:
             "too many verify requests; slow down\n",
         )
     assert http._text(200, "\nok\n").text == "\nok\n"
+    assert http._text(200, "ok \n").text == "ok \n"
+    assert http._text(200, "X").text == "X\n"
 
 
 async def test_verify_one_answers_and_logs_by_type(caplog: pytest.LogCaptureFixture) -> None:
@@ -371,16 +379,25 @@ async def test_bodies_are_parsed_on_the_apps_own_bounded_pool(monkeypatch: pytes
 # --------------------------------------------------------------------------- the metrics port and serve()
 
 
-async def test_the_metrics_app_and_serve() -> None:
+async def test_the_metrics_app_and_serve(caplog: pytest.LogCaptureFixture) -> None:
     metrics = Metrics()
-    runner = await http.serve(http.metrics_app(metrics), "127.0.0.1", 0)
+    port = reserve_port()
+    before = signal.getsignal(signal.SIGTERM)
+    runner = await http.serve(http.metrics_app(metrics), "127.0.0.1", port)
     try:
-        port = runner.addresses[0][1]
-        async with ClientSession() as session:
-            resp = await session.get(f"http://127.0.0.1:{port}/metrics")
-            assert (resp.status, resp.headers["Content-Type"]) == (200, CONTENT_TYPE)
-            assert await resp.read() == metrics.render()
-            health = await session.get(f"http://127.0.0.1:{port}/healthz")
-            assert (health.status, await health.text()) == (200, "ok\n")
+        assert runner.addresses == [("127.0.0.1", port)]  # that host only, that port
+        (site,) = runner.sites
+        (sock,) = site._server.sockets  # type: ignore[union-attr]
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+        assert signal.getsignal(signal.SIGTERM) == before  # the operator handles signals itself
+        with caplog.at_level(logging.DEBUG, logger="aiohttp.access"):
+            async with ClientSession() as session:
+                resp = await session.get(f"http://127.0.0.1:{port}/metrics")
+                assert (resp.status, resp.headers["Content-Type"]) == (200, CONTENT_TYPE)
+                assert await resp.read() == metrics.render()
+                health = await session.get(f"http://127.0.0.1:{port}/healthz")
+                assert (health.status, await health.text()) == (200, "ok\n")
+        assert not [r for r in caplog.records if r.name == "aiohttp.access"]  # no access log
     finally:
         await runner.cleanup()
+        release_port(port)

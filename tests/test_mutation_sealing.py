@@ -430,7 +430,12 @@ def test_answer_manifest_keeps_only_what_a_sealed_secret_is_made_of() -> None:
         "metadata": {"annotations": {"a": "1"}},
         "spec": {},
     }
-    assert sealing.answer_manifest({"metadata": "x", "spec": ["encryptedData"]})["metadata"] == {}
+    assert sealing.answer_manifest({"metadata": ["name"], "spec": ["encryptedData"]}) == {
+        "apiVersion": None,
+        "kind": None,
+        "metadata": {},
+        "spec": {},
+    }
 
 
 def test_reencrypt_leaves_its_input_alone() -> None:
@@ -441,3 +446,21 @@ def test_reencrypt_leaves_its_input_alone() -> None:
     out = sealing.reencrypt(body, ring(), sealer())
     assert body == before
     assert out["metadata"]["annotations"] == {"a": "1", sealing.FINGERPRINT_ANNOTATION: sealer().fingerprint}
+
+
+def test_more_messages_and_merges() -> None:
+    long_key = "k" * 100
+    manifest = secret(
+        stringData={"a": "b"}, metadata={"name": "s", "namespace": "ns", "labels": {long_key: 1}}
+    )
+    assert error(InputError, sealing.seal_secret, manifest, sealer()) == (
+        f"Secret ns/s: metadata.labels: the value of {'k' * 80!r} must be a string (quote it in YAML)"
+    )
+    unnamed = secret(metadata={"name": 5}, data={"a": "!"})
+    assert error(InputError, sealing.merge_into, sealed_object(), [("doc 1", unnamed)], sealer()) == (
+        "doc 1: data.a is not valid base64"
+    )
+    assert error(SpecError, sealing.unseal, "x", ring()) == "SealedSecret: not a Kubernetes object"
+    labels_only = secret(metadata={"name": "in", "labels": {"l": "v"}}, stringData={"k": "v"})
+    merged = sealing.merge_into(sealed_object(), [("doc", labels_only)], sealer())
+    assert merged["spec"]["template"] == {"metadata": {"labels": {"l": "v"}}}

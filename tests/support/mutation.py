@@ -63,10 +63,7 @@ MODULES: dict[str, list[str]] = {
         "tests/security/test_http_api_abuse.py",
         "tests/test_mutation_http.py",
     ],
-    "secretsync/providers/base.py": [
-        "tests/test_provider_fake.py",
-        "tests/test_mutation_providers.py",
-    ],
+    # (providers/base.py is protocols and dataclasses: no selected test reaches its two small functions)
     "secretsync/providers/fake.py": [
         "tests/test_provider_fake.py",
         "tests/test_mutation_providers.py",
@@ -144,14 +141,15 @@ def _copy_repository(work: Path) -> None:
             shutil.copy2(entry, work / entry.name)
 
 
-def _write_config(work: Path, module: str, tests: list[str]) -> None:
-    tests = [t for t in tests if (ROOT / t).exists()]
+def _config_section(module: str, selected: list[str]) -> str:
+    """The ``[tool.mutmut]`` section of the scratch copy's pyproject.toml for ``module``."""
     # mutmut copies the source, tests/ and pyproject.toml into mutants/; the tests read these too
     also_copy = sorted(
         entry.name
-        for entry in work.iterdir()
-        if entry.name not in {"secretsync", "tests", "mutants", "pyproject.toml"}
+        for entry in ROOT.iterdir()
+        if entry.name not in _NOT_COPIED | {"secretsync", "tests", "pyproject.toml"}
         and not entry.name.startswith(".")
+        and not entry.name.endswith(".egg-info")
     )
     deselect = [arg for nodeid in DESELECT for arg in ("--deselect", nodeid)]
     section = f"""
@@ -161,12 +159,18 @@ source_paths = ["secretsync"]
 only_mutate = [{json.dumps(_pattern(module))}]
 also_copy = {_toml_list(also_copy)}
 pytest_add_cli_args = {_toml_list(["-p", "no:cacheprovider", "-q", *deselect])}
-pytest_add_cli_args_test_selection = {_toml_list(tests)}
+pytest_add_cli_args_test_selection = {_toml_list(selected)}
 use_git_change_detection = false
 """
+    return section
+
+
+def _write_config(work: Path, module: str, tests: list[str]) -> str:
+    section = _config_section(module, [t for t in tests if (ROOT / t).exists()])
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert "[tool.mutmut]" not in pyproject, "pyproject.toml has its own [tool.mutmut]: this driver writes it"
     (work / "pyproject.toml").write_text(pyproject + section)
+    return section
 
 
 def _statuses(work: Path) -> dict[str, str]:
@@ -233,45 +237,49 @@ def locate(name: str, diff: str) -> str:
     return f"{path}:{start + offset}"
 
 
+class MutmutFailed(Exception):
+    pass
+
+
 def run_module(module: str, *, rerun: bool, log: Any) -> dict[str, Any]:
     tests = MODULES[module]
     work = OUT / "work" / slug(module)
     previous = OUT / f"{slug(module)}.json"
     names: list[str] = []
     selected = [t for t in tests if (ROOT / t).exists()]
-    # a new test file changes mutmut's test selection, which resets every result: run it all again
-    if (
-        rerun
-        and (work / "mutants").exists()
-        and previous.exists()
-        and json.loads(previous.read_text()).get("tests") == selected
-    ):
+    last = json.loads(previous.read_text()) if previous.exists() else {}
+    # Any change to the [tool.mutmut] section (a new test file, another deselected test) makes mutmut
+    # reset every result: then the whole module runs again.
+    if rerun and (work / "mutants").exists() and last.get("config") == _config_section(module, selected):
         shutil.copytree(
             ROOT / "tests", work / "tests", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
         )
-        _write_config(work, module, tests)
-        names = [name for name, status in _statuses(work).items() if status not in _CAUGHT]
+        config = _write_config(work, module, tests)
+        names = [name for name, status in last["statuses"].items() if status not in _CAUGHT]
         if not names:
-            return dict(json.loads(previous.read_text()))
+            return dict(last)
     else:
         if work.exists():
             shutil.rmtree(work)
         _copy_repository(work)
-        _write_config(work, module, tests)
+        config = _write_config(work, module, tests)
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", "1", *names]
     done = subprocess.run(command, cwd=work, stdout=log, stderr=subprocess.STDOUT, env=env, check=False)
     seconds = time.monotonic() - started
     statuses = _statuses(work)
+    if names:  # the others keep the result of the last run (mutmut may have forgotten them)
+        statuses = {**last["statuses"], **{name: statuses[name] for name in names}}
     if done.returncode != 0 or not statuses:
-        raise SystemExit(f"mutmut failed on {module} (exit {done.returncode}): see {log.name}")
+        raise MutmutFailed(f"mutmut failed on {module} (exit {done.returncode}): see {log.name}")
     counts = Counter(statuses.values())
     caught = sum(counts[s] for s in _CAUGHT)
     report = {
         "module": module,
         "tool": "mutmut 3.8.1",
         "tests": selected,
+        "config": config,
         "seconds": round(seconds, 1),
         "rerun_of_survivors": bool(names),
         "total": len(statuses),
@@ -321,10 +329,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"not a core module: {', '.join(unknown)} (choose from: {', '.join(MODULES)})")
     OUT.mkdir(parents=True, exist_ok=True)
     reports = []
+    failed: list[str] = []
     for module in modules:
         with (OUT / f"{slug(module)}.log").open("w") as log:
             print(f"mutating {module} (log: {log.name}) ...", flush=True)
-            report = run_module(module, rerun=args.rerun, log=log)
+            try:
+                report = run_module(module, rerun=args.rerun, log=log)
+            except MutmutFailed as exc:
+                print(exc, flush=True)
+                failed.append(module)
+                continue
         reports.append(report)
         print(summary_line(report), flush=True)
         if report["not_killed"]:
@@ -335,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
         for report in reports:
             print(summary_line(report))
-    return 0
+    if failed:
+        print(f"mutmut failed on: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
