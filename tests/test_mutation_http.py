@@ -401,3 +401,29 @@ async def test_the_metrics_app_and_serve(caplog: pytest.LogCaptureFixture) -> No
     finally:
         await runner.cleanup()
         release_port(port)
+
+
+def test_a_refused_request_keeps_its_clients_bucket(clock: Clock) -> None:
+    """A refusal is remembered under the client's own address: the table does not grow, and the
+    client's bucket (not a fresh one) decides its next request."""
+    own = http.RateLimiter(rate=1.0, burst=1, global_rate=1000.0, global_burst=1000, max_clients=4)
+    for client in "abcd":
+        own.check(client)
+    assert own.check("a") == 1.0
+    assert own.check("a") == 1.0  # still four clients: nothing was forgotten
+    shared = http.RateLimiter(rate=0.001, burst=2, global_rate=1.0, global_burst=1, max_clients=1)
+    assert shared.check("a") == 0.0
+    assert shared.check("a") == 1.0  # refused by the shared bucket
+    clock.now += 1
+    assert shared.check("a") == 0.0  # its last own token
+    clock.now += 1
+    assert shared.check("a") > 900  # its own bucket is empty: it waits for its own refill
+
+
+def test_the_client_table_holds_ten_thousand_clients(clock: Clock) -> None:
+    limiter = http.RateLimiter(rate=1.0, burst=1, global_rate=1e9, global_burst=10**9)
+    for client in range(10_000):
+        limiter.check(str(client))
+    assert limiter.check("0") == 1.0  # remembered
+    limiter.check("one more")  # 10,001: none has refilled, so the table is cleared
+    assert limiter.check("0") == 0.0
