@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from secretsync.errors import SpecError
+from secretsync.errors import PropertyNotFound, SpecError
+from secretsync.providers import paths
 from secretsync.providers.base import FindSpec, RemoteRef
 from tests.test_provider_fake import make
 
@@ -71,3 +72,83 @@ def test_fake_get_map_names_the_version_and_property_it_read() -> None:
     with pytest.raises(SpecError) as caught:
         nested.get_map(RemoteRef(key="k", property="p"))
     assert "fake: key 'k' property 'p'" in str(caught.value)
+
+
+# --------------------------------------------------------------------------- paths: Go's encodings
+
+
+def test_go_json_is_gos_marshal_of_a_map() -> None:
+    assert (
+        paths.go_json({"b": 1, "a": "é <&> \u2028"})
+        == '{"a":"é \\u003c\\u0026\\u003e \\u2028","b":1}'.encode()
+    )
+    assert paths.go_json(None) == b"null"
+    # lone surrogates (from a "\ud800"-style escape) become U+FFFD, as Go's encoder writes them
+    for lone in ("\ud800", "\udbff", "\udc00", "\udfff"):
+        assert paths.go_json({"k": lone}) == '{"k":"\ufffd"}'.encode()
+    assert paths.go_json({"k": "\ue000"}) == '{"k":"\ue000"}'.encode()
+    with pytest.raises(ValueError):
+        paths.go_json({"k": float("nan")})
+
+
+def test_floats_as_go_formats_them() -> None:
+    assert [paths.to_bytes(v) for v in (float("nan"), float("inf"), float("-inf"), 1.5, 2.0, 1e21)] == [
+        b"NaN",
+        b"+Inf",
+        b"-Inf",
+        b"1.5",
+        b"2",
+        b"1000000000000000000000",
+    ]
+    nested = paths.go_extract(
+        b'{"o": {"a": 1e-7, "b": -1e-7, "c": 1e-6, "d": 1e21, "e": 1.23456789e28}}', "w"
+    )
+    assert nested["o"] == b'{"a":1e-7,"b":-1e-7,"c":0.000001,"d":1e+21,"e":1.23456789e+28}'
+
+
+def test_find_size_and_name_regexp() -> None:
+    paths.check_find_size(1000)
+    with pytest.raises(SpecError) as caught:
+        paths.check_find_size(1001)
+    assert str(caught.value) == (
+        "dataFrom.find: matches more than 1000 remote secrets; narrow it with path, name.regexp or tags"
+    )
+    assert paths.compile_name_regexp(None) is None
+    assert paths.compile_name_regexp("^team-").search("team-a")
+    with pytest.raises(SpecError) as caught:
+        paths.compile_name_regexp("(")
+    assert str(caught.value).startswith("dataFrom.find.name.regexp: invalid regular expression: ")
+
+
+def _not_found(value: bytes, prop: str, **where: str) -> str:
+    with pytest.raises(PropertyNotFound) as caught:
+        paths.raw_select(value, prop, **where)
+    return str(caught.value)
+
+
+def test_raw_select_walks_the_stored_text_as_gjson_does() -> None:
+    doc = b'{"a":12,"b":[3,45],"0":"zero","o":{"k":true,"n":null}}'
+    assert paths.raw_select(doc, "a") == b"12"
+    assert paths.raw_select(doc, "b.1") == b"45"
+    assert paths.raw_select(doc, "0") == b"zero"
+    assert paths.raw_select(doc, "o") == b'{"k":true,"n":null}'
+    assert paths.raw_select(doc, "o.k") == b"true"
+    assert paths.raw_select(doc, "o.n") == b""
+    assert paths.raw_select(b'[{"x":1},{"x":2}]', "1.x") == b"2"
+    assert paths.raw_select(b'{"a" : 12 , "b" : [ 3 , 45 ] }', "b.1") == b"45"
+    assert _not_found(doc, "b.2") == "secret has no property 'b.2'"
+    assert _not_found(doc, "nope", where="w") == "w has no property 'nope'"
+    assert _not_found(b"text", "a", where="w") == "w is not JSON, so it has no property 'a'"
+    with pytest.raises(PropertyNotFound) as caught:
+        paths.select({"a": 1}, "b")
+    assert "secret" in str(caught.value)
+
+
+def test_go_extract_marshals_nested_values_as_go_does() -> None:
+    with pytest.raises(SpecError) as caught:
+        paths.go_extract(b"[1]", "w")
+    assert str(caught.value) == "dataFrom.extract: w is not a JSON object, so it cannot be extracted"
+    found = paths.go_extract(
+        b'{"s":"x","n":{"t":true,"f":false,"big":12345678901234567890},"l":[1,"a"]}', "w"
+    )
+    assert found == {"s": b"x", "n": b'{"big":12345678901234567000,"f":false,"t":true}', "l": b'[1,"a"]'}
