@@ -152,3 +152,38 @@ def test_go_extract_marshals_nested_values_as_go_does() -> None:
         b'{"s":"x","n":{"t":true,"f":false,"big":12345678901234567890},"l":[1,"a"]}', "w"
     )
     assert found == {"s": b"x", "n": b'{"big":12345678901234567000,"f":false,"t":true}', "l": b'[1,"a"]'}
+
+
+def test_small_helpers_of_paths() -> None:
+    assert paths.escape_segment("a.b\\c") == "a\\.b\\\\c"
+    assert paths.raw_select(b'{"a.b\\\\c":1}', paths.escape_segment("a.b\\c")) == b"1"
+    with pytest.raises(ValueError):
+        paths.to_json({"a": float("nan")})
+    assert paths.loads(b'{"a":[1]}') == {"a": [1]}
+    for bad in (b"{", b"[" * 100_000, b"\xff"):
+        with pytest.raises(ValueError) as caught:
+            paths.loads(bad)
+        assert str(caught.value) == "not JSON"
+    with pytest.raises(PropertyNotFound) as caught:
+        paths.select({"a": 1}, "b")
+    assert str(caught.value) == "secret has no property 'b'"
+    with pytest.raises(SpecError) as caught:
+        paths.go_extract(b"{", "w")
+    assert str(caught.value) == "dataFrom.extract: w is not a JSON object, so it cannot be extracted"
+
+
+def test_go_value_of_decoded_maps() -> None:
+    assert paths.go_value({"b": 2, "a": 1e-7}) == b'{"a":1e-7,"b":2}'
+    assert paths.go_value({"big": 12345678901234567890}) == b'{"big":12345678901234567890}'
+    assert _not_found(b'{"a":"xyz","n":12}', "a.0") == "secret has no property 'a.0'"
+    assert _not_found(b'{"a":"xyz","n":12}', "n.b") == "secret has no property 'n.b'"
+
+
+def test_stored_text_keeps_bytes_that_are_not_utf8() -> None:
+    # a lone surrogate in text is read as the three bytes Python writes for it, each one U+FFFD
+    assert paths.raw_select('{"a":"\ud800"}', "a") == "\ufffd\ufffd\ufffd".encode()
+    assert paths.raw_select(b'{"a":{"b":"\xff"}}', "a") == b'{"b":"\xff"}'  # stored bytes, as stored
+    assert paths.raw_select(b'{"a.b":1,"c":2}', "a.b") == b"1"  # an exact top-level key first
+    with pytest.raises(ValueError) as caught:
+        paths.go_value({"a": float("nan")})
+    assert str(caught.value) == "JSON has no NaN or infinity"
