@@ -166,7 +166,7 @@ class SealedController:
         self.prefetch.observe(event_type, secret)
         key = (str(meta.get("namespace")), str(meta.get("name")))
         uid = self._by_name.get(key)
-        if uid is None:
+        if uid is None or self.prefetch.awaited(event_type, secret):
             return
         if event_type != "DELETED" and self._secret_rv.get(uid) == meta.get("resourceVersion"):
             return  # our own write, or a state we already checked

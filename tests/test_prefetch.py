@@ -45,6 +45,12 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+def _watched(p: SecretPrefetch, *secrets: dict[str, Any]) -> None:
+    """The Secret watch (kopf's own listing) shows ``secrets`` as they are."""
+    for secret in secrets:
+        p.observe(None, secret)
+
+
 def test_inactive_never_answers_and_records_nothing() -> None:
     async def go() -> None:
         p = SecretPrefetch()
@@ -61,6 +67,7 @@ def test_a_copy_stands_in_once_without_managed_fields() -> None:
         p = SecretPrefetch()
         p.begin()
         await p.load(_pages([_secret("a", "1"), _secret("b", "2")], [_secret("c", "3")]))
+        _watched(p, _secret("c", "3"), _secret("a", "1", ns="other"))
         copy = await p.take("app", "c")
         assert copy is not None and copy["metadata"]["resourceVersion"] == "3"
         assert copy["data"] == {"k": "dg=="} and "managedFields" not in copy["metadata"]
@@ -79,6 +86,7 @@ def test_secrets_without_a_mark_are_kept_too() -> None:
         p = SecretPrefetch()
         p.begin()
         await p.load(_pages([_secret("a", "1", marked=False), {"kind": "junk"}, "not an object"]))
+        _watched(p, _secret("a", "1"))
         copy = await p.take("app", "a")
         assert copy is not None and copy["metadata"]["annotations"] == {"other": "x"}
 
@@ -92,13 +100,18 @@ def test_secrets_without_a_mark_are_kept_too() -> None:
         ("MODIFIED", "1", True),
         ("MODIFIED", "7", False),  # changed since (or the watch ahead of the list)
         ("DELETED", "1", False),
+        (None, None, False),  # not shown by the watch (yet, or deleted before it began): read it
     ],
 )
-def test_a_watch_event_showing_another_state_voids_the_copy(event: str | None, rv: str, usable: bool) -> None:
+def test_a_copy_is_used_only_when_the_watch_showed_that_very_state(
+    event: str | None, rv: str | None, usable: bool
+) -> None:
     async def go() -> None:
         p = SecretPrefetch()
         p.begin()
-        p.observe(event, _secret("a", rv))  # before the list completes, as after it
+        p.watch_wait = 0.05
+        if rv is not None:
+            p.observe(event, _secret("a", rv))  # before the list completes, as after it
         await p.load(_pages([_secret("a", "1")]))
         assert (await p.take("app", "a") is not None) is usable
 
@@ -110,6 +123,7 @@ def test_an_event_after_the_list_voids_it_too() -> None:
         p = SecretPrefetch()
         p.begin()
         await p.load(_pages([_secret("a", "1"), _secret("b", "1")]))
+        _watched(p, _secret("a", "1"), _secret("b", "1"))
         p.observe("MODIFIED", _secret("a", "9"))
         assert await p.take("app", "a") is None
         assert await p.take("app", "b") is not None
@@ -135,12 +149,17 @@ def test_take_waits_for_the_list_then_gives_up_after_its_bound() -> None:
         started = asyncio.get_running_loop().time()
         assert await p.take("app", "a") is None  # no list ever came
         assert asyncio.get_running_loop().time() - started >= 0.05
+        assert not p.active  # too late to help: the next reconcile does not wait again
+        started = asyncio.get_running_loop().time()
+        assert await p.take("app", "b") is None
+        assert asyncio.get_running_loop().time() - started < 0.05
 
         q = SecretPrefetch(wait=5)
         q.begin()
         waiting = asyncio.create_task(q.take("app", "a"))
         await asyncio.sleep(0.01)
         assert not waiting.done()
+        _watched(q, _secret("a", "1"))
         await q.load(_pages([_secret("a", "1")]))
         assert (await waiting) is not None
 
@@ -152,6 +171,7 @@ def test_everything_is_dropped_when_taken_or_expired() -> None:
         p = SecretPrefetch()
         p.begin()
         await p.load(_pages([_secret("a", "1")]))
+        _watched(p, _secret("a", "1"))
         assert await p.take("app", "a") is not None
         assert not p.active  # the last copy taken: nothing held, nothing recorded
         p.observe("MODIFIED", _secret("b", "1"))
@@ -162,5 +182,63 @@ def test_everything_is_dropped_when_taken_or_expired() -> None:
         await q.load(_pages([_secret("a", "1"), _secret("b", "1")]))
         await asyncio.sleep(0.05)
         assert not q.active and await q.take("app", "a") is None
+
+    run(go())
+
+
+def test_past_its_budget_nothing_is_kept() -> None:
+    """Tenants can label big Secrets of their own: the copies stay within max_bytes, or none is kept."""
+
+    async def go() -> None:
+        big = _secret("big", "1")
+        big["data"] = {"k": "x" * 5000}
+        p = SecretPrefetch(max_bytes=4000)
+        p.begin()
+        _watched(p, _secret("a", "1"), big)
+        await p.load(_pages([_secret("a", "1"), big]))
+        assert not p.active and await p.take("app", "a") is None
+
+        q = SecretPrefetch(max_bytes=8000)
+        q.begin()
+        _watched(q, _secret("a", "1"), big)
+        await q.load(_pages([_secret("a", "1"), big]))
+        assert await q.take("app", "big") is not None
+
+    run(go())
+
+
+def test_a_copy_waits_briefly_for_the_watch_to_report_its_secret() -> None:
+    """kopf's own listing of the Secrets may come after the reconcile: the copy waits for it."""
+
+    async def go() -> None:
+        p = SecretPrefetch()
+        p.begin()
+        await p.load(_pages([_secret("a", "1"), _secret("b", "1")]))
+        waiting = asyncio.create_task(p.take("app", "a"))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        p.observe(None, _secret("a", "1"))
+        assert (await waiting) is not None
+        # Deleted between the list and the start of the watch: never reported, so it is read.
+        p.watch_wait = 0.05
+        assert await p.take("app", "b") is None
+        assert p._reported == {}
+
+    run(go())
+
+
+def test_the_event_a_waiting_copy_was_waiting_for_is_awaited_not_reconciled_again() -> None:
+    async def go() -> None:
+        p = SecretPrefetch()
+        p.begin()
+        await p.load(_pages([_secret("a", "1")]))
+        waiting = asyncio.create_task(p.take("app", "a"))
+        await asyncio.sleep(0.01)
+        assert p.awaited(None, _secret("a", "1"))  # the reconcile holding the copy records it
+        assert not p.awaited(None, _secret("a", "2"))  # another state: its own reconcile
+        assert not p.awaited("DELETED", _secret("a", "1"))
+        p.observe(None, _secret("a", "1"))
+        assert (await waiting) is not None
+        assert not p.awaited(None, _secret("a", "1"))  # decided: nothing held any more
 
     run(go())

@@ -79,7 +79,7 @@ class ExternalController(StoreHandling):
         meta = _meta(secret)
         self.prefetch.observe(event_type, secret)
         owner = self._targets.get((str(meta.get("namespace")), str(meta.get("name"))))
-        if owner is None:
+        if owner is None or self.prefetch.awaited(event_type, secret):
             return
         if event_type != "DELETED" and self._secret_rv.get(f"{owner[0]}/{owner[1]}") == meta.get(
             "resourceVersion"
