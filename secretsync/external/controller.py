@@ -289,6 +289,8 @@ class ExternalController(StoreHandling):
             users = self._users.get(store)
             if users is not None:
                 users.discard(es)
+                if not users:  # no empty sets left behind by ExternalSecrets that came and went
+                    del self._users[store]
 
     async def _reconcile(self, body: Body, spec: model.ExternalSecretSpec, trigger: str) -> Outcome:
         meta = _meta(body)

@@ -155,6 +155,7 @@ async def test_store_users_follow_a_store_change_and_a_deletion(controller: Exte
     }
     _forget(es, "a", "two")
     assert _users(es) == {("SecretStore", "a", "aws"): {("a", "one")}}
+    assert es._users == {("SecretStore", "a", "aws"): {("a", "one")}}  # no empty set left behind
 
 
 def test_random_sequences_match_the_former_scans(controller: ExternalController) -> None:
