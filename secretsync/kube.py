@@ -119,14 +119,19 @@ def load_connection(
         and not conn.insecure
         and (conn.ca_data or conn.has_client_certificate)
     ):
+        what = "the client certificate and key" if conn.has_client_certificate else "the CA certificate"
         try:
             ssl_context(conn)
-        except (ssl.SSLError, OSError, ValueError):
+        except (ssl.SSLError, ValueError):
             # OpenSSL's reason names no content; ours says which part of the configuration failed.
-            what = "the client certificate and key" if conn.has_client_certificate else "the CA certificate"
             raise UsageError(
                 f"cannot load Kubernetes client configuration from {cfg.source}: {what} cannot be loaded "
                 "(not PEM, or a key that does not match its certificate)"
+            ) from None
+        except OSError as exc:  # a file that cannot be read, or no writable temporary directory
+            raise UsageError(
+                f"cannot load Kubernetes client configuration from {cfg.source}: {what} cannot be "
+                f"read: {exc.strerror or type(exc).__name__}"
             ) from None
     return conn
 

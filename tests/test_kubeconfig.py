@@ -495,6 +495,25 @@ def test_a_key_that_does_not_match_its_certificate_is_one_clear_line(tmp_path: P
     assert "PRIVATE KEY" not in message and b64(OTHER_KEY_PEM)[:40] not in message
 
 
+def test_no_writable_temporary_directory_is_not_called_a_bad_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Certificate data goes through a private temporary directory: a read-only /tmp says so."""
+    import errno
+    import tempfile
+
+    def read_only(*_: Any, **__: Any) -> Any:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", read_only)
+    user = {"client-certificate-data": b64(CERT_PEM), "client-key-data": b64(KEY_PEM)}
+    with pytest.raises(UsageError) as info:
+        kube.load_connection(str(write(tmp_path / "config", config(user=user))))
+    message = str(info.value)
+    assert "the client certificate and key cannot be read: Read-only file system" in message
+    assert "does not match" not in message
+
+
 def test_certificate_files_load_into_the_tls_context(tmp_path: Path) -> None:
     write(tmp_path / "tls.crt", CERT_PEM.decode())
     write(tmp_path / "tls.key", KEY_PEM.decode())
