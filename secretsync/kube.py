@@ -86,7 +86,11 @@ class Connection:
 
 
 def load_connection(
-    kubeconfig: str | None = None, context: str | None = None, *, service_account_dir: str | None = None
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    *,
+    service_account_dir: str | None = None,
+    allow_exec: bool = True,
 ) -> Connection:
     """Load the standard client configuration, in the order kubectl users expect.
 
@@ -97,7 +101,10 @@ def load_connection(
     Errors become :class:`UsageError` with the reason, never with a credential.
     """
     cfg = kubeconfig_loader.load(
-        kubeconfig, context, service_account_dir=service_account_dir or SERVICE_ACCOUNT_DIR
+        kubeconfig,
+        context,
+        service_account_dir=service_account_dir or SERVICE_ACCOUNT_DIR,
+        allow_exec=allow_exec,  # False for the operator: an exec credential expires unrefreshed
     )
     conn = Connection(
         server=cfg.server,

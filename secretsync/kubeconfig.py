@@ -100,6 +100,7 @@ def load(
     *,
     service_account_dir: str | None = None,
     environ: Mapping[str, str] | None = None,
+    allow_exec: bool = True,
 ) -> ClientConfig:
     """The configuration in kubectl users' order: an explicit ``kubeconfig`` or ``context`` wins;
     otherwise the in-cluster service account when running in a pod; otherwise ``KUBECONFIG`` or
@@ -107,7 +108,7 @@ def load(
     environ = os.environ if environ is None else environ
     if kubeconfig is None and context is None and in_cluster(environ):
         return load_in_cluster(service_account_dir or SERVICE_ACCOUNT_DIR, environ)
-    return load_kubeconfig(kubeconfig, context, environ)
+    return load_kubeconfig(kubeconfig, context, environ, allow_exec=allow_exec)
 
 
 # --------------------------------------------------------------------------- in-cluster
@@ -250,9 +251,15 @@ def _shown(name: str) -> str:
 
 
 def load_kubeconfig(
-    kubeconfig: str | None = None, context: str | None = None, environ: Mapping[str, str] | None = None
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    allow_exec: bool = True,
 ) -> ClientConfig:
-    """The chosen context's cluster and user, from the merged kubeconfig files."""
+    """The chosen context's cluster and user, from the merged kubeconfig files. ``allow_exec``
+    False (the operator, which runs for weeks): an exec plugin's credential, fetched once and
+    never refreshed, is refused with what to use instead."""
     environ = os.environ if environ is None else environ
     merged = read_kubeconfigs(kubeconfig, environ)
     where = (
@@ -287,6 +294,12 @@ def load_kubeconfig(
 
     server, ca_file, ca_data, insecure = _cluster(cluster, cluster_origin, _shown(cluster_name), fail)
     creds = _user(user, user_origin, _shown(str(user_name)), fail)
+    if creds.get("exec") is not None and not allow_exec:
+        raise fail(
+            f"user {_shown(str(user_name))} gets its credential from an exec plugin, which expires and "
+            "is not refreshed by a long-running operator; run it in the cluster as its ServiceAccount, "
+            "or give it a context with a token, tokenFile or client certificate"
+        )
     if creds.get("exec") is not None:
         try:
             exec_creds = run_exec(

@@ -426,7 +426,7 @@ async def run(
     metrics = Metrics()
     shard = settings.shard
     api = kube.KubeApi(
-        kube.load_connection(settings.kubeconfig, settings.context),
+        kube.load_connection(settings.kubeconfig, settings.context, allow_exec=False),
         # The shard in the User-Agent: the audit log tells the instances' requests apart.
         user_agent=f"{kube.USER_AGENT} (shard={shard.shard_id})" if shard.sharded else kube.USER_AGENT,
     )

@@ -553,6 +553,19 @@ def test_exec_v1_token_with_env_args_and_exec_info(tmp_path: Path) -> None:
     assert got["info"]["spec"]["cluster"]["certificate-authority-data"] == b64(CERT_PEM)
 
 
+def test_the_operator_refuses_an_exec_credential_it_could_not_refresh(tmp_path: Path) -> None:
+    ran = tmp_path / "ran"
+    command = plugin(
+        tmp_path / "plugin", f"open({str(ran)!r}, 'w').write('x')\nprint({credential(token=CANARY)!r})"
+    )
+    path = write(tmp_path / "config", config(user=exec_user(command)))
+    with pytest.raises(UsageError) as info:
+        kube.load_connection(str(path), allow_exec=False)
+    assert "exec plugin" in str(info.value) and "ServiceAccount" in str(info.value)
+    assert not ran.exists()  # refused before the plugin runs
+    assert kube.load_connection(str(path)).token == CANARY  # the CLI still uses it
+
+
 def test_exec_v1beta1_client_certificate(tmp_path: Path) -> None:
     api = "client.authentication.k8s.io/v1beta1"
     out = credential(api, clientCertificateData=CERT_PEM.decode(), clientKeyData=KEY_PEM.decode())
