@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.fixtures_providers",
     "tests.support.fixtures_kube",
     "tests.support.fixtures_operator",
+    "tests.support.fixtures_time",
 ]

@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -97,16 +95,6 @@ def load_error(data: bytes) -> str:
 
 def invalid(reason: str) -> str:
     return f"not a valid X.509 certificate ({reason})"
-
-
-@pytest.fixture
-def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The local time zone nine hours east of UTC: a conversion to local time shows."""
-    monkeypatch.setenv("TZ", "JST-9")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 # --------------------------------------------------------------------------- scope labels and sealing

@@ -9,10 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import time
-from collections.abc import Iterator
-
-import pytest
 
 from secretsync import status
 
@@ -45,15 +41,6 @@ def test_intent_digest_is_the_sha256_of_labels_annotations_and_spec() -> None:
     none = hashlib.sha256(json.dumps([None, None, None]).encode()).hexdigest()
     assert status.intent_digest({"metadata": "not a mapping"}) == none
     assert status.intent_digest({}) == none
-
-
-@pytest.fixture
-def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "JST-9")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_now_is_written_in_utc_whatever_the_local_zone(tokyo: None) -> None:
