@@ -159,6 +159,11 @@ class Runtime:
                 await sealed.on_keys_changed()
 
     @property
+    def prefetch(self) -> SecretPrefetch:
+        """The start-up list of produced Secrets, one shared by every controller."""
+        return self.sealed.prefetch
+
+    @property
     def sealed_controllers(self) -> list[SealedController]:
         return [self.sealed] + ([self.bitnami] if self.bitnami else [])
 
@@ -270,6 +275,7 @@ async def secret_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     body: dict[str, Any] = dict(event["object"])
     namespace = (body.get("metadata") or {}).get("namespace")
     if runtime.watches(namespace):
+        runtime.prefetch.observe(event.get("type"), body)  # once, for every controller that shares it
         for sealed in runtime.sealed_controllers:
             await sealed.on_secret_event(event.get("type"), body)
         for external in runtime.external_controllers:
@@ -564,7 +570,6 @@ async def run(
 
         if await runtime.load_keys_at_start(stop):
             key_watches = [asyncio.create_task(w.run()) for w in runtime.key_watchers()]
-            prefetch = runtime.sealed.prefetch
             prefetch.begin()  # before kopf's Secret watch: its events are recorded from the start
             watchers.append(asyncio.create_task(prefetch.load(runtime.produced_secret_pages)))
         kopf_ready = asyncio.Event()

@@ -163,7 +163,6 @@ class SealedController:
     async def on_secret_event(self, event_type: str | None, secret: Body) -> None:
         """A Secret changed: if a SealedSecret of the same name produces it, check it still matches."""
         meta = _meta(secret)
-        self.prefetch.observe(event_type, secret)
         key = (str(meta.get("namespace")), str(meta.get("name")))
         uid = self._by_name.get(key)
         if uid is None or self.prefetch.awaited(event_type, secret):

@@ -77,7 +77,6 @@ class ExternalController(StoreHandling):
     async def on_secret_event(self, event_type: str | None, secret: Body) -> None:
         """A target Secret was deleted or edited: sync its ExternalSecret again (drift repair)."""
         meta = _meta(secret)
-        self.prefetch.observe(event_type, secret)
         owner = self._targets.get((str(meta.get("namespace")), str(meta.get("name"))))
         if owner is None or self.prefetch.awaited(event_type, secret):
             return
