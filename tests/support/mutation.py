@@ -109,6 +109,25 @@ DESELECT += [
     "tests/test_kubeseal_compat.py::test_the_readme_sealing_commands_run_as_written_in_a_fresh_shell",
 ]
 
+# Per module: the template engine's tests that also time themselves (wall-clock bounds under load),
+# and its property-based fuzzing (hundreds of generated templates per test, each under a 3 s bound:
+# it looks for crashes, which the example tests pin exactly). test_mutation_gotemplate.py checks what
+# the timed ones check besides the time, with a time budget no traced run reaches and a fake clock.
+DESELECT_BY_MODULE: dict[str, list[str]] = {
+    "secretsync/gotemplate": [
+        "tests/gotemplate/test_crypto.py::test_hostile_iteration_count_is_refused_before_deriving",
+        "tests/gotemplate/test_crypto.py::test_many_archives_share_one_budget",
+        "tests/gotemplate/test_crypto.py::test_rsa_key_validation_is_cheap_and_bounded",
+        "tests/gotemplate/test_fuzz.py",
+        "tests/gotemplate/test_limits.py::test_hostile_template_fails_fast",
+        "tests/gotemplate/test_limits.py::test_huge_printf_width_is_go_noverb",
+        "tests/gotemplate/test_limits.py::test_time_limit",
+        "tests/gotemplate/test_limits.py::test_many_live_values_hit_the_allocation_cap",
+        "tests/gotemplate/test_limits.py::test_expensive_loops_fail_fast",
+        "tests/gotemplate/test_migration.py::test_jinja_check_is_linear_on_hostile_sources",
+    ],
+}
+
 # what the scratch copy leaves out of the repository
 _NOT_COPIED = {".git", ".venv", "build", "dist", "mutants", ".hypothesis", ".pytest_cache", ".mypy_cache"}
 _NOT_COPIED_GLOBS = ("__pycache__", "*.egg-info", ".ruff_cache", "*.pyc")
@@ -151,7 +170,8 @@ def _config_section(module: str, selected: list[str]) -> str:
         and not entry.name.startswith(".")
         and not entry.name.endswith(".egg-info")
     )
-    deselect = [arg for nodeid in DESELECT for arg in ("--deselect", nodeid)]
+    nodeids = DESELECT + DESELECT_BY_MODULE.get(module, [])
+    deselect = [arg for nodeid in nodeids for arg in ("--deselect", nodeid)]
     section = f"""
 
 [tool.mutmut]
