@@ -15,7 +15,7 @@ import base64
 import copy
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from secretsync.metrics import Metrics
 from secretsync.prefetch import SecretPrefetch
 from secretsync.scheduler import Backoff, Scheduler
 from secretsync.sealed import SKIP_OWNER_ANNOTATION, SealedController
+from tests.support.fake_api import FakeApi, Inline
 from tests.support.sealed_env import key_secret, vector_key
 
 NS, NAME = "apps", "db"
@@ -33,95 +34,6 @@ BITNAMI_PATH = kube.path_for(sealing.BITNAMI_API_VERSION, "sealedsecrets", NS, N
 SECRET_PATH = kube.path_for("v1", "secrets", NS, NAME)
 SECRETS = kube.path_for("v1", "secrets", NS)
 EVENTS = kube.path_for("v1", "events", NS)
-
-
-class FakeApi:
-    """Objects by path, with resourceVersions, a uid precondition on status writes, and failures on
-    demand: ``fail[(verb, path)] = exc`` raises once (``sticky`` keeps raising)."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, dict[str, Any]] = {}
-        self.calls: list[tuple[str, str]] = []
-        self.fail: dict[tuple[str, str], Exception] = {}
-        self.sticky: set[tuple[str, str]] = set()
-        self._rv = 100
-        self._names = 0
-
-    def _raise(self, verb: str, path: str) -> None:
-        self.calls.append((verb, path))
-        exc = self.fail.get((verb, path))
-        if exc is not None:
-            if (verb, path) not in self.sticky:
-                del self.fail[(verb, path)]
-            raise exc
-
-    def _next_rv(self) -> str:
-        self._rv += 1
-        return str(self._rv)
-
-    def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        body = copy.deepcopy(body)
-        body.setdefault("metadata", {})["resourceVersion"] = self._next_rv()
-        self.objects[path] = body
-        return copy.deepcopy(body)
-
-    async def get(self, path: str) -> dict[str, Any] | None:
-        self._raise("get", path)
-        found = self.objects.get(path)
-        return copy.deepcopy(found) if found is not None else None
-
-    async def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        self._raise("create", path)
-        meta = body.get("metadata") or {}
-        name = meta.get("name")
-        if not name:
-            self._names += 1
-            name = f"{meta['generateName']}{self._names}"
-        target = f"{path}/{name}"
-        if target in self.objects:
-            raise kube.Conflict(409, "AlreadyExists", f"{name} already exists")
-        created = self.put(target, body)
-        created["metadata"]["name"] = name
-        self.objects[target]["metadata"]["name"] = name
-        return created
-
-    async def replace(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        self._raise("replace", path)
-        return self.put(path, body)
-
-    async def write_status(self, path: str, uid: str, new_status: dict[str, Any]) -> dict[str, Any]:
-        self._raise("write_status", path)
-        target = path.removesuffix("/status")
-        found = self.objects.get(target)
-        if found is None:
-            raise kube.NotFound(404, "NotFound", "gone")
-        if found["metadata"].get("uid") != uid:
-            raise kube.Conflict(409, "Conflict", "uid precondition failed")
-        found["status"] = copy.deepcopy(new_status)
-        found["metadata"]["resourceVersion"] = self._next_rv()
-        return copy.deepcopy(found)
-
-    def events(self) -> list[tuple[str, str, str]]:
-        return [
-            (e["type"], e["reason"], e["message"])
-            for path, e in self.objects.items()
-            if path.startswith(EVENTS + "/")
-        ]
-
-    def writes(self) -> list[tuple[str, str]]:
-        return [(verb, path) for verb, path in self.calls if verb != "get"]
-
-
-class Inline(Executor):
-    """Runs the unseal and the template on the caller's thread: deterministic, no thread to fork."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            future.set_exception(exc)
-        return future
 
 
 class Keys:
@@ -260,7 +172,7 @@ async def test_a_first_sync_creates_the_secret_with_status_event_metrics_and_a_l
     assert (cond["status"], cond["reason"]) == ("True", "Unsealed")
     assert cond["message"] == f"unsealed 2 keys into Secret {NS}/{NAME}"
     assert h.stored()["status"]["observedGeneration"] == 1
-    assert h.api.events() == [("Normal", "Unsealed", f"unsealed 2 keys into Secret {NS}/{NAME}")]
+    assert h.api.events(NS) == [("Normal", "Unsealed", f"unsealed 2 keys into Secret {NS}/{NAME}")]
     assert h.sample("secretsync_ready", kind="SealedSecret", namespace=NS, name=NAME) == 1
     assert h.sample("secretsync_unseal_attempts_total") == 1
     assert h.sample("secretsync_unseal_verified_total") == 0
@@ -293,7 +205,7 @@ async def test_a_new_generation_is_reconciled_again_and_updates_the_secret(
     assert h.values() == {"password": b"two"}
     assert h.stored()["status"]["observedGeneration"] == 2
     assert ("INFO", f"SealedSecret {NS}/{NAME}: Secret updated") in lines(logs)
-    assert h.api.events() == [
+    assert h.api.events(NS) == [
         ("Normal", "Unsealed", f"unsealed 1 keys into Secret {NS}/{NAME}"),
         ("Normal", "Unsealed", f"unsealed 1 keys into Secret {NS}/{NAME}"),
     ]
@@ -413,7 +325,7 @@ async def test_a_value_no_key_opens_fails_with_the_fix_and_waits_for_a_new_key(
         cond = h.condition()
         assert (cond["status"], cond["reason"]) == ("False", "UnsealFailed")
         assert cond["message"] == f"{result.message}. Fix: {UNSEAL_HINT}"
-        assert h.api.events() == [("Warning", "UnsealFailed", cond["message"])]
+        assert h.api.events(NS) == [("Warning", "UnsealFailed", cond["message"])]
         assert h.secret() is None
         assert ("WARNING", f"SealedSecret {NS}/{NAME}: UnsealFailed: {cond['message']}") in lines(logs)
         assert h.sample("secretsync_unseal_errors_total", reason="UnsealFailed") == 1
@@ -431,7 +343,7 @@ async def test_a_value_no_key_opens_fails_with_the_fix_and_waits_for_a_new_key(
         assert h.values() == {"password": b"hunter2"}
         assert h.condition()["reason"] == "Unsealed"
         assert h.controller._waiting_for_key == set()
-        assert h.api.events()[-1] == ("Normal", "Unsealed", f"unsealed 1 keys into Secret {NS}/{NAME}")
+        assert h.api.events(NS)[-1] == ("Normal", "Unsealed", f"unsealed 1 keys into Secret {NS}/{NAME}")
     finally:
         await h.scheduler.close()
 
@@ -485,7 +397,7 @@ async def test_a_malformed_spec_is_invalid_and_not_retried(
     with pytest.raises(sealing.SpecError) as caught:
         sealing.unseal(sealed, h.keys.ring)
     assert cond["message"] == f"{caught.value}; fix the SealedSecret manifest and re-apply it"
-    assert h.api.events() == [("Warning", "InvalidSpec", cond["message"])]
+    assert h.api.events(NS) == [("Warning", "InvalidSpec", cond["message"])]
     assert h.due(("sealed", "uid-1")) is None
     assert h.controller._waiting_for_key == set()
 
@@ -527,7 +439,7 @@ async def test_reading_the_secret_fails_retries_with_backoff(h: Harness) -> None
         cond["message"]
         == f"reading Secret {NS}/{NAME} failed: {kube.ApiError(503, 'ServiceUnavailable', 'etcd is down')}"
     )
-    assert h.api.events() == [("Warning", "ApiError", cond["message"])]
+    assert h.api.events(NS) == [("Warning", "ApiError", cond["message"])]
     due = h.due(("sealed", "uid-1"))
     assert due is not None and 0.9 < due <= 1.0
     assert "uid-1" not in h.controller._done
@@ -537,7 +449,7 @@ async def test_reading_the_secret_fails_retries_with_backoff(h: Harness) -> None
     await h.controller.reconcile_by_name(NS, NAME)
     due = h.due(("sealed", "uid-1"))
     assert due is not None and 1.9 < due <= 2.0
-    assert len(h.api.events()) == 2
+    assert len(h.api.events(NS)) == 2
     # and then it works: backoff reset, no retry pending
     await h.controller.reconcile_by_name(NS, NAME)
     assert h.condition()["reason"] == "Unsealed"
@@ -643,7 +555,7 @@ async def test_a_secret_changed_by_someone_else_is_put_back(h: Harness) -> None:
     await h.controller.on_secret_event("MODIFIED", changed)
     assert h.values() == {"password": b"hunter2"}
     assert h.api.calls[-4:-2] == [("get", SEALED_PATH), ("get", SECRET_PATH)]
-    assert h.api.events()[-1] == ("Normal", "Unsealed", f"unsealed 1 keys into Secret {NS}/{NAME}")
+    assert h.api.events(NS)[-1] == ("Normal", "Unsealed", f"unsealed 1 keys into Secret {NS}/{NAME}")
 
 
 async def test_a_deleted_secret_is_created_again_even_at_the_version_we_wrote(h: Harness) -> None:
@@ -901,7 +813,7 @@ async def test_a_status_write_that_fails_on_the_api_is_retried(
     await h.controller.on_sealed_event("ADDED", h.add(sealed_secret()))
     assert h.values() == {"password": b"hunter2"}  # the Secret is written
     assert ("WARNING", f"cannot write status of SealedSecret {NS}/{NAME}: {failure}") in lines(logs)
-    assert h.api.events() == []  # no event for a status nobody could see
+    assert h.api.events(NS) == []  # no event for a status nobody could see
     assert "uid-1" not in h.controller._done
     due = h.due(("sealed", "uid-1"))
     assert due is not None and 0.9 < due <= 1.0
@@ -918,7 +830,7 @@ async def test_a_status_of_an_object_gone_or_replaced_is_dropped(h: Harness, ref
     await h.controller.on_sealed_event("ADDED", h.add(sealed_secret()))
     assert h.due(("sealed", "uid-1")) is None
     assert "uid-1" in h.controller._done
-    assert h.api.events() == [("Normal", "Unsealed", f"unsealed 1 keys into Secret {NS}/{NAME}")]
+    assert h.api.events(NS) == [("Normal", "Unsealed", f"unsealed 1 keys into Secret {NS}/{NAME}")]
 
 
 async def test_a_status_refused_as_invalid_is_logged_and_not_retried(
@@ -948,24 +860,24 @@ async def test_a_failure_unchanged_and_not_retried_posts_no_second_event(h: Harn
     sealed["spec"]["encryptedData"] = "not a map"
     await h.controller.on_sealed_event("ADDED", h.add(sealed))
     await h.controller.reconcile(h.stored())
-    assert [e[1] for e in h.api.events()] == ["InvalidSpec"]
+    assert [e[1] for e in h.api.events(NS)] == ["InvalidSpec"]
 
 
 async def test_a_ready_object_reconciled_again_posts_no_event(h: Harness) -> None:
     await h.controller.on_sealed_event("ADDED", h.add(sealed_secret()))
     await h.controller.reconcile(h.stored())
-    assert len(h.api.events()) == 1
+    assert len(h.api.events(NS)) == 1
 
 
 async def test_ready_after_a_failure_posts_the_flip(h: Harness) -> None:
     h.api.fail[("get", SECRET_PATH)] = kube.ApiError(503, "ServiceUnavailable", "busy")
     await h.controller.on_sealed_event("ADDED", h.add(sealed_secret()))
     await h.controller.reconcile_by_name(NS, NAME)
-    assert [e[:2] for e in h.api.events()] == [("Warning", "ApiError"), ("Normal", "Unsealed")]
+    assert [e[:2] for e in h.api.events(NS)] == [("Warning", "ApiError"), ("Normal", "Unsealed")]
     # verified later (no write): the stored message stays, no event
     h.keys.generation += 1
     await h.controller.on_sealed_event("MODIFIED", h.stored())
-    assert len(h.api.events()) == 2
+    assert len(h.api.events(NS)) == 2
 
 
 # ----------------------------------------------------------------------------- verified without RSA
@@ -1095,7 +1007,7 @@ async def test_bitnami_mode_writes_a_synced_condition() -> None:
         assert cond["status"] == "True"
         assert status.ready_of(h.stored()["status"], "Ready") is None
         assert h.stored()["status"]["observedGeneration"] == 1
-        assert h.api.events() == [("Normal", "Unsealed", f"unsealed 1 keys into Secret {NS}/{NAME}")]
+        assert h.api.events(NS) == [("Normal", "Unsealed", f"unsealed 1 keys into Secret {NS}/{NAME}")]
         assert h.secret()["metadata"]["ownerReferences"][0]["apiVersion"] == sealing.BITNAMI_API_VERSION  # type: ignore[index]
         # a later verification keeps the Synced message
         stored = h.stored()
@@ -1104,12 +1016,12 @@ async def test_bitnami_mode_writes_a_synced_condition() -> None:
         h.keys.generation += 1
         await h.controller.on_sealed_event("MODIFIED", h.stored())
         assert h.condition()["message"] == "kept"
-        assert len(h.api.events()) == 1
+        assert len(h.api.events(NS)) == 1
         # and a failure is a Synced=False with a Warning
         h.api.fail[("get", SECRET_PATH)] = kube.ApiError(503, "ServiceUnavailable", "busy")
         await h.controller.reconcile(h.stored())
         assert h.condition()["status"] == "False"
-        assert h.api.events()[-1][:2] == ("Warning", "ApiError")
+        assert h.api.events(NS)[-1][:2] == ("Warning", "ApiError")
     finally:
         await h.scheduler.close()
 
@@ -1361,7 +1273,7 @@ async def test_a_flip_to_ready_without_a_write_posts_an_event(group_version: str
         await h.controller.on_sealed_event("MODIFIED", h.stored())
         assert h.condition()["status"] == "True"
         assert h.api.writes()[-1] == ("create", EVENTS)
-        assert [e[:2] for e in h.api.events()] == [("Normal", "Unsealed"), ("Normal", "Unsealed")]
+        assert [e[:2] for e in h.api.events(NS)] == [("Normal", "Unsealed"), ("Normal", "Unsealed")]
         assert h.sample("secretsync_unseal_attempts_total") == 1
     finally:
         await h.scheduler.close()
