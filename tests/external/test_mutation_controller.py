@@ -1,0 +1,1169 @@
+"""The ExternalSecret controller in process, reconcile by reconcile, on the fake provider.
+
+The operator-level tests run it in a subprocess that no mutant of secretsync/external reaches;
+these drive :class:`ExternalController` directly against the in-memory API of
+tests/support/fake_api.py (failures on demand) and a real scheduler, and pin what a user sees:
+the Secret, the status, the events, the metrics, the scheduled refreshes and retries, the log
+lines. ``make mutation MODULE=secretsync/external`` (docs/testing.md "Mutation testing").
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from secretsync import kube, ownership, status
+from secretsync.errors import ProviderAuthError, ProviderError
+from secretsync.external import ESO, SECRETSYNC, ExternalController, Flavor
+from secretsync.external.outcome import data_hash
+from secretsync.external.writer import DATA_HASH
+from secretsync.metrics import Metrics
+from secretsync.providers.fake import FakeProvider
+from secretsync.scheduler import Scheduler
+from tests.support.fake_api import FakeApi, Inline
+
+NS, NAME, TARGET = "apps", "db", "db-secret"
+SECRET_PATH = kube.path_for("v1", "secrets", NS, TARGET)
+SECRETS = kube.path_for("v1", "secrets", NS)
+
+
+class Harness:
+    def __init__(self, flavor: Flavor = SECRETSYNC, **kw: Any) -> None:
+        self.flavor = flavor
+        self.api = FakeApi()
+        self.metrics = Metrics()
+        self.scheduler = Scheduler()
+        self.es = ExternalController(
+            self.api,  # type: ignore[arg-type]
+            self.metrics,
+            Inline(),
+            scheduler=self.scheduler,
+            flavor=flavor,
+            **kw,
+        )
+        self.es.backoff.jitter = 0.0
+        self.es.auth_backoff.jitter = 0.0
+        self.es_path = kube.path_for(flavor.group_version, "externalsecrets", NS, NAME)
+        self.store_path = kube.path_for(flavor.group_version, "secretstores", NS, "fake")
+
+    def store(
+        self, data: list[dict[str, Any]] | None = None, *, generation: int = 1, **spec: Any
+    ) -> dict[str, Any]:
+        body = {
+            "apiVersion": self.flavor.group_version,
+            "kind": "SecretStore",
+            "metadata": {"name": "fake", "namespace": NS, "uid": "store-uid", "generation": generation},
+            "spec": {
+                "provider": {"fake": {"data": data if data is not None else [{"key": "k", "value": "v1"}]}},
+                **spec,
+            },
+        }
+        return self.api.put(self.store_path, body)
+
+    async def ready_store(self, data: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        body = self.store(data)
+        await self.es.on_store_event("ADDED", "SecretStore", body)
+        return self.api.objects[self.store_path]
+
+    def external(self, *, generation: int = 1, uid: str = "es-uid", **spec: Any) -> dict[str, Any]:
+        full: dict[str, Any] = {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"name": "fake", "kind": "SecretStore"},
+            "target": {"name": TARGET},
+            "data": [{"secretKey": "password", "remoteRef": {"key": "k"}}],
+        }
+        full.update(spec)
+        body = {
+            "apiVersion": self.flavor.group_version,
+            "kind": "ExternalSecret",
+            "metadata": {"name": NAME, "namespace": NS, "uid": uid, "generation": generation},
+            "spec": full,
+        }
+        previous = self.api.objects.get(self.es_path)
+        if (
+            previous is not None and "status" in previous
+        ):  # a spec update keeps the status, as the API server does
+            body["status"] = copy.deepcopy(previous["status"])
+        return self.api.put(self.es_path, body)
+
+    def stored(self) -> dict[str, Any]:
+        return self.api.objects[self.es_path]
+
+    def condition(self) -> dict[str, Any]:
+        found = status.ready_of(self.stored().get("status"))
+        assert found is not None
+        return dict(found)
+
+    def secret(self) -> dict[str, Any] | None:
+        return self.api.objects.get(SECRET_PATH)
+
+    def values(self) -> dict[str, bytes]:
+        secret = self.secret()
+        assert secret is not None
+        return {k: base64.b64decode(v) for k, v in (secret.get("data") or {}).items()}
+
+    def sample(self, metric: str, **labels: str) -> float | None:
+        return self.metrics.registry.get_sample_value(metric, labels)
+
+    def due(self) -> float | None:
+        return self.scheduler.due_in((self.flavor.group_version, "es", NS, NAME))
+
+    def events(self) -> list[tuple[str, str, str]]:
+        return self.api.events(NS, kind="ExternalSecret")
+
+
+@pytest.fixture
+async def h() -> Any:
+    harness = Harness()
+    yield harness
+    await harness.scheduler.close()
+    await harness.es.close()
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    caplog.set_level(logging.DEBUG, logger="secretsync")
+    yield caplog
+
+
+def lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith("secretsync")]
+
+
+# --------------------------------------------------------------------------------------------- first sync
+
+
+async def test_a_first_sync_writes_secret_status_event_metrics(h: Harness) -> None:
+    await h.ready_store()
+    body = h.external()
+    await h.es.on_external_event("ADDED", body)
+    secret = h.secret()
+    assert secret is not None
+    assert h.values() == {"password": b"v1"}
+    assert secret["metadata"]["ownerReferences"] == [kube.controller_reference(body)]
+    assert secret["metadata"]["labels"][ownership.PRODUCED_LABEL] == "true"
+    assert secret["metadata"]["annotations"][DATA_HASH] == data_hash(secret["data"])
+    cond = h.condition()
+    assert (cond["status"], cond["reason"]) == ("True", "SecretSynced")
+    assert cond["message"] == f"synced 1 keys into Secret {NS}/{TARGET}"
+    st = h.stored()["status"]
+    assert st["observedGeneration"] == 1
+    assert st["syncedResourceVersion"] == f"1-{status.intent_digest(body)[:12]}"
+    assert st["binding"] == {"name": TARGET}
+    assert st["refreshTime"]
+    assert h.events() == [("Normal", "Created", f"Created Secret {NS}/{TARGET}")]
+    assert h.sample("secretsync_ready", kind="ExternalSecret", namespace=NS, name=NAME) == 1
+    assert h.sample("secretsync_external_syncs_total", namespace=NS, name=NAME) == 1
+    assert h.sample("secretsync_reconcile_duration_seconds_count", kind="ExternalSecret") == 1
+    duration = h.sample("secretsync_reconcile_duration_seconds_sum", kind="ExternalSecret")
+    assert duration is not None and 0 <= duration < 5
+    assert h.sample("secretsync_external_sync_duration_seconds_count") == 1
+    sync_time = h.sample("secretsync_external_sync_duration_seconds_sum")
+    assert sync_time is not None and 0 <= sync_time < 5
+    due = h.due()
+    assert due is not None and 3600 <= due <= 3960  # refreshInterval plus up to 10 % jitter
+    assert h.es._secret_rv[f"{NS}/{NAME}"] == secret["metadata"]["resourceVersion"]
+
+
+async def test_the_same_event_again_does_no_work(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    calls = len(h.api.calls)
+    await h.es.on_external_event("MODIFIED", h.stored())
+    assert len(h.api.calls) == calls
+
+
+async def test_a_new_generation_syncs_and_updates(h: Harness) -> None:
+    await h.ready_store([{"key": "k", "value": "v1"}, {"key": "k2", "value": "v2"}])
+    await h.es.on_external_event("ADDED", h.external())
+    newer = h.external(generation=2, data=[{"secretKey": "other", "remoteRef": {"key": "k2"}}])
+    await h.es.on_external_event("MODIFIED", newer)
+    assert h.values() == {"other": b"v2"}
+    assert h.events()[-1] == ("Normal", "Updated", f"Updated Secret {NS}/{TARGET}")
+    assert h.stored()["status"]["syncedResourceVersion"].startswith("2-")
+
+
+async def test_deleted_forgets_everything(h: Harness) -> None:
+    await h.ready_store()
+    body = h.external()
+    await h.es.on_external_event("ADDED", body)
+    h.es.backoff.next_delay("es-uid")
+    h.es._waiting.add((NS, NAME))
+    await h.es.on_external_event("DELETED", body)
+    assert h.es._done == {}
+    assert h.es._secret_rv == {}
+    assert "es-uid" not in h.es._locks
+    assert h.es._targets == {}
+    assert h.es._target_of == {}
+    assert h.es._store_of == {}
+    assert h.es._users == {}
+    assert h.es._waiting == set()
+    assert h.due() is None
+    assert h.es.backoff.failures("es-uid") == 0
+    assert h.sample("secretsync_ready", kind="ExternalSecret", namespace=NS, name=NAME) is None
+
+
+async def test_an_object_being_deleted_is_left_alone(h: Harness) -> None:
+    await h.ready_store()
+    body = h.external()
+    body["metadata"]["deletionTimestamp"] = "2026-12-01T00:00:00Z"
+    h.api.put(h.es_path, body)
+    calls = len(h.api.calls)
+    await h.es.on_external_event("MODIFIED", body)
+    await h.es.sync_by_name(NS, NAME)
+    assert h.api.calls[calls:] == [("get", h.es_path)]
+    assert h.secret() is None
+
+
+async def test_sync_by_name_of_a_missing_object_does_nothing(h: Harness) -> None:
+    await h.es.sync_by_name(NS, NAME)
+    assert h.api.calls == [("get", h.es_path)]
+
+
+async def test_sync_by_name_forgets_an_object_of_another_shard() -> None:
+    h = Harness(owns=lambda body: body["metadata"]["uid"] != "theirs")
+    try:
+        await h.ready_store()
+        await h.es.on_external_event("ADDED", h.external(uid="theirs"))
+        assert h.secret() is not None
+        await h.es.sync_by_name(NS, NAME)
+        assert h.es._target_of == {}
+        assert "theirs" not in h.es._done
+    finally:
+        await h.scheduler.close()
+
+
+async def test_sync_by_name_logs_its_trigger(h: Harness, logs: pytest.LogCaptureFixture) -> None:
+    await h.ready_store()
+    h.external()
+    await h.es.sync_by_name(NS, NAME, trigger="drift")
+    assert ("DEBUG", f"ExternalSecret {NS}/{NAME}: sync (drift)") in lines(logs)
+    await h.es.sync_by_name(NS, NAME)
+    assert ("DEBUG", f"ExternalSecret {NS}/{NAME}: sync (refresh)") in lines(logs)
+
+
+async def test_a_sync_whose_status_is_not_written_raises_for_the_scheduler(
+    h: Harness, logs: pytest.LogCaptureFixture
+) -> None:
+    await h.ready_store()
+    h.external()
+    failure = kube.ApiError(503, "ServiceUnavailable", "busy")
+    h.api.fail[("write_status", h.es_path + "/status")] = failure
+    with pytest.raises(kube.ApiError) as caught:
+        await h.es.sync_by_name(NS, NAME)
+    assert (caught.value.status, caught.value.reason) == (0, "StatusNotWritten")
+    assert str(caught.value) == str(kube.ApiError(0, "StatusNotWritten", f"ExternalSecret {NS}/{NAME}"))
+    assert ("WARNING", f"cannot write status of {NS}/{NAME}: {failure}") in lines(logs)
+    assert "es-uid" not in h.es._done
+    due = h.due()
+    assert due is not None and 0.9 < due <= 1.0  # the backoff's first step
+
+
+async def test_sync_soon_retries_under_the_objects_key(h: Harness, logs: pytest.LogCaptureFixture) -> None:
+    h.api.fail[("get", h.es_path)] = kube.ApiError(503, "ServiceUnavailable", "busy")
+    await h.es.sync_soon(NS, NAME, trigger="drift")
+    assert h.due() is not None
+    assert any(m.startswith(f"ExternalSecret {NS}/{NAME}: ") for _, m in lines(logs))
+
+
+# ------------------------------------------------------------------------------------ the target's events
+
+
+async def test_secret_events_of_other_secrets_and_of_our_own_writes_are_dropped(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    secret = h.secret()
+    assert secret is not None
+    calls = len(h.api.calls)
+    other = copy.deepcopy(secret)
+    other["metadata"]["name"] = "unrelated"
+    await h.es.on_secret_event("MODIFIED", other)
+    await h.es.on_secret_event("MODIFIED", secret)
+    assert len(h.api.calls) == calls
+
+
+async def test_an_edited_target_is_put_back(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    secret = h.secret()
+    assert secret is not None
+    secret["data"]["password"] = base64.b64encode(b"tampered").decode()
+    edited = h.api.put(SECRET_PATH, secret)
+    await h.es.on_secret_event("MODIFIED", edited)
+    assert h.values() == {"password": b"v1"}
+    assert h.events()[-1] == ("Normal", "Updated", f"Updated Secret {NS}/{TARGET}")
+
+
+async def test_a_deleted_target_is_written_again(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    secret = h.api.objects.pop(SECRET_PATH)
+    await h.es.on_secret_event("DELETED", secret)  # at the very version we wrote
+    assert h.values() == {"password": b"v1"}
+
+
+async def test_a_secret_event_a_listed_copy_awaits_is_left_to_it(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    secret = h.api.objects.pop(SECRET_PATH)
+    h.es.prefetch._held[(NS, TARGET)] = "999"
+    moved = copy.deepcopy(secret)
+    moved["metadata"]["resourceVersion"] = "999"
+    calls = len(h.api.calls)
+    await h.es.on_secret_event("MODIFIED", moved)
+    assert len(h.api.calls) == calls
+    await h.es.on_secret_event("DELETED", moved)  # a deletion is never the state a copy awaits
+    assert h.secret() is not None
+
+
+# ----------------------------------------------------------------------------------------------- failures
+
+
+async def test_an_invalid_spec_says_how_to_fix_it_and_is_not_retried(h: Harness) -> None:
+    await h.ready_store()
+    body = h.external(refreshInterval="often")
+    await h.es.on_external_event("ADDED", body)
+    cond = h.condition()
+    assert (cond["status"], cond["reason"]) == ("False", "InvalidSpec")
+    assert cond["message"].endswith("; fix the ExternalSecret and re-apply it")
+    assert h.events() == [("Warning", "InvalidSpec", f"ExternalSecret: {cond['message']}")]
+    assert h.due() is None
+    assert h.es._done["es-uid"] == (1, status.intent_digest(body))
+    assert "binding" not in h.stored()["status"]
+
+
+async def test_a_missing_remote_secret_is_retried_and_keeps_the_secret(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    newer = h.external(generation=2, data=[{"secretKey": "password", "remoteRef": {"key": "gone"}}])
+    await h.es.on_external_event("MODIFIED", newer)
+    cond = h.condition()
+    assert (cond["status"], cond["reason"]) == ("False", "SecretMissing")
+    assert cond["message"].endswith(" (deletionPolicy Retain keeps the Secret as it is)")
+    assert h.values() == {"password": b"v1"}
+    due = h.due()
+    assert due is not None and 0.9 < due <= 1.0
+    assert (
+        h.sample("secretsync_external_sync_errors_total", namespace=NS, name=NAME, reason="SecretMissing")
+        == 1
+    )
+
+
+async def test_a_provider_auth_failure_backs_off_from_ten_seconds(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await h.ready_store()
+
+    def refused(self: Any, ref: Any) -> bytes:
+        raise ProviderAuthError("fake: permission denied")
+
+    monkeypatch.setattr(FakeProvider, "get", refused)
+    await h.es.on_external_event("ADDED", h.external())
+    cond = h.condition()
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False",
+        ProviderAuthError.reason,
+        "fake: permission denied",
+    )
+    due = h.due()
+    assert due is not None and 9.9 < due <= 10.0
+    assert h.es.auth_backoff.failures("es-uid") == 1
+
+
+async def test_a_provider_failure_backs_off_from_one_second(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await h.ready_store()
+
+    def broken(self: Any, ref: Any) -> bytes:
+        raise ProviderError("fake: backend unreachable")
+
+    monkeypatch.setattr(FakeProvider, "get", broken)
+    await h.es.on_external_event("ADDED", h.external())
+    cond = h.condition()
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False",
+        ProviderError.reason,
+        "fake: backend unreachable",
+    )
+    due = h.due()
+    assert due is not None and 0.9 < due <= 1.0
+    # and then it works: both backoffs reset, the next refresh scheduled
+    monkeypatch.undo()
+    h.es.auth_backoff.next_delay("es-uid")
+    await h.es.sync_by_name(NS, NAME, trigger="retry")
+    assert h.values() == {"password": b"v1"}
+    assert h.es.backoff.failures("es-uid") == 0
+    assert h.es.auth_backoff.failures("es-uid") == 0
+    due = h.due()
+    assert due is not None and due >= 3600
+
+
+async def test_a_bug_in_a_provider_is_an_error_without_its_text(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, logs: pytest.LogCaptureFixture
+) -> None:
+    await h.ready_store()
+
+    def buggy(self: Any, ref: Any) -> bytes:
+        raise KeyError("hunter2")
+
+    monkeypatch.setattr(FakeProvider, "get", buggy)
+    await h.es.on_external_event("ADDED", h.external())
+    cond = h.condition()
+    assert cond["status"] == "False"
+    assert "hunter2" not in cond["message"]
+    assert cond["message"] == "fake: unexpected KeyError during get"
+    assert ("ERROR", "provider fake get failed unexpectedly: KeyError") in lines(logs)
+    assert h.sample("secretsync_provider_calls_total", provider="fake", operation="get", result="error") == 1
+
+
+async def test_a_bug_in_the_controller_is_an_internal_error_and_retried(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, logs: pytest.LogCaptureFixture
+) -> None:
+    await h.ready_store()
+    from secretsync.external import render
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise KeyError("hunter2")
+
+    monkeypatch.setattr(render, "render", broken)
+    await h.es.on_external_event("ADDED", h.external())
+    cond = h.condition()
+    assert (cond["status"], cond["reason"]) == ("False", "InternalError")
+    assert "hunter2" not in cond["message"]
+    assert ("ERROR", f"ExternalSecret {NS}/{NAME}: unexpected KeyError") in lines(logs)
+    assert h.due() is not None
+
+
+async def test_an_api_refusal_is_not_retried_and_an_api_failure_is(h: Harness) -> None:
+    await h.ready_store()
+    h.external()
+    refused = kube.Invalid(422, "Invalid", "bad")
+    h.api.fail[("get", h.store_path)] = refused
+    await h.es.sync_by_name(NS, NAME)
+    cond = h.condition()
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False",
+        "ApiError",
+        f"the Kubernetes API refused a request: {refused}",
+    )
+    due = h.due()
+    assert due is not None and due >= 3600  # not retried; looked at again at the next refresh
+    failure = kube.ApiError(503, "ServiceUnavailable", "busy")
+    h.api.fail[("get", h.store_path)] = failure
+    await h.es.sync_by_name(NS, NAME)
+    cond = h.condition()
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False",
+        "ApiError",
+        f"Kubernetes API: {failure}",
+    )
+    due = h.due()
+    assert due is not None and 0.9 < due <= 1.0
+
+
+async def test_writing_the_secret_refused_or_failing(h: Harness) -> None:
+    await h.ready_store()
+    h.external()
+    refused = kube.Invalid(422, "Invalid", "too long")
+    h.api.fail[("create", SECRETS)] = refused
+    await h.es.sync_by_name(NS, NAME)
+    cond = h.condition()
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False",
+        "InvalidSecret",
+        f"the API server refused Secret {NS}/{TARGET}: {refused}",
+    )
+    assert h.due() is not None and h.due() >= 3600  # not retried; looked at again at the next refresh
+    failure = kube.ApiError(500, "InternalError", "boom")
+    h.api.fail[("create", SECRETS)] = failure
+    await h.es.sync_by_name(NS, NAME)
+    cond = h.condition()
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False",
+        "ApiError",
+        f"writing Secret {NS}/{TARGET} failed: {failure}",
+    )
+    due = h.due()
+    assert due is not None and 0.9 < due <= 1.0
+
+
+async def test_a_secret_another_object_controls_is_left_and_looked_at_again(h: Harness) -> None:
+    await h.ready_store()
+    owner = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "d-1", "controller": True}
+    h.api.put(
+        SECRET_PATH,
+        {"metadata": {"name": TARGET, "namespace": NS, "ownerReferences": [owner]}, "data": {"x": "eQ=="}},
+    )
+    await h.es.on_external_event("ADDED", h.external())
+    cond = h.condition()
+    assert (cond["status"], cond["reason"]) == ("False", "SecretNotOwned")
+    assert cond["message"].startswith(f"Secret {NS}/{TARGET} is controlled by ")
+    due = h.due()
+    assert due is not None and 0.9 < due <= 1.0
+
+
+async def test_a_secret_that_would_be_invalid_says_what_to_fix(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event(
+        "ADDED", h.external(target={"name": TARGET, "template": {"type": "kubernetes.io/tls"}})
+    )
+    cond = h.condition()
+    assert (cond["status"], cond["reason"]) == ("False", "InvalidSecret")
+    assert cond["message"].endswith("; fix spec.target (or the data it is built from)")
+    assert h.secret() is None
+
+
+async def test_a_template_that_fails_names_spec_target_template(h: Harness) -> None:
+    await h.ready_store()
+    target = {"name": TARGET, "template": {"data": {"url": "{{ .password | nosuchfunction }}"}}}
+    await h.es.on_external_event("ADDED", h.external(target=target))
+    cond = h.condition()
+    assert (cond["status"], cond["reason"]) == ("False", "TemplateFailed")
+    assert cond["message"].startswith("spec.target.template: ")
+    assert h.due() is not None and h.due() >= 3600  # not retried: read again at the next refresh
+
+
+async def test_the_sync_of_an_invalid_store_waits_for_it(h: Harness) -> None:
+    h.store([{"no": "key"}])
+    await h.es.on_store_event("ADDED", "SecretStore", h.api.objects[h.store_path])
+    await h.es.on_external_event("ADDED", h.external())
+    cond = h.condition()
+    assert (cond["status"], cond["reason"]) == ("False", "StoreNotReady")
+    assert (NS, NAME) in h.es._waiting
+    due = h.due()
+    assert due is not None and 0.9 < due <= 1.0
+    # the store mended: the waiting ExternalSecret is synced at once
+    body = h.store([{"key": "k", "value": "v1"}], generation=2)
+    await h.es.on_store_event("MODIFIED", "SecretStore", body)
+    assert h.values() == {"password": b"v1"}
+    assert (NS, NAME) not in h.es._waiting
+
+
+# ------------------------------------------------------------------------------------- restarts: no fetch
+
+
+def restarted(h: Harness, **kw: Any) -> Harness:
+    """A second controller over the same API: an operator restart."""
+    again = Harness(h.flavor, **kw)
+    again.api = h.api
+    again.es = ExternalController(
+        h.api,  # type: ignore[arg-type]
+        again.metrics,
+        Inline(),
+        scheduler=again.scheduler,
+        flavor=h.flavor,
+        **kw,
+    )
+    return again
+
+
+@pytest.mark.parametrize("flavor", [SECRETSYNC, ESO], ids=["secretsync", "eso"])
+async def test_a_restart_with_everything_synced_reads_only_the_secret(flavor: Flavor) -> None:
+    h = Harness(flavor)
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    after = restarted(h)
+    try:
+        await after.ready_store()
+        h.api.calls.clear()
+        writes = len(h.api.writes())
+        await after.es.on_external_event("ADDED", h.stored())
+        assert h.api.calls == [("get", SECRET_PATH)]
+        assert len(h.api.writes()) == writes
+        assert after.sample("secretsync_ready", kind="ExternalSecret", namespace=NS, name=NAME) == 1
+        assert after.sample("secretsync_external_syncs_total", namespace=NS, name=NAME) is None
+        secret = h.secret()
+        assert secret is not None
+        assert after.es._secret_rv[f"{NS}/{NAME}"] == secret["metadata"]["resourceVersion"]
+        due = after.due()
+        assert due is not None and 3000 < due <= 3960  # what is left of the interval, jittered
+        assert "es-uid" in after.es._done
+    finally:
+        for x in (h, after):
+            await x.scheduler.close()
+
+
+async def test_a_restart_after_a_spec_change_syncs(h: Harness) -> None:
+    await h.ready_store([{"key": "k", "value": "v1"}, {"key": "k2", "value": "v2"}])
+    await h.es.on_external_event("ADDED", h.external())
+    changed = h.stored()
+    changed["spec"]["data"] = [{"secretKey": "password", "remoteRef": {"key": "k2"}}]
+    changed["metadata"]["generation"] = 2
+    h.api.put(h.es_path, changed)
+    after = restarted(h)
+    try:
+        await after.ready_store([{"key": "k", "value": "v1"}, {"key": "k2", "value": "v2"}])
+        await after.es.on_external_event("ADDED", h.stored())
+        assert h.values() == {"password": b"v2"}
+    finally:
+        await after.scheduler.close()
+
+
+async def test_a_restart_with_the_target_gone_or_edited_syncs(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    secret = h.secret()
+    assert secret is not None
+    secret["data"]["password"] = base64.b64encode(b"edited").decode()
+    h.api.put(SECRET_PATH, secret)
+    after = restarted(h)
+    try:
+        await after.ready_store()
+        await after.es.on_external_event("ADDED", h.stored())
+        assert h.values() == {"password": b"v1"}
+    finally:
+        await after.scheduler.close()
+
+
+async def test_a_restart_relabels_an_intact_secret_without_its_watch_label(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    secret = h.secret()
+    assert secret is not None
+    del secret["metadata"]["labels"][ownership.PRODUCED_LABEL]
+    h.api.put(SECRET_PATH, secret)
+    after = restarted(h)
+    try:
+        await after.ready_store()
+        h.api.calls.clear()
+        await after.es.on_external_event("ADDED", h.stored())
+        assert h.api.calls == [("get", SECRET_PATH), ("replace", SECRET_PATH)]
+        relabelled = h.secret()
+        assert relabelled is not None
+        assert relabelled["metadata"]["labels"][ownership.PRODUCED_LABEL] == "true"
+        assert after.es._secret_rv[f"{NS}/{NAME}"] == relabelled["metadata"]["resourceVersion"]
+    finally:
+        await after.scheduler.close()
+
+
+async def test_a_restart_syncs_when_the_relabel_fails(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    secret = h.secret()
+    assert secret is not None
+    del secret["metadata"]["labels"][ownership.PRODUCED_LABEL]
+    h.api.put(SECRET_PATH, secret)
+    h.api.fail[("replace", SECRET_PATH)] = kube.ApiError(503, "ServiceUnavailable", "busy")
+    after = restarted(h)
+    try:
+        await after.ready_store()
+        await after.es.on_external_event("ADDED", h.stored())
+        relabelled = h.secret()
+        assert relabelled is not None
+        assert relabelled["metadata"]["labels"][ownership.PRODUCED_LABEL] == "true"  # by the full sync
+        assert after.sample("secretsync_external_syncs_total", namespace=NS, name=NAME) == 1
+    finally:
+        await after.scheduler.close()
+
+
+@pytest.mark.parametrize("policy", ["None", "Orphan"])
+async def test_a_restart_of_a_secret_it_does_not_keep_reads_nothing(h: Harness, policy: str) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external(target={"name": TARGET, "creationPolicy": policy}))
+    after = restarted(h)
+    try:
+        await after.ready_store()
+        h.api.calls.clear()
+        await after.es.on_external_event("ADDED", h.stored())
+        assert h.api.calls == []
+    finally:
+        await after.scheduler.close()
+
+
+async def test_created_once_acknowledges_a_new_generation_without_fetching(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external(refreshPolicy="CreatedOnce"))
+    assert h.due() is None  # no timed refresh
+    newer = h.external(
+        generation=2, refreshPolicy="CreatedOnce", data=[{"secretKey": "other", "remoteRef": {"key": "k"}}]
+    )
+    writes = len(h.api.writes())
+    await h.es.on_external_event("MODIFIED", newer)
+    assert h.values() == {"password": b"v1"}  # not fetched again
+    assert h.stored()["status"]["observedGeneration"] == 2  # but the generation is acknowledged
+    assert h.condition()["reason"] == "SecretSynced"
+    assert h.condition()["message"] == f"synced 1 keys into Secret {NS}/{TARGET}"
+    assert len(h.api.writes()) == writes + 1  # the status only: no event for it
+    await h.es.on_external_event("MODIFIED", h.stored())
+    assert len(h.api.writes()) == writes + 1
+
+
+async def test_eso_acknowledges_by_the_synced_resource_version() -> None:
+    h = Harness(ESO)
+    try:
+        assert h.es._acknowledged({"metadata": {"generation": 3}}, {"syncedResourceVersion": "3-abc"})
+        assert not h.es._acknowledged({"metadata": {"generation": 3}}, {"syncedResourceVersion": "2-abc"})
+        assert not h.es._acknowledged({"metadata": {"generation": 3}}, {"syncedResourceVersion": "33-abc"})
+        assert not h.es._acknowledged({"metadata": {"generation": 3}}, {"syncedResourceVersion": 3})
+        assert not h.es._acknowledged({"metadata": {"generation": 3}}, {"observedGeneration": 3})
+        ours = Harness()
+        assert ours.es._acknowledged({"metadata": {"generation": 3}}, {"observedGeneration": 3})
+        assert not ours.es._acknowledged({"metadata": {"generation": 3}}, {"syncedResourceVersion": "3-abc"})
+        assert not ours.es._acknowledged({"metadata": {"generation": 3}}, {"observedGeneration": 2})
+    finally:
+        await h.scheduler.close()
+
+
+async def test_eso_statuses_carry_esos_reasons_and_no_observed_generation() -> None:
+    h = Harness(ESO)
+    try:
+        await h.ready_store()
+        store_status = h.api.objects[h.store_path]["status"]
+        assert store_status["capabilities"] == "ReadOnly"
+        await h.es.on_external_event("ADDED", h.external())
+        cond = h.condition()
+        assert (cond["status"], cond["reason"]) == ("True", "SecretSynced")
+        assert "observedGeneration" not in h.stored()["status"]
+        newer = h.external(generation=2, data=[{"secretKey": "password", "remoteRef": {"key": "gone"}}])
+        await h.es.on_external_event("MODIFIED", newer)
+        cond = h.condition()
+        assert (cond["status"], cond["reason"]) == ("False", "SecretSyncedError")
+        assert (
+            h.sample("secretsync_external_sync_errors_total", namespace=NS, name=NAME, reason="SecretMissing")
+            == 1
+        )
+    finally:
+        await h.scheduler.close()
+
+
+# ----------------------------------------------------------------------------------------------- policies
+
+
+async def test_creation_policy_none_writes_no_secret_and_no_binding(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external(target={"name": TARGET, "creationPolicy": "None"}))
+    assert h.secret() is None
+    cond = h.condition()
+    assert (cond["status"], cond["message"]) == (
+        "True",
+        "fetched 1 keys (creationPolicy None: no Secret written)",
+    )
+    assert "binding" not in h.stored()["status"]
+    assert h.events() == [
+        ("Normal", "SecretSynced", "ExternalSecret: fetched 1 keys (creationPolicy None: no Secret written)")
+    ]
+
+
+async def test_deletion_policy_delete_deletes_the_secret_when_every_source_is_gone(h: Harness) -> None:
+    await h.ready_store()
+    spec = {"target": {"name": TARGET, "deletionPolicy": "Delete"}}
+    await h.es.on_external_event("ADDED", h.external(**spec))
+    assert h.secret() is not None
+    gone = h.external(generation=2, data=[{"secretKey": "password", "remoteRef": {"key": "gone"}}], **spec)
+    await h.es.on_external_event("MODIFIED", gone)
+    assert h.secret() is None
+    cond = h.condition()
+    assert (cond["status"], cond["reason"]) == ("False", "SecretDeleted")
+    assert cond["message"] == (
+        f"every remote secret is gone; Secret deleted (deletionPolicy Delete): {NS}/{TARGET}"
+    )
+    assert h.events()[-1] == ("Normal", "Deleted", f"Deleted Secret {NS}/{TARGET}")
+    due = h.due()
+    assert due is not None and due >= 3600  # synced: looked at again at the next refresh
+    # and again, nothing left to delete
+    await h.es.sync_by_name(NS, NAME)
+    assert h.condition()["message"] == f"every remote secret is gone; no Secret {NS}/{TARGET} to delete"
+
+
+async def test_deletion_policy_delete_leaves_a_secret_that_is_not_its_own(h: Harness) -> None:
+    await h.ready_store()
+    h.api.put(SECRET_PATH, {"metadata": {"name": TARGET, "namespace": NS, "uid": "s"}, "data": {"x": "eQ=="}})
+    gone = h.external(
+        data=[{"secretKey": "password", "remoteRef": {"key": "gone"}}],
+        target={"name": TARGET, "deletionPolicy": "Delete"},
+    )
+    await h.es.on_external_event("ADDED", gone)
+    assert h.secret() is not None
+    assert h.condition()["message"] == (
+        f"every remote secret is gone; Secret {NS}/{TARGET} is not this ExternalSecret's "
+        "(it has no controller reference to it), so it was left in place"
+    )
+
+
+async def test_deletion_policy_delete_of_a_secret_changed_meanwhile_is_retried(h: Harness) -> None:
+    await h.ready_store()
+    spec = {"target": {"name": TARGET, "deletionPolicy": "Delete"}}
+    await h.es.on_external_event("ADDED", h.external(**spec))
+    h.api.fail[("delete", SECRET_PATH)] = kube.Conflict(409, "Conflict", "changed")
+    gone = h.external(generation=2, data=[{"secretKey": "password", "remoteRef": {"key": "gone"}}], **spec)
+    await h.es.on_external_event("MODIFIED", gone)
+    assert h.secret() is not None
+    cond = h.condition()
+    assert (cond["reason"], cond["message"]) == (
+        "ApiError",
+        f"Secret {NS}/{TARGET} changed while deleting it",
+    )
+    due = h.due()
+    assert due is not None and 0.9 < due <= 1.0
+
+
+async def test_deletion_policy_delete_deletes_only_the_secret_as_read(h: Harness) -> None:
+    await h.ready_store()
+    spec = {"target": {"name": TARGET, "deletionPolicy": "Delete"}}
+    await h.es.on_external_event("ADDED", h.external(**spec))
+    secret = h.secret()
+    assert secret is not None
+    await h.es.writer.delete_target(
+        h.stored(), __import__("secretsync.model", fromlist=["x"]).parse_external_secret(h.stored())
+    )
+    assert ("delete", SECRET_PATH) in h.api.calls
+    assert h.secret() is None
+
+
+# ----------------------------------------------------------------------------------- templateFrom sources
+
+
+async def test_template_from_reads_configmaps_and_secrets_of_its_own_namespace(h: Harness) -> None:
+    await h.ready_store()
+    h.api.put(
+        kube.path_for("v1", "configmaps", NS, "tpl"),
+        {"metadata": {"name": "tpl", "namespace": NS}, "data": {"url": "db://{{ .password }}", "n": 3}},
+    )
+    h.api.put(
+        kube.path_for("v1", "secrets", NS, "tpl-s"),
+        {
+            "metadata": {"name": "tpl-s", "namespace": NS},
+            "data": {"user": base64.b64encode(b"{{ .password }}-u").decode(), "bad": 7},
+        },
+    )
+    template = {
+        "templateFrom": [
+            {"configMap": {"name": "tpl", "items": [{"key": "url"}]}},
+            {"secret": {"name": "tpl-s", "items": [{"key": "user"}]}},
+        ]
+    }
+    await h.es.on_external_event("ADDED", h.external(target={"name": TARGET, "template": template}))
+    assert h.values() == {"url": b"db://v1", "user": b"v1-u"}
+    assert ("get", kube.path_for("v1", "configmaps", NS, "tpl")) in h.api.calls
+
+
+async def test_template_from_source_failures(h: Harness) -> None:
+    await h.ready_store()
+    template = {"templateFrom": [{"configMap": {"name": "tpl", "items": [{"key": "url"}]}}]}
+    path = kube.path_for("v1", "configmaps", NS, "tpl")
+    forbidden = kube.ApiError(403, "Forbidden", "no")
+    h.api.fail[("get", path)] = forbidden
+    await h.es.on_external_event("ADDED", h.external(target={"name": TARGET, "template": template}))
+    cond = h.condition()
+    assert cond["status"] == "False"
+    assert cond["message"] == f"cannot read ConfigMap {NS}/tpl for templateFrom: {forbidden}"
+    due = h.due()
+    assert due is not None and 0.9 < due <= 1.0
+    busy = kube.ApiError(503, "ServiceUnavailable", "busy")
+    h.api.fail[("get", path)] = busy
+    await h.es.sync_by_name(NS, NAME)
+    cond = h.condition()
+    assert (cond["reason"], cond["message"]) == ("ApiError", f"Kubernetes API: {busy}")
+
+
+# ------------------------------------------------------------------------------------------------- stores
+
+
+def store_key_of(h: Harness) -> tuple[str, str, str]:
+    return (h.flavor.group_version, "store", ("SecretStore", NS, "fake"))  # type: ignore[return-value]
+
+
+def store_due(h: Harness) -> float | None:
+    return h.scheduler.due_in((h.flavor.group_version, "store", ("SecretStore", NS, "fake")))
+
+
+def store_condition(h: Harness) -> dict[str, Any]:
+    found = status.ready_of(h.api.objects[h.store_path].get("status"))
+    assert found is not None
+    return dict(found)
+
+
+async def test_a_valid_store_is_written_once_and_not_checked_again_for_its_own_status(h: Harness) -> None:
+    body = h.store()
+    await h.es.on_store_event("ADDED", "SecretStore", body)
+    cond = store_condition(h)
+    assert (cond["status"], cond["reason"], cond["message"]) == ("True", "Valid", "fake: store validated")
+    assert h.api.objects[h.store_path]["status"]["observedGeneration"] == 1
+    assert "capabilities" not in h.api.objects[h.store_path]["status"]
+    assert h.api.events(NS, kind="SecretStore") == [("Normal", "Valid", "SecretStore: fake: store validated")]
+    assert h.sample("secretsync_ready", kind="SecretStore", namespace=NS, name="fake") == 1
+    assert h.sample("secretsync_provider_calls_total", provider="fake", operation="check", result="ok") == 1
+    assert h.es._store_state[("SecretStore", NS, "fake")] == ("store-uid", 1, True)
+    assert store_due(h) is None  # no spec.refreshInterval: checked when it changes only
+    writes = len(h.api.writes())
+    await h.es.on_store_event("MODIFIED", "SecretStore", h.api.objects[h.store_path])  # its own status
+    assert len(h.api.writes()) == writes
+
+
+async def test_a_store_with_a_refresh_interval_is_checked_again_each_interval(h: Harness) -> None:
+    body = h.store(refreshInterval=300)
+    await h.es.on_store_event("ADDED", "SecretStore", body)
+    due = store_due(h)
+    assert due is not None and 299 < due <= 300
+    await h.es._recheck_store("SecretStore", ("SecretStore", NS, "fake"))
+    assert h.sample("secretsync_provider_calls_total", provider="fake", operation="check", result="ok") == 2
+
+
+async def test_a_recheck_of_a_deleted_store_does_nothing(h: Harness) -> None:
+    await h.es._recheck_store("SecretStore", ("SecretStore", NS, "fake"))
+    assert h.api.calls == [("get", h.store_path)]
+
+
+async def test_an_invalid_store_says_why_and_wakes_its_waiting_external_secrets(h: Harness) -> None:
+    await h.es.on_external_event("ADDED", h.external())  # no store yet
+    cond = h.condition()
+    assert (cond["reason"], cond["message"]) == (
+        "StoreNotFound",
+        f"SecretStore {NS}/fake does not exist; create it, or fix spec.secretStoreRef "
+        "(retried when the store appears)",
+    )
+    assert (NS, NAME) in h.es._waiting
+    body = h.store([{"no": "key"}])
+    await h.es.on_store_event("ADDED", "SecretStore", body)
+    cond = store_condition(h)
+    assert (cond["status"], cond["reason"]) == ("False", "InvalidProviderConfig")
+    assert store_due(h) is None  # a spec to fix: not retried
+    # its ExternalSecret now says why, instead of "does not exist"
+    cond = h.condition()
+    assert cond["reason"] == "StoreNotReady"
+    assert cond["message"] == f"SecretStore {NS}/fake is invalid: {store_condition(h)['message']}"
+
+
+async def test_a_store_not_validated_yet_says_so(h: Harness) -> None:
+    h.store()  # never checked by this controller, no status
+    await h.es.on_external_event("ADDED", h.external())
+    assert h.condition()["message"] == (
+        f"SecretStore {NS}/fake is not ready: not validated yet (synced as soon as the store becomes ready)"
+    )
+
+
+async def test_a_store_whose_provider_refuses_is_checked_again_with_backoff(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(self: Any) -> None:
+        raise ProviderAuthError("fake: token revoked")
+
+    monkeypatch.setattr(FakeProvider, "check", refused)
+    await h.es.on_store_event("ADDED", "SecretStore", h.store())
+    cond = store_condition(h)
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False",
+        ProviderAuthError.reason,
+        "fake: token revoked",
+    )
+    due = store_due(h)
+    assert due is not None and 9.9 < due <= 11.0  # auth backoff: 10 s
+
+    def down(self: Any) -> None:
+        raise ProviderError("fake: unreachable")
+
+    monkeypatch.setattr(FakeProvider, "check", down)
+    await h.es.check_store("SecretStore", h.store(generation=2))
+    cond = store_condition(h)
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False",
+        ProviderError.reason,
+        "fake: unreachable",
+    )
+    due = store_due(h)
+    assert due is not None and 0.9 < due <= 1.1
+    monkeypatch.undo()
+    await h.es.check_store("SecretStore", h.store(generation=3))
+    assert store_condition(h)["status"] == "True"
+    assert h.es.backoff.failures("store:store-uid") == 0
+    assert h.es.auth_backoff.failures("store:store-uid") == 0
+
+
+async def test_a_store_whose_status_cannot_be_written_is_looked_at_again(h: Harness) -> None:
+    h.api.fail[("write_status", h.store_path + "/status")] = kube.ApiError(503, "ServiceUnavailable", "busy")
+    await h.es.on_store_event("ADDED", "SecretStore", h.store())
+    assert ("SecretStore", NS, "fake") not in h.es._store_state
+    due = store_due(h)
+    assert due is not None and 0.9 < due <= 1.1
+    assert h.sample("secretsync_ready", kind="SecretStore", namespace=NS, name="fake") is None
+    await h.es._recheck_store("SecretStore", ("SecretStore", NS, "fake"))
+    assert store_condition(h)["status"] == "True"
+
+
+async def test_a_changed_store_resyncs_every_external_secret_using_it(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    assert h.values() == {"password": b"v1"}
+    body = h.store([{"key": "k", "value": "v2"}], generation=2)
+    await h.es.on_store_event("MODIFIED", "SecretStore", body)
+    assert h.values() == {"password": b"v2"}
+    assert h.es._users[("SecretStore", NS, "fake")] == {(NS, NAME)}
+
+
+async def test_a_deleted_store_wakes_its_users_who_then_say_so(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    body = h.api.objects.pop(h.store_path)
+    await h.es.on_store_event("DELETED", "SecretStore", body)
+    assert ("SecretStore", NS, "fake") not in h.es._store_state
+    assert h.condition()["reason"] == "StoreNotFound"
+    assert h.values() == {"password": b"v1"}  # the Secret is kept
+
+
+async def test_a_store_of_another_controller_class_is_left_alone(h: Harness) -> None:
+    body = h.store(controller="other")
+    await h.es.on_store_event("ADDED", "SecretStore", body)
+    assert "status" not in h.api.objects[h.store_path]
+    assert ("SecretStore", NS, "fake") not in h.es._store_state
+    await h.es.on_external_event("ADDED", h.external())
+    assert "status" not in h.stored()  # its ExternalSecrets are not ours either
+    assert h.es.serves({"spec": {"controller": "default"}})
+    assert h.es.serves({"spec": {}})
+    assert h.es.serves({})
+    assert not h.es.serves({"spec": {"controller": "other"}})
+
+
+async def test_a_store_that_does_not_parse_at_sync_time_is_not_ready(h: Harness) -> None:
+    h.store({"not": "a list"})  # type: ignore[arg-type]
+    await h.es.on_external_event("ADDED", h.external())
+    cond = h.condition()
+    assert cond["reason"] == "StoreNotReady"
+    assert cond["message"].startswith(f"SecretStore {NS}/fake is invalid: ")
+
+
+async def test_a_cluster_store_is_refused_in_namespaced_mode() -> None:
+    h = Harness(cluster_stores=False)
+    try:
+        await h.es.on_external_event(
+            "ADDED", h.external(secretStoreRef={"name": "shared", "kind": "ClusterSecretStore"})
+        )
+        cond = h.condition()
+        assert (cond["reason"], cond["message"]) == (
+            "StoreNotAllowed",
+            "ClusterSecretStore shared: this operator runs in namespaced mode (--watch-namespace) and serves "
+            "SecretStores only; use a SecretStore in this namespace",
+        )
+        assert [verb for verb, _ in h.api.calls] == ["write_status", "create"]  # no store read
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_cluster_store_with_conditions_serves_only_the_namespaces_it_names(h: Harness) -> None:
+    path = kube.path_for(h.flavor.group_version, "clustersecretstores", None, "shared")
+    body = h.api.put(
+        path,
+        {
+            "apiVersion": h.flavor.group_version,
+            "kind": "ClusterSecretStore",
+            "metadata": {"name": "shared", "uid": "cs-uid", "generation": 1},
+            "spec": {
+                "provider": {"fake": {"data": [{"key": "k", "value": "v1"}]}},
+                "conditions": [{"namespaceSelector": {"matchLabels": {"team": "a"}}}],
+            },
+        },
+    )
+    await h.es.on_store_event("ADDED", "ClusterSecretStore", body)
+    ref = {"name": "shared", "kind": "ClusterSecretStore"}
+    ns_path = kube.path_for("v1", "namespaces", None, NS)
+    h.api.put(ns_path, {"metadata": {"name": NS, "labels": {"team": "b"}}})
+    await h.es.on_external_event("ADDED", h.external(secretStoreRef=ref))
+    cond = h.condition()
+    assert (cond["reason"], cond["message"]) == (
+        "StoreNotAllowed",
+        f"ClusterSecretStore shared does not allow namespace {NS} (see its spec.conditions)",
+    )
+    assert ("get", ns_path) in h.api.calls
+    h.api.put(ns_path, {"metadata": {"name": NS, "labels": {"team": "a"}}})
+    await h.es.sync_by_name(NS, NAME)
+    assert h.values() == {"password": b"v1"}
+    # the namespace unreadable (gone): no labels, refused
+    del h.api.objects[ns_path]
+    await h.es.sync_by_name(NS, NAME, trigger="retry")
+    assert h.condition()["reason"] == "StoreNotAllowed"
+
+
+# --------------------------------------------------------------------------------- peer stores (sharding)
+
+
+async def test_a_peer_stores_status_wakes_and_resyncs_as_its_own_would() -> None:
+    h = Harness(owns_store=lambda body: False)
+    try:
+        body = h.store()
+        await h.es.on_store_event("ADDED", "SecretStore", body)
+        assert "status" not in h.api.objects[h.store_path]  # never checked or written here
+        assert h.es._peer_state == {}
+        await h.es.on_external_event("ADDED", h.external())
+        assert h.condition()["reason"] == "StoreNotReady"
+        # its owner writes Ready for generation 1
+        peer = h.api.objects[h.store_path]
+        peer["status"] = status.build(None, ready=True, reason="Valid", message="ok", generation=1)
+        peer = h.api.put(h.store_path, peer)
+        await h.es.on_store_event("MODIFIED", "SecretStore", peer)
+        assert h.es._peer_state[("SecretStore", NS, "fake")] == ("store-uid", 1, True)
+        assert h.values() == {"password": b"v1"}
+        # a new generation with a stale status: not current, nothing happens
+        peer = h.store([{"key": "k", "value": "v2"}], generation=2)
+        peer["status"] = status.build(None, ready=True, reason="Valid", message="ok", generation=1)
+        peer = h.api.put(h.store_path, peer)
+        await h.es.on_store_event("MODIFIED", "SecretStore", peer)
+        assert h.es._peer_state[("SecretStore", NS, "fake")] == ("store-uid", 1, True)
+        assert h.values() == {"password": b"v1"}
+        # its owner checked generation 2: every user resynced with it
+        peer["status"] = status.build(None, ready=True, reason="Valid", message="ok", generation=2)
+        peer = h.api.put(h.store_path, peer)
+        await h.es.on_store_event("MODIFIED", "SecretStore", peer)
+        assert h.values() == {"password": b"v2"}
+        # the same again (a label): nothing
+        calls = len(h.api.calls)
+        await h.es.on_store_event("MODIFIED", "SecretStore", h.api.objects[h.store_path])
+        assert len(h.api.calls) == calls
+        # gone bad: users told at once
+        peer["status"] = status.build(
+            None, ready=False, reason="InvalidProviderConfig", message="bad", generation=2
+        )
+        peer = h.api.put(h.store_path, peer)
+        await h.es.sync_by_name(NS, NAME)  # (a waiting user is what a bad store wakes)
+        assert h.sample("secretsync_ready", kind="SecretStore", namespace=NS, name="fake") is None
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_store_moved_to_another_shard_is_no_longer_checked_here() -> None:
+    mine = {"yes": True}
+    h = Harness(owns_store=lambda body: mine["yes"])
+    try:
+        await h.es.on_store_event("ADDED", "SecretStore", h.store(refreshInterval=300))
+        assert store_due(h) is not None
+        assert h.sample("secretsync_ready", kind="SecretStore", namespace=NS, name="fake") == 1
+        mine["yes"] = False
+        await h.es.check_store("SecretStore", h.api.objects[h.store_path])
+        assert store_due(h) is None
+        assert ("SecretStore", NS, "fake") not in h.es._store_state
+        assert h.sample("secretsync_ready", kind="SecretStore", namespace=NS, name="fake") is None
+    finally:
+        await h.scheduler.close()
+
+
+async def test_an_eso_peer_store_counts_as_it_stands() -> None:
+    h = Harness(ESO, owns_store=lambda body: False)
+    try:
+        assert h.es._status_is_current({}, {"generation": 5})
+        ours = Harness(owns_store=lambda body: False)
+        assert ours.es._status_is_current({"observedGeneration": 5}, {"generation": 5})
+        assert not ours.es._status_is_current({"observedGeneration": 4}, {"generation": 5})
+        assert not ours.es._status_is_current({}, {"generation": 5})
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_peer_store_of_another_controller_class_is_forgotten() -> None:
+    h = Harness(owns_store=lambda body: False)
+    try:
+        body = h.store()
+        body["status"] = status.build(None, ready=True, reason="Valid", message="ok", generation=1)
+        body = h.api.put(h.store_path, body)
+        await h.es.on_store_event("ADDED", "SecretStore", body)
+        assert ("SecretStore", NS, "fake") in h.es._peer_state
+        other = h.store(controller="other")
+        other["status"] = body["status"]
+        other = h.api.put(h.store_path, other)
+        await h.es.on_store_event("MODIFIED", "SecretStore", other)
+        assert h.es._peer_state == {}
+    finally:
+        await h.scheduler.close()
