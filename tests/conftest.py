@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.support.fixtures_kube",
     "tests.support.fixtures_operator",
     "tests.support.fixtures_time",
+    "tests.support.mutation_clock",  # only in mutation runs: the template budget's clock, slowed
 ]
