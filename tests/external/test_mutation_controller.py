@@ -1167,3 +1167,137 @@ async def test_a_peer_store_of_another_controller_class_is_forgotten() -> None:
         assert h.es._peer_state == {}
     finally:
         await h.scheduler.close()
+
+
+# ---------------------------------------------------------------------------------------------- Merge, jitter
+
+
+async def test_merge_needs_an_existing_secret(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external(target={"name": TARGET, "creationPolicy": "Merge"}))
+    cond = h.condition()
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False",
+        "SecretMissing",
+        f"Secret {NS}/{TARGET} does not exist and creationPolicy Merge only adds keys to an existing Secret",
+    )
+    due = h.due()
+    assert due is not None and 0.9 < due <= 1.0
+
+
+async def test_merge_adds_its_keys_and_drops_the_claims_of_external_secrets_that_are_gone(h: Harness) -> None:
+    await h.ready_store()
+    other_path = kube.path_for(h.flavor.group_version, "externalsecrets", NS, "live")
+    h.api.put(other_path, {"metadata": {"name": "live", "namespace": NS, "uid": "l"}})
+    claims = '{"gone":["old"],"live":["kept"]}'
+    h.api.put(
+        SECRET_PATH,
+        {
+            "metadata": {
+                "name": TARGET,
+                "namespace": NS,
+                "annotations": {ownership.MERGED_KEYS_ANNOTATION: claims},
+            },
+            "type": "Opaque",
+            "data": {"kept": "a2VwdA==", "old": "b2xk", "own": "b3du"},
+        },
+    )
+    await h.es.on_external_event("ADDED", h.external(target={"name": TARGET, "creationPolicy": "Merge"}))
+    assert h.values() == {"kept": b"kept", "old": b"old", "own": b"own", "password": b"v1"}
+    secret = h.secret()
+    assert secret is not None
+    assert secret["metadata"]["annotations"][ownership.MERGED_KEYS_ANNOTATION] == (
+        '{"db":["password"],"live":["kept"]}'
+    )
+    assert ("get", other_path) in h.api.calls
+    assert ("get", kube.path_for(h.flavor.group_version, "externalsecrets", NS, "gone")) in h.api.calls
+    assert "ownerReferences" not in secret["metadata"]
+    assert h.events()[-1] == ("Normal", "Updated", f"Updated Secret {NS}/{TARGET}")
+
+
+async def test_refreshes_are_jittered_by_up_to_a_tenth(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secretsync.external import controller
+
+    monkeypatch.setattr(controller.random, "uniform", lambda low, high: high)
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    due = h.due()
+    assert due is not None and 3959 < due <= 3960
+    after = restarted(h)
+    try:
+        await after.ready_store()
+        await after.es.on_external_event("ADDED", h.stored())
+        due = after.due()
+        assert due is not None and 3955 < due <= 3960  # what is left of the hour, times 1.1
+    finally:
+        await after.scheduler.close()
+
+
+async def test_a_refresh_interval_of_zero_schedules_nothing(h: Harness) -> None:
+    await h.ready_store()
+    h.scheduler.schedule(("secretsync.io/v1alpha1", "es", NS, NAME), 100, h.es.close)
+    await h.es.on_external_event("ADDED", h.external(refreshInterval="0"))
+    assert h.values() == {"password": b"v1"}
+    assert h.due() is None
+
+
+# ---------------------------------------------------------------------------------------------- status writes
+
+
+@pytest.mark.parametrize(
+    "refusal", [kube.NotFound(404, "NotFound", "gone"), kube.Conflict(409, "Conflict", "replaced")]
+)
+async def test_a_status_of_an_object_gone_or_replaced_is_dropped_without_a_retry(
+    h: Harness, refusal: kube.ApiError
+) -> None:
+    await h.ready_store()
+    h.external()
+    h.api.fail[("write_status", h.es_path + "/status")] = refusal
+    await h.es.sync_by_name(NS, NAME)  # raises nothing: nothing to retry
+    assert h.values() == {"password": b"v1"}
+    assert h.events() == [("Normal", "Created", f"Created Secret {NS}/{TARGET}")]
+    due = h.due()
+    assert due is not None and due >= 3600
+
+
+async def test_a_status_refused_as_invalid_is_logged_as_an_error(
+    h: Harness, logs: pytest.LogCaptureFixture
+) -> None:
+    await h.ready_store()
+    h.external()
+    refusal = kube.Invalid(422, "Invalid", "status: bad")
+    h.api.fail[("write_status", h.es_path + "/status")] = refusal
+    await h.es.sync_by_name(NS, NAME)
+    assert ("ERROR", f"the API server refuses the status of {NS}/{NAME}: {refusal}") in lines(logs)
+
+
+async def test_an_unchanged_failure_is_not_written_or_announced_again(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external(refreshInterval="often"))
+    writes = len(h.api.writes())
+    await h.es.sync_by_name(NS, NAME)
+    assert len(h.api.writes()) == writes
+
+
+async def test_a_failure_logs_a_warning_with_reason_and_message(
+    h: Harness, logs: pytest.LogCaptureFixture
+) -> None:
+    await h.es.on_external_event("ADDED", h.external())
+    cond = h.condition()
+    assert ("WARNING", f"ExternalSecret {NS}/{NAME}: StoreNotFound: {cond['message']}") in lines(logs)
+    assert h.events() == [("Warning", "StoreNotFound", f"ExternalSecret: {cond['message']}")]
+
+
+async def test_a_ready_flip_without_a_write_posts_the_flip(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    stored = h.stored()
+    stored["status"] = status.build(None, ready=False, reason="ApiError", message="old", generation=1)
+    h.api.put(h.es_path, stored)
+    await h.es.sync_by_name(NS, NAME)  # the Secret is as it should be: no write, but Ready flips
+    assert h.condition()["status"] == "True"
+    assert h.events()[-1] == (
+        "Normal",
+        "SecretSynced",
+        f"ExternalSecret: synced 1 keys into Secret {NS}/{TARGET}",
+    )
