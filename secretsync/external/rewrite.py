@@ -20,14 +20,12 @@ Messages name remote keys (names) and never a value, nor the fields inside one.
 
 from __future__ import annotations
 
-import decimal
-import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from secretsync import gotemplate, model
 from secretsync.errors import RewriteError, SpecError
+from secretsync.providers import paths
 
 _REGEXP = gotemplate.parse("rewrite.regexp", "{{ regexReplaceAll .source .key .target }}")
 
@@ -101,8 +99,8 @@ def merge(operation: model.RewriteMerge, values: Mapping[str, bytes], where: str
                 f"{where}.merge: priority key {key!r} is not among the remote keys; add it, or set "
                 "priorityPolicy IgnoreNotFound"
             )
-        try:
-            document = json.loads(values[key])
+        try:  # as Go's json.Unmarshal: every number a float64, NaN and out-of-range numbers refused
+            document = paths.go_unmarshal(values[key])
         except ValueError:
             document = None
         if not isinstance(document, dict):
@@ -121,32 +119,9 @@ def merge(operation: model.RewriteMerge, values: Mapping[str, bytes], where: str
         )
     if operation.strategy == "JSON":
         out = dict(values)
-        out[operation.into] = json.dumps(
-            merged, ensure_ascii=False, separators=(",", ":"), sort_keys=True
-        ).encode()
+        # ESO's JSONMarshal: an Encoder with SetEscapeHTML(false), its newline trimmed
+        out[operation.into] = paths.go_marshal(merged, escape_html=False)
         return out
-    return {field: _byte_value(value) for field, value in merged.items()}
-
-
-def _byte_value(value: Any) -> bytes:
-    """ESO's GetByteValue: strings as they are, objects and lists as JSON, numbers as Go formats
-    float64 ('f', -1), booleans as true/false, null as empty."""
-    if value is None:
-        return b""
-    if isinstance(value, str):
-        return value.encode()
-    if isinstance(value, bool):
-        return b"true" if value else b"false"
-    if isinstance(value, int | float):
-        return _go_float(float(value)).encode()
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-
-
-def _go_float(number: float) -> str:
-    """``strconv.FormatFloat(f, 'f', -1, 64)``: the shortest decimal that round-trips, no exponent."""
-    if math.isinf(number):
-        return "+Inf" if number > 0 else "-Inf"
-    if math.isnan(number):
-        return "NaN"
-    text = format(decimal.Decimal(repr(number)), "f")
-    return text[:-2] if text.endswith(".0") else text
+    # ESO's GetByteValue: strings as they are, numbers as FormatFloat('f', -1), objects and lists as
+    # json.Marshal writes them
+    return {field: paths.go_value(value) for field, value in merged.items()}

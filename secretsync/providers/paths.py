@@ -152,10 +152,12 @@ def to_json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
-# Go's encoder escapes these inside strings (json.Marshal's default HTML-safe mode).
+# Go's encoder escapes these inside strings (json.Marshal's default HTML-safe mode) ...
 _GO_ESCAPES = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 )
+# ... and these two even with SetEscapeHTML(false).
+_GO_LINE_ESCAPES = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def go_json(value: Any) -> bytes:
@@ -421,13 +423,14 @@ class JsonNumber(float):
         return number
 
 
-def go_marshal(value: Any, *, float64: bool = False) -> bytes:
+def go_marshal(value: Any, *, float64: bool = False, escape_html: bool = True) -> bytes:
     """Go's ``json.Marshal`` of a decoded value: compact, object keys sorted, ``<``, ``>``, ``&``,
     U+2028, U+2029 escaped, a lone surrogate read as U+FFFD, a :class:`JsonNumber` as its text.
 
     ``float64``: every number as Go writes a float64 (what Go decoded into ``any`` holds):
-    ``1.0`` -> ``1``, ``1e21`` -> ``1e+21``. ValueError for what JSON cannot hold (NaN, infinity,
-    other types).
+    ``1.0`` -> ``1``, ``1e21`` -> ``1e+21``. ``escape_html=False``: an Encoder with
+    ``SetEscapeHTML(false)`` (``<``, ``>``, ``&`` as they are; U+2028 and U+2029 still escaped).
+    ValueError for what JSON cannot hold (NaN, infinity, other types).
     """
     parts: list[str] = []
     pending: list[Any] = [value]
@@ -441,7 +444,7 @@ def go_marshal(value: Any, *, float64: bool = False) -> bytes:
             for position in range(len(members) - 1, -1, -1):
                 key, member = members[position]
                 pending.append(member)
-                pending.append(_Token(("," if position else "") + _go_quote(key) + ":"))
+                pending.append(_Token(("," if position else "") + _go_quote(key, escape_html) + ":"))
             pending.append(_Token("{"))
         elif isinstance(item, list | tuple):
             pending.append(_Token("]"))
@@ -451,7 +454,7 @@ def go_marshal(value: Any, *, float64: bool = False) -> bytes:
                     pending.append(_Token(","))
             pending.append(_Token("["))
         else:
-            parts.append(_go_scalar(item, float64))
+            parts.append(_go_scalar(item, float64, escape_html))
     return "".join(parts).encode()
 
 
@@ -464,9 +467,9 @@ class _Token:
         self.text = text
 
 
-def _go_scalar(value: Any, float64: bool) -> str:
+def _go_scalar(value: Any, float64: bool, escape_html: bool = True) -> str:
     if isinstance(value, str):
-        return _go_quote(value)
+        return _go_quote(value, escape_html)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -480,8 +483,10 @@ def _go_scalar(value: Any, float64: bool) -> str:
     raise ValueError(f"{type(value).__name__} is not JSON")
 
 
-def _go_quote(text: str) -> str:
-    return json.dumps(_go_str(text), ensure_ascii=False).translate(_GO_ESCAPES)
+def _go_quote(text: str, escape_html: bool = True) -> str:
+    return json.dumps(_go_str(text), ensure_ascii=False).translate(
+        _GO_ESCAPES if escape_html else _GO_LINE_ESCAPES
+    )
 
 
 def _go_float_json(value: float) -> str:
@@ -522,10 +527,8 @@ def go_extract(value: bytes, where: str) -> dict[str, bytes]:
     ``where`` if ``value`` is not a JSON object.
     """
     try:
-        parsed = json.loads(
-            _text(value), parse_int=_float64, parse_float=_float64, parse_constant=_not_a_number
-        )
-    except (ValueError, RecursionError):
+        parsed = go_unmarshal(value)
+    except ValueError:
         raise _extract_error(where) from None
     if parsed is None:
         return {}
@@ -539,6 +542,19 @@ def go_extract(value: bytes, where: str) -> dict[str, bytes]:
     except ValueError:
         raise _extract_error(where) from None
     return found
+
+
+def go_unmarshal(value: bytes | str) -> Any:
+    """Go's ``json.Unmarshal`` into ``any``: every number a float64 (ValueError beyond its range, as
+    Go's "cannot unmarshal number"), no NaN or Infinity, strings as Go holds them once read through
+    :func:`go_value` / :func:`go_marshal` (bytes that are not UTF-8 and lone surrogates as U+FFFD).
+    ValueError for anything that is not JSON, also nesting too deep for the parser."""
+    try:
+        return json.loads(
+            _text(value), parse_int=_float64, parse_float=_float64, parse_constant=_not_a_number
+        )
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _float64(text: str) -> float:

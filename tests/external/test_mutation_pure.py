@@ -5,8 +5,8 @@ package file by file; these tests kill the survivors of the pure parts (writer.p
 merges, rewrite.py, render.py, outcome.py, refresh.py, fetch.py's key pipeline). Each asserts
 what a user sees: the exact Secret (data, keys, metadata, type, owner references), every message
 word for word, and ESO's semantics where ESO defines them. The survivors that no test can tell
-apart are listed, with the reason, in docs/testing.md. Two ``xfail(strict=True)`` tests mark where
-rewrite's merge writes JSON other than ESO's (found while checking these mutants against ESO).
+apart are listed, with the reason, in docs/testing.md. Two tests pin where rewrite's merge
+wrote JSON other than ESO's (found while checking these mutants against ESO, and fixed).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import math
 from typing import Any
 
 import pytest
@@ -299,21 +298,20 @@ def test_merge_json_writes_the_merged_object_compact_sorted_and_unescaped() -> N
     assert out["a"] == values["a"] and out["b"] == values["b"]
 
 
-@pytest.mark.parametrize(
-    ("number", "text"),
-    [(math.inf, "+Inf"), (-math.inf, "-Inf"), (math.nan, "NaN"), (0.5, "0.5"), (-2.0, "-2")],
-)
-def test_go_float_formats_as_strconv_format_float(number: float, text: str) -> None:
-    """strconv.FormatFloat(f, 'f', -1, 64), infinities and NaN included (JSON's 1e999 is +Inf)."""
-    assert rewrite._go_float(number) == text
+def test_merge_writes_top_level_numbers_as_strconv_format_float_and_refuses_what_go_cannot_read() -> None:
+    """ESO's GetByteValue: a float64 as FormatFloat(f, 'f', -1, 64); json.Unmarshal refuses 1e999 and
+    NaN (Python's json would read them as inf and nan)."""
+    assert merge({"k": b'{"half": 0.5, "minus": -2.0, "big": 1e21}'}) == {
+        "half": b"0.5",
+        "minus": b"-2",
+        "big": b"1000000000000000000000",
+    }
+    for text in (b'{"n": 1e999}', b'{"n": NaN}', b'{"n": -Infinity}'):
+        with pytest.raises(RewriteError) as caught:
+            merge({"k": text})
+        assert str(caught.value).endswith("the value of remote key 'k' is not a JSON object")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ESO's GetByteValue marshals a nested object with json.Marshal, which escapes <, > and & "
-    "(\\u003c, \\u003e, \\u0026) and U+2028/U+2029, and its JSON strategy (SetEscapeHTML(false)) "
-    "still escapes U+2028/U+2029; rewrite.py's json.dumps writes them as they are",
-)
 def test_merge_escapes_strings_inside_json_as_go_does() -> None:
     out = merge({"k": json.dumps({"conn": {"url": "db?a=1&b=<2>", "sep": "\u2028"}}).encode()})
     assert out == {"conn": b'{"sep":"\\u2028","url":"db?a=1\\u0026b=\\u003c2\\u003e"}'}
@@ -321,12 +319,6 @@ def test_merge_escapes_strings_inside_json_as_go_does() -> None:
     assert out["all"] == b'{"x":"<\\u2028>"}'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ESO unmarshals JSON numbers to float64 and json.Marshal writes them as Go does "
-    "(1.0 -> 1, 1e-07 -> 1e-7, 12345678901234567890 -> 12345678901234567000); rewrite.py's json.dumps "
-    "writes Python's forms inside nested objects and under the JSON strategy",
-)
 def test_merge_writes_numbers_inside_json_as_go_does() -> None:
     values = {"k": b'{"conn": {"ratio": 1.0, "tiny": 1e-7, "big": 12345678901234567890}}'}
     go = b'{"big":12345678901234567000,"ratio":1,"tiny":1e-7}'
