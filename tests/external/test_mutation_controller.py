@@ -1301,3 +1301,154 @@ async def test_a_ready_flip_without_a_write_posts_the_flip(h: Harness) -> None:
         "SecretSynced",
         f"ExternalSecret: synced 1 keys into Secret {NS}/{TARGET}",
     )
+
+
+# ------------------------------------------------------------------------------------ peer stores, in detail
+
+
+def peer(
+    h: Harness, *, generation: int = 1, ready: bool = True, observed: int | None = 1, **extra: Any
+) -> dict[str, Any]:
+    body = h.store(generation=generation, **extra)
+    body["status"] = status.build(
+        None,
+        ready=ready,
+        reason="Valid" if ready else "InvalidProviderConfig",
+        message="peer says",
+        generation=observed,
+    )
+    return h.api.put(h.store_path, body)
+
+
+def syncs(h: Harness) -> float:
+    return h.sample("secretsync_external_syncs_total", namespace=NS, name=NAME) or 0.0
+
+
+async def test_a_peer_store_first_seen_ready_wakes_only_the_waiting() -> None:
+    h = Harness(owns_store=lambda body: False)
+    try:
+        await h.es.on_store_event("ADDED", "SecretStore", peer(h))
+        await h.es.on_external_event("ADDED", h.external())
+        assert h.values() == {"password": b"v1"}
+        # another controller (a restart) sees the same store for the first time: nobody waits
+        again = restarted(h, owns_store=lambda body: False)
+        try:
+            again.es._register(
+                h.stored(), __import__("secretsync.model", fromlist=["m"]).parse_external_secret(h.stored())
+            )
+            await again.es.on_store_event("ADDED", "SecretStore", h.api.objects[h.store_path])
+            assert again.sample("secretsync_external_syncs_total", namespace=NS, name=NAME) is None
+        finally:
+            await again.scheduler.close()
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_peer_store_turning_ready_for_the_same_generation_wakes_only_the_waiting() -> None:
+    h = Harness(owns_store=lambda body: False)
+    try:
+        await h.es.on_store_event("ADDED", "SecretStore", peer(h))
+        await h.es.on_external_event("ADDED", h.external())
+        before = syncs(h)
+        await h.es.on_store_event("MODIFIED", "SecretStore", peer(h, ready=False))
+        assert syncs(h) == before  # not waiting: not woken by the store going bad
+        await h.es.on_store_event("MODIFIED", "SecretStore", peer(h, ready=True))
+        assert syncs(h) == before  # nor by it turning good again (same generation)
+        assert h.es._peer_state[("SecretStore", NS, "fake")] == ("store-uid", 1, True)
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_peer_store_going_bad_tells_its_waiting_users_why() -> None:
+    h = Harness(owns_store=lambda body: False)
+    try:
+        await h.es.on_external_event("ADDED", h.external())  # waits: no store yet
+        assert h.condition()["reason"] == "StoreNotFound"
+        await h.es.on_store_event("ADDED", "SecretStore", peer(h, ready=False))
+        assert h.condition()["message"] == (
+            f"SecretStore {NS}/fake is not ready: peer says (synced as soon as the store becomes ready)"
+        )
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_changed_peer_store_drops_the_old_provider_and_resyncs_everyone() -> None:
+    h = Harness(owns_store=lambda body: False)
+    try:
+        await h.es.on_store_event("ADDED", "SecretStore", peer(h))
+        await h.es.on_external_event("ADDED", h.external())
+        old = h.es.gateway.cache.all()
+        assert len(old) == 1
+        before = syncs(h)
+        await h.es.on_store_event("MODIFIED", "SecretStore", peer(h, generation=2, observed=2))
+        assert syncs(h) == before + 1
+        assert old[0] not in h.es.gateway.cache.all()
+        assert len(h.es.gateway.cache.all()) == 1  # the new generation's, made by that sync
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_peer_store_without_generation_or_with_a_status_that_is_no_map() -> None:
+    h = Harness(ESO, owns_store=lambda body: False)
+    try:
+        body = peer(h, observed=None)
+        del body["metadata"]["generation"]
+        body = h.api.put(h.store_path, body)
+        await h.es.on_store_event("ADDED", "SecretStore", body)
+        assert h.es._peer_state[("SecretStore", NS, "fake")] == ("store-uid", 0, True)
+        body["status"] = "garbage"
+        await h.es.on_store_event("MODIFIED", "SecretStore", h.api.put(h.store_path, body))  # no crash
+        assert h.es._peer_state[("SecretStore", NS, "fake")] == ("store-uid", 0, True)
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_peer_store_of_another_class_never_seen_is_no_error() -> None:
+    h = Harness(owns_store=lambda body: False)
+    try:
+        await h.es.on_store_event("ADDED", "SecretStore", peer(h, controller="other"))
+        assert h.es._peer_state == {}
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_cluster_store_handed_to_a_peer_drops_its_metric() -> None:
+    mine = {"yes": True}
+    h = Harness(owns_store=lambda body: mine["yes"])
+    try:
+        path = kube.path_for(h.flavor.group_version, "clustersecretstores", None, "shared")
+        body = h.api.put(
+            path,
+            {
+                "apiVersion": h.flavor.group_version,
+                "kind": "ClusterSecretStore",
+                "metadata": {"name": "shared", "uid": "cs", "generation": 1},
+                "spec": {"provider": {"fake": {"data": []}}},
+            },
+        )
+        await h.es.on_store_event("ADDED", "ClusterSecretStore", body)
+        assert h.sample("secretsync_ready", kind="ClusterSecretStore", namespace="", name="shared") == 1
+        mine["yes"] = False
+        await h.es.on_store_event("MODIFIED", "ClusterSecretStore", h.api.objects[path])
+        assert h.sample("secretsync_ready", kind="ClusterSecretStore", namespace="", name="shared") is None
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_drift_of_an_intact_secret_fetches_nothing(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    secret = h.secret()
+    assert secret is not None
+    secret["metadata"]["labels"]["team"] = "x"  # a change that leaves the data intact
+    calls = h.sample("secretsync_provider_calls_total", provider="fake", operation="get", result="ok")
+    await h.es.on_secret_event("MODIFIED", h.api.put(SECRET_PATH, secret))
+    assert h.sample("secretsync_provider_calls_total", provider="fake", operation="get", result="ok") == calls
+
+
+async def test_the_acknowledged_generation_is_the_part_before_the_first_dash() -> None:
+    h = Harness(ESO)
+    try:
+        assert h.es._acknowledged({"metadata": {"generation": 3}}, {"syncedResourceVersion": "3-ab-cd"})
+    finally:
+        await h.scheduler.close()
