@@ -187,3 +187,26 @@ def test_stored_text_keeps_bytes_that_are_not_utf8() -> None:
     with pytest.raises(ValueError) as caught:
         paths.go_value({"a": float("nan")})
     assert str(caught.value) == "JSON has no NaN or infinity"
+
+
+def test_go_marshal_without_html_escaping_is_an_encoder_with_set_escape_html_false() -> None:
+    """ESO's JSONMarshal (rewrite merge, JSON strategy): <, > and & as they are, in keys and values,
+    nested too; U+2028 and U+2029 still escaped, as Go's encoder always does."""
+    value = {"<k&>": ["a<b>&c", {"\u2028": "x\u2029y"}], "n": 1.0}
+    assert paths.go_marshal(value, float64=True, escape_html=False) == (
+        b'{"<k&>":["a<b>&c",{"\\u2028":"x\\u2029y"}],"n":1}'
+    )
+    assert paths.go_marshal(value, float64=True) == (
+        b'{"\\u003ck\\u0026\\u003e":["a\\u003cb\\u003e\\u0026c",{"\\u2028":"x\\u2029y"}],"n":1}'
+    )
+
+
+def test_go_unmarshal_reads_numbers_as_float64_and_refuses_what_go_refuses() -> None:
+    assert paths.go_unmarshal(b'{"a": 1, "b": [2.5, true, null, "x"]}') == {
+        "a": 1.0,
+        "b": [2.5, True, None, "x"],
+    }
+    assert isinstance(paths.go_unmarshal(b"7"), float)
+    for text in (b"1e999", b"NaN", b"[Infinity]", b"{", b"[" * 100000 + b"]" * 100000):
+        with pytest.raises(ValueError):
+            paths.go_unmarshal(text)

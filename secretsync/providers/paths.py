@@ -467,7 +467,7 @@ class _Token:
         self.text = text
 
 
-def _go_scalar(value: Any, float64: bool, escape_html: bool = True) -> str:
+def _go_scalar(value: Any, float64: bool, escape_html: bool) -> str:
     if isinstance(value, str):
         return _go_quote(value, escape_html)
     if value is None:
@@ -483,7 +483,7 @@ def _go_scalar(value: Any, float64: bool, escape_html: bool = True) -> str:
     raise ValueError(f"{type(value).__name__} is not JSON")
 
 
-def _go_quote(text: str, escape_html: bool = True) -> str:
+def _go_quote(text: str, escape_html: bool) -> str:
     return json.dumps(_go_str(text), ensure_ascii=False).translate(
         _GO_ESCAPES if escape_html else _GO_LINE_ESCAPES
     )
