@@ -83,7 +83,7 @@ class ControllerBase:
     def _path(self, plural: str, namespace: str | None, name: str, *sub: str) -> str:
         return kube.path_for(self.flavor.group_version, plural, namespace, name, *sub)
 
-    async def sync_by_name(self, namespace: str, name: str, *, trigger: str = "refresh") -> None:
+    async def sync_by_name(self, namespace: str, name: str, *, trigger: str) -> None:
         """Read an ExternalSecret again and reconcile it (the controller's)."""
         raise NotImplementedError
 
