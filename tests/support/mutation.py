@@ -8,7 +8,8 @@ in the working tree: mutmut writes its mutated copy under ``mutants/`` there, an
 run can import a mutant. The copy's ``pyproject.toml`` gets a ``[tool.mutmut]`` section naming the one
 module to mutate and only the fast test files that cover it (:data:`MODULES`): no operator process,
 no real control plane, so one module takes minutes. mutmut runs each mutant against only the tests
-that called the mutated function (it traces a clean run first), one worker at a time.
+that called the mutated function (it traces a clean run first), one worker at a time
+(``--children N``: N).
 
 Results: ``build/mutation/<module>.json`` (every mutant's status, the diff of each one not killed)
 and a line per module: killed / survived / timeout / no tests / score.
@@ -262,7 +263,7 @@ class MutmutFailed(Exception):
     pass
 
 
-def run_module(module: str, *, rerun: bool, log: Any) -> dict[str, Any]:
+def run_module(module: str, *, rerun: bool, log: Any, children: int = 1) -> dict[str, Any]:
     tests = MODULES[module]
     work = OUT / "work" / slug(module)
     previous = OUT / f"{slug(module)}.json"
@@ -287,7 +288,7 @@ def run_module(module: str, *, rerun: bool, log: Any) -> dict[str, Any]:
     started = time.monotonic()
     # SECRETSYNC_MUTATION_RUN: tests/support/mutation_clock.py slows the template budget's clock
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "SECRETSYNC_MUTATION_RUN": "1"}
-    command = [sys.executable, "-m", "mutmut", "run", "--max-children", "1", *names]
+    command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(children), *names]
     done = subprocess.run(command, cwd=work, stdout=log, stderr=subprocess.STDOUT, env=env, check=False)
     seconds = time.monotonic() - started
     statuses = _statuses(work)
@@ -337,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="modules to run (default: every core module)")
     parser.add_argument("--rerun", action="store_true", help="re-run only the mutants not killed last time")
+    parser.add_argument("--children", type=int, default=1, help="mutants run at once (default 1)")
     args = parser.parse_args(argv)
     modules: list[str] = []
     unknown = []
@@ -356,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         with (OUT / f"{slug(module)}.log").open("w") as log:
             print(f"mutating {module} (log: {log.name}) ...", flush=True)
             try:
-                report = run_module(module, rerun=args.rerun, log=log)
+                report = run_module(module, rerun=args.rerun, log=log, children=args.children)
             except MutmutFailed as exc:
                 print(exc, flush=True)
                 failed.append(module)
