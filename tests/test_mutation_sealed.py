@@ -25,7 +25,8 @@ from secretsync.metrics import Metrics
 from secretsync.prefetch import SecretPrefetch
 from secretsync.scheduler import Backoff, Scheduler
 from secretsync.sealed import SKIP_OWNER_ANNOTATION, SealedController
-from tests.support.fake_api import FakeApi, Inline
+from tests.support.fake_api import ControllerHarness, FakeApi, Inline
+from tests.support.fake_api import log_lines as lines
 from tests.support.sealed_env import key_secret, vector_key
 
 NS, NAME = "apps", "db"
@@ -74,7 +75,7 @@ def sealed_secret(
     return sealed
 
 
-class Harness:
+class Harness(ControllerHarness):
     def __init__(
         self,
         *,
@@ -84,6 +85,7 @@ class Harness:
         **kw: Any,
     ) -> None:
         self.api = FakeApi()
+        self.secret_path = SECRET_PATH
         self.keys = keys or Keys(KEY)
         self.metrics = Metrics()
         self.scheduler = Scheduler()
@@ -111,17 +113,6 @@ class Harness:
         assert found is not None
         return dict(found)
 
-    def secret(self) -> dict[str, Any] | None:
-        return self.api.objects.get(SECRET_PATH)
-
-    def values(self) -> dict[str, bytes]:
-        secret = self.secret()
-        assert secret is not None
-        return {k: base64.b64decode(v) for k, v in (secret.get("data") or {}).items()}
-
-    def sample(self, metric: str, **labels: str) -> float | None:
-        return self.metrics.registry.get_sample_value(metric, labels)
-
     def due(self, key: tuple[str, str]) -> float | None:
         return self.scheduler.due_in(key)
 
@@ -137,10 +128,6 @@ async def h() -> Any:
 def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     caplog.set_level(logging.DEBUG, logger="secretsync")
     yield caplog
-
-
-def lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
-    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith("secretsync")]
 
 
 # --------------------------------------------------------------------------------------- first sync
@@ -462,11 +449,7 @@ async def test_the_scheduled_retry_runs_the_reconcile() -> None:
     try:
         h.api.fail[("get", SECRET_PATH)] = kube.ApiError(500, "InternalError", "boom")
         await h.controller.on_sealed_event("ADDED", h.add(sealed_secret()))
-        for _ in range(200):
-            if h.secret() is not None:
-                break
-            await asyncio.sleep(0.01)
-        assert h.values() == {"password": b"hunter2"}
+        assert await h.written() == {"password": b"hunter2"}
     finally:
         await h.scheduler.close()
 
@@ -665,11 +648,7 @@ async def test_the_scheduled_recheck_runs() -> None:
         h.api.put(SECRET_PATH, foreign_secret())
         await h.controller.on_sealed_event("ADDED", h.add(sealed_secret()))
         del h.api.objects[SECRET_PATH]
-        for _ in range(200):
-            if h.secret() is not None:
-                break
-            await asyncio.sleep(0.01)
-        assert h.values() == {"password": b"hunter2"}
+        assert await h.written() == {"password": b"hunter2"}
     finally:
         await h.scheduler.close()
 
@@ -1166,11 +1145,7 @@ async def test_the_rescheduled_recheck_looks_again(h: Harness) -> None:
             break
         await asyncio.sleep(0.01)
     del h.api.objects[SECRET_PATH]
-    for _ in range(300):
-        if h.secret() is not None:
-            break
-        await asyncio.sleep(0.01)
-    assert h.values() == {"password": b"hunter2"}
+    assert await h.written() == {"password": b"hunter2"}
 
 
 async def test_a_recheck_after_a_status_that_could_not_be_written(h: Harness) -> None:

@@ -35,6 +35,7 @@ from secretsync.providers import vault as vault_module
 from secretsync.providers.base import FindSpec, RemoteRef, SecretKeyRef, StoreContext
 from secretsync.providers.vault import KVLayout, VaultProvider, parse_config
 from tests.support import ports
+from tests.support.fixtures_time import FakeClock
 
 if TYPE_CHECKING:
     from tests.support.openbao import AppRoleCredentials, OpenBaoScope, OpenBaoServer
@@ -726,16 +727,6 @@ def test_check_reports_mount_problems(openbao: OpenBaoScope, harness: Harness) -
 
 
 # -- token life ---------------------------------------------------------------------------------------
-
-
-class FakeClock:
-    """The provider's clock (it reads ``time.monotonic`` only), moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -8,12 +8,17 @@ demand. What the real API server does beyond that is the emulator's and the real
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import copy
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
+import pytest
+
 from secretsync import kube
+from secretsync.metrics import Metrics
 
 
 class FakeApi:
@@ -125,3 +130,36 @@ class Inline(Executor):
         except BaseException as exc:
             future.set_exception(exc)
         return future
+
+
+class ControllerHarness:
+    """What a controller test reads back: the Secret written at ``secret_path``, its decoded values,
+    and the metrics (subclasses set ``api``, ``metrics`` and ``secret_path``)."""
+
+    api: FakeApi
+    metrics: Metrics
+    secret_path: str
+
+    def secret(self) -> dict[str, Any] | None:
+        return self.api.objects.get(self.secret_path)
+
+    def values(self) -> dict[str, bytes]:
+        secret = self.secret()
+        assert secret is not None
+        return {k: base64.b64decode(v) for k, v in (secret.get("data") or {}).items()}
+
+    def sample(self, metric: str, **labels: str) -> float | None:
+        return self.metrics.registry.get_sample_value(metric, labels)
+
+    async def written(self, timeout: float = 3.0) -> dict[str, bytes]:
+        """The Secret's values once it exists (a scheduled job writes it), waiting up to ``timeout``."""
+        for _ in range(int(timeout / 0.01)):
+            if self.secret() is not None:
+                break
+            await asyncio.sleep(0.01)
+        return self.values()
+
+
+def log_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    """(level, message) of every record of secretsync's loggers."""
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith("secretsync")]

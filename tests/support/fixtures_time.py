@@ -16,3 +16,14 @@ def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+class FakeClock:
+    """A module's ``time`` as code that reads only ``time.monotonic()`` sees it: moved by the test
+    (``clock.now = ...``). Install with ``monkeypatch.setattr(module, "time", FakeClock())``."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def monotonic(self) -> float:
+        return self.now
