@@ -15,6 +15,7 @@ from secretsync.gotemplate import limits as limits_module
 from secretsync.gotemplate.errors import Fault
 from tests.gotemplate.test_crypto import F, _with_mac_iterations, run
 from tests.gotemplate.test_limits import EXPENSIVE, HOSTILE
+from tests.support.fixtures_time import FakeClock
 
 # The tests of tests/gotemplate that also time themselves are left out of mutation runs (mutmut's
 # trampolines slow every call, so their wall-clock bounds fail the clean run; see DESELECT in
@@ -64,16 +65,6 @@ def test_many_archives_share_one_budget_without_a_clock() -> None:
     with pytest.raises(TemplateError) as info:
         run(src, limits=NO_CLOCK)
     assert info.value.kind == "expensive call limit"
-
-
-class FakeClock:
-    """``time`` as the budget sees it: ``monotonic()`` advances only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -340,3 +331,136 @@ def test_println_prints_operands_with_v() -> None:
 
 def test_and_or_builtins_short_circuit() -> None:
     assert r('{{ and 1 0 }}|{{ or 0 2 }}|{{ and 0 (fail "x") }}|{{ or 1 (fail "x") }}') == "0|2|0|1"
+
+
+def test_an_int_parameter_takes_a_computed_int_but_not_a_bool() -> None:
+    assert r('{{ abbrev (add 4 1) "hello world" }}') == "he..."
+    assert err('{{ abbrev true "hello world" }}') == 'template "t": line 1, column 11: wrong type: abbrev'
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Go's unicode.ToLower('İ') is 'i' (simple mapping U+0130 -> U+0069); secretsync keeps 'İ' "
+    "because Python's full lower-casing of it is two runes",
+)
+def test_lower_of_dotted_capital_i_is_i_as_in_go() -> None:
+    assert r('{{ lower "İ" }}|{{ swapcase "İ" }}') == "i|i"
+
+
+def test_casing_of_non_ascii_numbers_and_digits() -> None:
+    got = r(
+        '{{ snakecase "a²b" }}|{{ snakecase "a٣b" }}|{{ snakecase "A1B" }}|{{ camelcase "a_٣b" }}|'
+        '{{ kebabcase "x0y" }}|{{ snakecase "x9y" }}|{{ snakecase "ab\\u0080c" }}|{{ snakecase "Ab²Cd" }}|'
+        '{{ snakecase "a0B" }}|{{ snakecase "a9B" }}'
+    )
+    assert got == "a_²b|a_٣b|a1_b|A٣b|x-0y|x_9y|ab_\x80_c|ab²_cd|a0_b|a9_b"
+
+
+@pytest.mark.parametrize(
+    ("arg", "want"),
+    [
+        ("QU\\nJD!", 5),  # newlines are skipped, not counted as data
+        ("QU\\rJD!", 5),
+        ("=AAA", 0),
+        ("Q===", 1),
+        ("QQ=", 3),  # not enough padding: the length
+        ("QQ=\\n=A", 5),  # trailing garbage after the padding
+        ("QQ=\\r=A", 5),
+        ("QQ=\\n\\n=A", 6),
+        ("QQ=A", 2),
+        ("QQ==\\nA", 5),
+        ("QQ==\\rA", 5),
+        ("QQ=\\n", 4),
+        ("QUJ", 0),
+        ("Q", 0),
+        ("QUJDQ", 4),
+    ],
+)
+def test_b64dec_reports_go_error_offsets(arg: str, want: int) -> None:
+    assert r(f'{{{{ b64dec "{arg}" }}}}') == f"illegal base64 data at input byte {want}"
+
+
+def test_b64dec_accepts_newlines_and_non_canonical_padding_bits() -> None:
+    assert r('{{ b64dec "QR==" }}|{{ b64dec "QUJ=" }}|{{ b64dec "Q\\nQ==" }}|{{ b64dec "QQ==\\n" }}') == (
+        "A|AB|A|A"
+    )
+
+
+def test_b64_error_pos_of_valid_input_is_none() -> None:
+    from secretsync.gotemplate.funcs.sprig_encoding import _b64_error_pos
+
+    for raw in (b"", b"QUJD", b"QUJD\n", b"QQ==", b"QQ==\r\n", b"QQ=\n=", b"Q\r\nUJD"):
+        assert _b64_error_pos(raw) is None, raw
+    assert _b64_error_pos(b"QQ==\nA") == 5
+
+
+@pytest.mark.parametrize(
+    ("arg", "want"),
+    [
+        ("M\\nY!", 2),  # positions count after newlines are dropped
+        ("M\\rY!", 2),
+        ("AAAAAAAAAAA=====", 11),
+        ("AAAAAAAAAA=A", 12),
+        ("AA=A", 4),
+        ("AA=====AAA", 6),
+        ("AA=====A", 6),
+        ("AAA=====A", 3),
+        ("AAA=====", 3),
+        ("AAAAAA==", 6),
+        ("A!", 1),
+        ("AA======AAA", 2),  # 8 bytes after the "=": not padding yet, so an illegal byte
+    ],
+)
+def test_b32dec_reports_go_error_offsets(arg: str, want: int) -> None:
+    assert r(f'{{{{ b32dec "{arg}" }}}}') == f"illegal base32 data at input byte {want}"
+
+
+def test_b32_error_pos_after_valid_padding_is_the_length() -> None:
+    from secretsync.gotemplate.funcs.sprig_encoding import _b32_error_pos
+
+    assert _b32_error_pos(b"AA======") == 8
+    assert _b32_error_pos(b"AAAA====") == 8
+    assert _b32_error_pos(b"MZXW6===") == 8
+    assert _b32_error_pos(b"AAAAAAAA") == 8
+
+
+def test_abbrev_and_abbrevboth_follow_goutils() -> None:
+    s = "abcdefghijklmnop"
+    got = r(
+        '{{ abbrev 5 "hello" }}|{{ abbrev 4 "hello" }}|'
+        + "|".join(f'{{{{ abbrevboth {left} {right} "{s}" }}}}' for left, right in
+                   ((5, 7), (11, 7), (12, 7), (14, 7), (7, 7), (4, 10), (5, 10), (0, 10)))
+        + '|{{ abbrevboth 5 7 "abcdefgh" }}|{{ abbrevboth 4 7 "abcdefgh" }}'
+    )  # fmt: skip
+    assert (
+        got
+        == "hello|h...|...f...|...l...|...mnop|...mnop|...h...|abcdefg...|...fghi...|abcdefg...|abcd...|abcd..."
+    )
+
+
+def test_abbreviate_full_error_cases_give_empty() -> None:
+    from secretsync.gotemplate.funcs.sprig_strings import _abbreviate_full
+
+    assert _abbreviate_full(b"abcdefgh", 0, 3) == b""
+    assert _abbreviate_full(b"abcdefghij", 6, 6) == b""
+    assert _abbreviate_full(b"", 0, 3) == b""
+
+
+def test_nospace_and_initials_read_bytes_as_runes() -> None:
+    # U+00C5 is C3 85 and U+00E0 is C3 A0: the second bytes are spaces when read as runes
+    assert r('{{ nospace "a\\vb\\fc\\rd Å à" }}|{{ initials "a\\vb\\fc\\rd" }}') == "abcdÃÃ|abcd"
+    assert r('{{ nospace "a\\u0085b" }}|{{ initials "x\\u00a0y" }}') == "a\xc2b|xy"
+
+
+def test_wrap_follows_goutils_wrap_custom() -> None:
+    got = r(
+        '{{ wrap 5 "" }}|{{ wrapWith 0 "-" "abc" }}|{{ wrap 3 "  abc" }}|{{ wrap 3 "   abcd" }}|'
+        '{{ wrap 3 "ab cdef" }}|{{ wrap 3 "ab cd ef gh" }}|{{ wrapWith 3 "-" "abcd e" }}|'
+        '{{ wrap 5 "a b c d" }}|{{ wrap 3 "ab cd" }}|{{ wrap 2 "ab cdefg hi" }}|{{ wrap 2 "abcdef gh ij" }}|'
+        '{{ wrap 2 "ab cdefgh" }}'
+    )
+    assert (
+        got
+        == "|a-b-c|abc|abcd|ab\ncdef|ab\ncd\nef\ngh|abc-d e|a b c\nd|ab\ncd|ab\ncdefg\nhi|abcdef\ngh\nij|ab\ncdefgh"
+    )
