@@ -434,8 +434,8 @@ def test_abbrev_and_abbrevboth_follow_goutils() -> None:
         + '|{{ abbrevboth 5 7 "abcdefgh" }}|{{ abbrevboth 4 7 "abcdefgh" }}'
     )  # fmt: skip
     assert (
-        got
-        == "hello|h...|...f...|...l...|...mnop|...mnop|...h...|abcdefg...|...fghi...|abcdefg...|abcd...|abcd..."
+        got == "hello|h...|...f...|...l...|...mnop|...mnop|...h...|"
+        "abcdefg...|...fghi...|abcdefg...|abcd...|abcd..."
     )
 
 
@@ -461,6 +461,142 @@ def test_wrap_follows_goutils_wrap_custom() -> None:
         '{{ wrap 2 "ab cdefgh" }}'
     )
     assert (
-        got
-        == "|a-b-c|abc|abcd|ab\ncdef|ab\ncd\nef\ngh|abc-d e|a b c\nd|ab\ncd|ab\ncdefg\nhi|abcdef\ngh\nij|ab\ncdefgh"
+        got == "|a-b-c|abc|abcd|ab\ncdef|ab\ncd\nef\ngh|abc-d e|"
+        "a b c\nd|ab\ncd|ab\ncdefg\nhi|abcdef\ngh\nij|ab\ncdefgh"
     )
+
+
+def test_to_yaml_sorts_keys_as_yaml_v2() -> None:
+    keys = (  # noqa: SIM905
+        "a100 a12 a000 a01 00 01 100 12 a00 a1 a15 a1000 a10005 a1001 a9 a10 a2 a21 a3 b- b+ bx b5 b ba "
+        "c01 c0 c001 c10 c010 d1000 d1005x e100x e15"
+    ).split()
+    source = "{{ toYaml (dict " + " ".join(f'"{k}" 1' for k in keys) + ") }}"
+    want = (  # noqa: SIM905
+        '"00" "01" "12" "100" a00 a000 a1 a01 a2 a3 a9 a10 a12 a15 a21 a100 a1000 a1001 a10005 '
+        "b b+ b- b5 ba bx c0 c01 c001 c10 c010 d1000 d1005x e15 e100x"
+    ).split()
+    assert r(source) == "\n".join(f"{k}: 1" for k in want)
+    for order in (keys, keys[::-1]):
+        source = "{{ toYaml (dict " + " ".join(f'"{k}" 1' for k in order) + ") }}"
+        assert r(source) == "\n".join(f"{k}: 1" for k in want)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="yaml.v2's keyList.Less adds r-'0' for every unicode.IsDigit rune (1587 for U+0663); "
+    "secretsync adds nothing for a non-ASCII digit",
+)
+def test_to_yaml_key_order_with_a_non_ascii_digit_as_yaml_v2() -> None:
+    assert r('{{ toYaml (dict "a٣" 1 "a2" 1 "a1587" 1 "a1588" 1) }}') == "a2: 1\na٣: 1\na1587: 1\na1588: 1"
+
+
+def test_from_yaml_of_a_document_that_is_not_a_map() -> None:
+    head = "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
+    tail = " into Go value of type map[string]interface {}"
+    got = r(
+        '{{ (fromYaml "- 1").Error }}|{{ (fromYaml "true").Error }}|{{ (fromYaml "abc").Error }}|'
+        '{{ (fromYaml "12").Error }}|{{ (fromYaml "1.5").Error }}'
+    )
+    assert got == "|".join(head + kind + tail for kind in ("array", "bool", "string", "number", "number"))
+
+
+def test_comments_are_lexed_as_go_does() -> None:
+    assert r('{{ "a" }}{{/* c */}}b|{{- /* c */ -}}  x  {{/* c */ -}}') == "ab|x  "
+    assert r('{{ "*/" }}{{/* c */}}b{{/* d */}}c') == "*/bc"
+    assert r("{{/* a */}}x{{/* b */}}y") == "xy"
+    assert r("{{/* c */ -}}x") == "x"
+    assert r("a{{/* c */ -}}  ") == "a"
+    assert r("a {{- /* c */}}") == "a"
+    assert r("{{/**/}}") == ""
+    head = 'template "t": line 1, column 3: syntax: '
+    assert err("{{/* c") == head + "unclosed comment"
+    assert err("{{/*/}}") == head + "unclosed comment"
+    assert err("{{/* c */ }}") == head + "comment ends before closing delimiter"
+    assert err("{{/* c */x}}") == head + "comment ends before closing delimiter"
+
+
+def test_unterminated_character_constant() -> None:
+    assert err("{{ 'a") == 'template "t": line 1, column 4: syntax: unterminated character constant'
+    assert err("{{ 'abc' }}") == 'template "t": line 1, column 4: syntax: bad character constant'
+
+
+def test_unexpected_tokens_are_described_as_go_does() -> None:
+    head = 'template "t": line 1, column '
+    assert err('{{ define "a" x }}{{ end }}') == head + '15: syntax: unexpected "x" in define clause'
+    assert err('{{ define "a" "b" }}{{ end }}') == head + '15: syntax: unexpected "b" in define clause'
+    assert err('{{ define "a" `b` }}{{ end }}') == head + "15: syntax: unexpected `b` in define clause"
+    assert err('{{ define "a" 12345678901234567890123 }}{{ end }}') == (
+        head + '15: syntax: unexpected "12345678901234567890..." in define clause'
+    )
+    assert err('{{ define "a" 12345678901234567890 }}{{ end }}') == (
+        head + '15: syntax: unexpected "12345678901234567890" in define clause'
+    )
+    assert err('{{ define "a" 123456789012345678901 }}{{ end }}') == (
+        head + '15: syntax: unexpected "12345678901234567890..." in define clause'
+    )
+    assert err('{{ define "x" }}') == head + "17: syntax: unexpected EOF"
+    assert err("{{ template }}") == head + '13: syntax: unexpected "}}" in template clause'
+    assert err('{{ if 1 }}{{ else "x" }}{{ end }}') == head + '19: syntax: unexpected "x" in else'
+
+
+def test_functions_take_exactly_their_parameters_and_aliases_work() -> None:
+    assert err('{{ upper "a" "b" }}') == 'template "t": line 1, column 4: wrong number of args: upper'
+    assert err("{{ b64enc }}") == 'template "t": line 1, column 4: wrong number of args: b64enc'
+    assert r(
+        "{{ tuple 1 2 }}|{{ push (list 1) 2 }}|{{ mustPush (list 1) 2 }}|{{ mustMerge (dict) (dict) }}"
+    ) == ("[1 2]|[1 2]|[1 2]|map[]")
+    assert r('{{ date_in_zone "2006" (toDate "2006-01-02" "2024-03-05") "UTC" }}') == "2024"
+    assert err("{{ push (list 1) }}") == 'template "t": line 1, column 4: wrong number of args: push'
+
+
+def test_zone_offsets_as_go_time_formats_them() -> None:
+    amsterdam = (
+        '{{ dateInZone "-07|-0700|-07:00|-070000|-07:00:00|Z07|Z070000|Z07:00:00" $t "Europe/Amsterdam" }}'
+    )
+    assert r('{{ $t := toDate "2006-01-02" "1900-01-01" }}' + amsterdam) == (
+        "+00|+0019|+00:19|+001932|+00:19:32|+00|+001932|+00:19:32"
+    )
+    new_york = '{{ dateInZone "-07|-0700|-07:00|-070000|-07:00:00|Z07|Z070000" $t "America/New_York" }}'
+    assert r('{{ $t := toDate "2006-01-02" "2024-01-01" }}' + new_york) == (
+        "-05|-0500|-05:00|-050000|-05:00:00|-05|-050000"
+    )
+    utc = '{{ dateInZone "-07|-0700|-07:00|-070000|-07:00:00|Z07|Z070000|Z07:00" $t "UTC" }}'
+    assert (
+        r('{{ $t := toDate "2006-01-02" "2024-01-01" }}' + utc) == "+00|+0000|+00:00|+000000|+00:00:00|Z|Z|Z"
+    )
+    sao_paulo = '{{ dateInZone "-07:00:00|Z07:00:00|-070000" $t "America/Sao_Paulo" }}'
+    assert r('{{ $t := toDate "2006-01-02" "1900-01-01" }}' + sao_paulo) == "-03:06:28|-03:06:28|-030628"
+
+
+def test_a_time_prints_as_go_time_string_and_marshals_as_rfc3339_nano() -> None:
+    t = '{{ $t := toDate "2006-01-02T15:04:05.999999999Z07:00" "2024-03-05T10:11:12.5+05:30" }}'
+    assert r(t + '{{ $t }}|{{ $t | toJson }}|{{ unixEpoch $t }}|{{ printf "%v|%s" $t $t }}') == (
+        '2024-03-05 10:11:12.5 +0530 +0530|"2024-03-05T10:11:12.5+05:30"|1709613672|'
+        "2024-03-05 10:11:12.5 +0530 +0530|2024-03-05 10:11:12.5 +0530 +0530"
+    )
+    utc = '{{ $t := toDate "2006-01-02 -0700" "2024-03-05 +0000" }}'
+    assert r(utc + "{{ $t }}|{{ $t | toJson }}|{{ unixEpoch $t }}") == (
+        '2024-03-05 00:00:00 +0000 UTC|"2024-03-05T00:00:00Z"|1709596800'
+    )
+    before_1970 = '{{ $t := toDate "2006-01-02T15:04:05Z07:00" "1969-12-31T23:59:59.5Z" }}'
+    assert r(before_1970 + "{{ unixEpoch $t }}") == "-1"
+
+
+def test_source_text_of_every_operand_kind() -> None:
+    from secretsync.gotemplate import nodes
+
+    assert nodes.source_text(nodes.FieldNode(0, ["a", "b"])) == ".a.b"
+    assert nodes.source_text(nodes.VariableNode(0, ["$x", "a", "b"])) == "$x.a.b"
+    assert nodes.source_text(nodes.ChainNode(0, nodes.DotNode(0), ["a", "b"])) == "(...).a.b"
+    assert nodes.source_text(nodes.IdentifierNode(0, "printf")) == "printf"
+    assert nodes.source_text(nodes.TextNode(0, "x")) == ""
+
+
+def test_sharp_float_digit_budget_per_verb() -> None:
+    got = r(
+        '{{ printf "%#.1f" 0.0 }}|{{ printf "%#.3X" 1.875 }}|{{ printf "%#x" 1.875 }}|{{ printf "%#.2g" 1.0 }}|'
+        '{{ printf "%#.3X" 1.0 }}|{{ printf "%#.1e" 0.0 }}|{{ printf "%#.0e" 0.0 }}'
+    )
+    assert got == "0.0|0X1.E00P+00|0x1.e000p+00|1.0|0X1.000P+00|0.0e+00|0.e+00"
