@@ -596,7 +596,7 @@ def test_source_text_of_every_operand_kind() -> None:
 
 def test_sharp_float_digit_budget_per_verb() -> None:
     got = r(
-        '{{ printf "%#.1f" 0.0 }}|{{ printf "%#.3X" 1.875 }}|{{ printf "%#x" 1.875 }}|{{ printf "%#.2g" 1.0 }}|'
-        '{{ printf "%#.3X" 1.0 }}|{{ printf "%#.1e" 0.0 }}|{{ printf "%#.0e" 0.0 }}'
+        '{{ printf "%#.1f" 0.0 }}|{{ printf "%#.3X" 1.875 }}|{{ printf "%#x" 1.875 }}|'
+        '{{ printf "%#.2g" 1.0 }}|{{ printf "%#.3X" 1.0 }}|{{ printf "%#.1e" 0.0 }}|{{ printf "%#.0e" 0.0 }}'
     )
     assert got == "0.0|0X1.E00P+00|0x1.e000p+00|1.0|0X1.000P+00|0.0e+00|0.e+00"
