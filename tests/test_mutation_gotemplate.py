@@ -600,3 +600,103 @@ def test_sharp_float_digit_budget_per_verb() -> None:
         '{{ printf "%#.2g" 1.0 }}|{{ printf "%#.3X" 1.0 }}|{{ printf "%#.1e" 0.0 }}|{{ printf "%#.0e" 0.0 }}'
     )
     assert got == "0.0|0X1.E00P+00|0x1.e000p+00|1.0|0X1.000P+00|0.0e+00|0.e+00"
+
+
+def test_semver_wildcard_constraints_as_masterminds_v3() -> None:
+    cases = [
+        ("!=1.2.x", "1.2.3-beta", "false"),  # a prerelease never matches a release-only constraint
+        ("!=1.x", "1.3.0", "false"),
+        ("!=1.2.x", "1.3.0", "true"),
+        ("!=1.x", "1.5.0", "false"),
+        ("!=1.2.x", "1.2.5", "false"),
+        ("!=1.2.x", "2.0.0", "true"),
+        ("!=1.2.x-alpha", "1.2.5", "true"),
+        ("!=1.2.x-alpha", "1.2.5-alpha", "false"),
+        ("!=1.2.x-alpha", "1.2.5-beta", "true"),
+        ("!=*", "0.0.0", "false"),
+        ("!=*", "0.0.5", "true"),
+        ("!=*", "0.1.0", "true"),
+        ("!=*", "1.0.0", "true"),
+        (">2.x", "1.0.0", "false"),
+        (">2.x", "3.0.0", "true"),
+        (">2.x", "2.5.0", "false"),
+        (">2.1.x", "2.2.0", "true"),
+        (">2.1.x", "2.1.9", "false"),
+        (">2.1.0", "2.1.9", "true"),
+        (">2.1.0", "2.1.0", "false"),
+        (">2.1.x", "2.2.0-b", "false"),
+        (">2.1.0", "2.2.0-b", "false"),
+        (">*", "2.2.0", "true"),
+        (">*", "0.0.0", "false"),
+        (">x", "0.0.1", "true"),
+        (">2.1.0-a", "2.1.0-b", "true"),
+    ]
+    source = "|".join(f'{{{{ semverCompare "{c}" "{v}" }}}}' for c, v, _ in cases)
+    assert r(source) == "|".join(want for _, _, want in cases)
+
+
+def test_regex_replacement_references_as_go_regexp_expand() -> None:
+    got = r(
+        '{{ regexReplaceAll "a" "xa" "[$-]" }}|{{ regexReplaceAll "(?P<a_b>x)" "x" "${a_b}!" }}|'
+        '{{ regexReplaceAll "(x)" "x" "$1_" }}|{{ regexReplaceAll "(x)" "x" "${1" }}|'
+        '{{ regexReplaceAll "x" "axb" "[$0]" }}|'
+        '{{ regexReplaceAll "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)" "abcdefghijk" "$9|$10|${11}" }}|'
+        '{{ regexReplaceAll "(?P<A>x)" "x" "$A" }}|{{ regexReplaceAll "(x)" "x" "[$01]" }}|'
+        '{{ regexReplaceAll "(x)" "x" "[$1]" }}|{{ regexReplaceAll "(x)" "x" "[${1}]" }}|'
+        '{{ regexReplaceAll "(x)" "x" "[$]" }}|{{ regexReplaceAll "(x)" "x" "[${}]" }}|'
+        '{{ regexReplaceAll "(x)" "x" "[$100000000]" }}|{{ regexReplaceAll "(x)" "x" "[$$1]" }}'
+    )
+    assert got == "x[$-]|x!||${1|a[x]b|i|j|k|x|[]|[x]|[x]|[$]|[${}]|[]|[$1]"
+
+
+def test_keys_and_values_come_in_the_byte_order_of_the_keys() -> None:
+    # Go ranges over the map in random order; secretsync sorts the keys as Go compares strings (bytes)
+    assert r('{{ values (dict "b" 1 "a" 2 "é" 3 "Z" 4 "~" 5 "ä" 6) }}|{{ values (dict "b" 1 "a" 2) }}') == (
+        "[4 2 1 5 6 3]|[2 1]"
+    )
+    assert (
+        r('{{ values (dict "\\xff" 1 "😀" 2 "a" 3) }}|{{ keys (dict "\\xff" 1 "😀" 2) | len }}')
+        == "[3 2 1]|2"
+    )
+
+
+def _cert_with_uri_sans(uris: list[str]) -> str:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "t")])
+    sans = x509.SubjectAlternativeName([x509.UniformResourceIdentifier(u) for u in uris])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+        .not_valid_after(datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC))
+        .add_extension(sans, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_cert_sans_keep_a_uri_path_escaped_as_written_when_go_would() -> None:
+    # url.URL.String keeps RawPath (and RawFragment) when it is valid and decodes to the path
+    uris = [
+        "spiffe://x/a%2Fb",
+        "spiffe://x/a!b",
+        "spiffe://x/a b",
+        "spiffe://x/p#f%2Fg",
+        "spiffe://x/a%41",
+        "spiffe://x/a[b]$&'()*+,;=:@",
+    ]
+    got = r("{{ range certSANs .c }}[{{ . }}]{{ end }}", {"c": _cert_with_uri_sans(uris)})
+    assert got == (
+        "[spiffe://x/a%2Fb][spiffe://x/a!b][spiffe://x/a%20b][spiffe://x/p#f%2Fg][spiffe://x/a%41]"
+        "[spiffe://x/a[b]$&'()*+,;=:@]"
+    )
