@@ -700,3 +700,18 @@ def test_cert_sans_keep_a_uri_path_escaped_as_written_when_go_would() -> None:
         "[spiffe://x/a%2Fb][spiffe://x/a!b][spiffe://x/a%20b][spiffe://x/p#f%2Fg][spiffe://x/a%41]"
         "[spiffe://x/a[b]$&'()*+,;=:@]"
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "fits"),
+    [
+        ('{{ wrap 1 "aaaaaaaaaa" }}', 21),  # 10 bytes + (10 // 1 + 1) newlines
+        ('{{ wrapWith 1 "--" "aaaaaaaaaa" }}', 32),  # 10 + (10 // 1 + 1) * 2
+        ('{{ wrap 3 "aaaaaaaaaa" }}', 14),  # 10 + (10 // 3 + 1)
+    ],
+)
+def test_wrap_refuses_what_its_worst_case_size_would_exceed(source: str, fits: int) -> None:
+    assert render({"t": source}, {}, limits=Limits(max_value_bytes=fits))["t"].replace("-", "") == "a" * 10
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {}, limits=Limits(max_value_bytes=fits - 1))
+    assert info.value.kind == "value limit"
