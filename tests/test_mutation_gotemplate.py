@@ -715,3 +715,13 @@ def test_wrap_refuses_what_its_worst_case_size_would_exceed(source: str, fits: i
     with pytest.raises(TemplateError) as info:
         render({"t": source}, {}, limits=Limits(max_value_bytes=fits - 1))
     assert info.value.kind == "value limit"
+
+
+def test_println_prints_a_value_as_deep_as_the_depth_limit() -> None:
+    deep = "(list (list (list 1)))"
+    for fn, end in (("println", "\n"), ("print", "")):
+        source = f"{{{{ {fn} {deep} }}}}"
+        assert render({"t": source}, {}, limits=Limits(max_depth=3))["t"] == "[[[1]]]" + end
+        with pytest.raises(TemplateError) as info:
+            render({"t": source}, {}, limits=Limits(max_depth=2))
+        assert info.value.kind == "depth limit"
