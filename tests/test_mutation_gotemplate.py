@@ -469,12 +469,12 @@ def test_wrap_follows_goutils_wrap_custom() -> None:
 def test_to_yaml_sorts_keys_as_yaml_v2() -> None:
     keys = (  # noqa: SIM905
         "a100 a12 a000 a01 00 01 100 12 a00 a1 a15 a1000 a10005 a1001 a9 a10 a2 a21 a3 b- b+ bx b5 b ba "
-        "c01 c0 c001 c10 c010 d1000 d1005x e100x e15"
+        "c01 c0 c001 c10 c010 d1000 d1005x e100x e15 x1000 x105"
     ).split()
     source = "{{ toYaml (dict " + " ".join(f'"{k}" 1' for k in keys) + ") }}"
     want = (  # noqa: SIM905
         '"00" "01" "12" "100" a00 a000 a1 a01 a2 a3 a9 a10 a12 a15 a21 a100 a1000 a1001 a10005 '
-        "b b+ b- b5 ba bx c0 c01 c001 c10 c010 d1000 d1005x e15 e100x"
+        "b b+ b- b5 ba bx c0 c01 c001 c10 c010 d1000 d1005x e15 e100x x105 x1000"
     ).split()
     assert r(source) == "\n".join(f"{k}: 1" for k in want)
     for order in (keys, keys[::-1]):
