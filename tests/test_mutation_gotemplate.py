@@ -180,6 +180,8 @@ def test_parse_uint_of_a_lone_underscore_is_a_syntax_error() -> None:
         ("+1_0e1_0", (1e11, None)),
         ("-0x__1p0", (0.0, "syntax")),
         ("1_.5", (0.0, "syntax")),
+        ("1_e5", (0.0, "syntax")),  # no base prefix: "e" is not a digit, so "_" is not followed by one
+        ("1e5_0", (1e50, None)),
     ],
 )
 def test_parse_float_underscores_with_a_sign_as_go_strconv(text: str, want: tuple[float, str | None]) -> None:
