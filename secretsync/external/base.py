@@ -101,7 +101,7 @@ class ControllerBase:
         extra: dict[str, Any],
         *,
         flip_event: bool = True,
-    ) -> bool:
+    ) -> None:
         """Write the status if it changed. Events: a Warning for every failure written, a Normal one
         when Ready flips, unless ``flip_event`` is False (the caller posts this sync's own event:
         one Normal event per sync, as ESO's)."""
@@ -118,15 +118,15 @@ class ControllerBase:
             extra=extra,
         )
         if new == previous:
-            return False
+            return
         path = self._path(plural, meta.get("namespace"), str(meta.get("name")), "status")
         try:
             await self.api.write_status(path, str(meta.get("uid")), new)  # only onto this very object
         except (kube.NotFound, kube.Conflict):
-            return False  # deleted or replaced meanwhile: nothing of this object's to report
+            return  # deleted or replaced meanwhile: nothing of this object's to report
         except kube.Invalid as exc:  # refused as such: no retry can mend it
             logger.error("the API server refuses the status of %s: %s", kube.ref_of(body), exc)
-            return False
+            return
         except kube.ApiError as exc:
             logger.warning("cannot write status of %s: %s", kube.ref_of(body), exc)
             raise  # the caller retries with backoff
@@ -139,4 +139,3 @@ class ControllerBase:
                 reason=reason,
                 message=f"{kind}: {message}",
             )
-        return True

@@ -56,7 +56,8 @@ def test_a_read_that_gets_no_answer_in_time_is_an_api_failure_and_is_cancelled()
         raise AssertionError("no time-out")
 
     exc = asyncio.run(scenario())
-    assert isinstance(exc, kube.ApiError) and exc.status == 0 and "no answer" in str(exc)
+    assert isinstance(exc, kube.ApiError) and (exc.status, exc.reason) == (0, "Timeout")
+    assert str(exc) == "Kubernetes API 0 Timeout: no answer from the Kubernetes API in 0s"
     assert cancelled == [True]
 
 

@@ -1395,3 +1395,436 @@ async def test_the_acknowledged_generation_is_the_part_before_the_first_dash() -
         assert h.es._acknowledged({"metadata": {"generation": 3}}, {"syncedResourceVersion": "3-ab-cd"})
     finally:
         await h.scheduler.close()
+
+
+# ------------------------------------------------------------------------- the second pass on the survivors
+
+
+def scheduled_job(h: Harness, key: Any) -> Any:
+    """The job the scheduler holds for ``key`` (to run it now, as its timer would)."""
+    return h.scheduler._timers[key]._args[1]  # type: ignore[attr-defined]
+
+
+async def test_deletion_policy_delete_in_detail(h: Harness) -> None:
+    await h.ready_store()
+    spec = {"target": {"name": TARGET, "deletionPolicy": "Delete"}}
+    await h.es.on_external_event("ADDED", h.external(**spec))
+    read = h.secret()
+    assert read is not None
+    gone = h.external(generation=2, data=[{"secretKey": "password", "remoteRef": {"key": "gone"}}], **spec)
+    await h.es.on_external_event("MODIFIED", gone)
+    assert h.api.deletions == [(SECRET_PATH, read["metadata"]["uid"], read["metadata"]["resourceVersion"])]
+    h.failed("SecretDeleted")
+    st = h.stored()["status"]
+    assert st["syncedResourceVersion"].startswith("2-") and st["refreshTime"]  # a sync: refreshTime moves
+    # another's Secret, or none: also SecretDeleted, also a sync
+    h.api.put(SECRET_PATH, {"metadata": {"name": TARGET, "namespace": NS, "uid": "x"}, "data": {}})
+    h.stored()["status"]["syncedResourceVersion"] = "stale"
+    await h.es.sync_by_name(NS, NAME)
+    h.failed("SecretDeleted")
+    assert h.stored()["status"]["syncedResourceVersion"].startswith("2-")
+    del h.api.objects[SECRET_PATH]
+    h.stored()["status"]["syncedResourceVersion"] = "stale"
+    await h.es.sync_by_name(NS, NAME)
+    h.failed("SecretDeleted")
+    assert h.stored()["status"]["syncedResourceVersion"].startswith("2-")
+
+
+async def test_deletion_policy_delete_conflict_backs_off_for_the_object() -> None:
+    h = Harness()
+    try:
+        await h.ready_store()
+        spec = {"target": {"name": TARGET, "deletionPolicy": "Delete"}}
+        await h.es.on_external_event("ADDED", h.external(**spec))
+        h.api.fail[("delete", SECRET_PATH)] = kube.Conflict(409, "Conflict", "changed")
+        gone = h.external(
+            generation=2, data=[{"secretKey": "password", "remoteRef": {"key": "gone"}}], **spec
+        )
+        await h.es.on_external_event("MODIFIED", gone)
+        h.failed("ApiError", f"Secret {NS}/{TARGET} changed while deleting it")
+        assert h.es.backoff.failures("es-uid") == 1
+    finally:
+        await h.scheduler.close()
+
+
+async def test_eso_reports_a_deleted_secret_as_ready() -> None:
+    h = Harness(ESO)
+    try:
+        await h.ready_store()
+        spec = {"target": {"name": TARGET, "deletionPolicy": "Delete"}}
+        await h.es.on_external_event("ADDED", h.external(**spec))
+        gone = h.external(
+            generation=2, data=[{"secretKey": "password", "remoteRef": {"key": "gone"}}], **spec
+        )
+        await h.es.on_external_event("MODIFIED", gone)
+        cond = h.condition()
+        assert (cond["status"], cond["reason"]) == ("True", "SecretDeleted")
+    finally:
+        await h.scheduler.close()
+
+
+def test_esos_store_reasons() -> None:
+    assert ESO.store_reason(False, "NotPermitted") == "InvalidProviderConfig"
+    assert ESO.store_reason(False, "InvalidProviderConfig") == "InvalidProviderConfig"
+    assert ESO.store_reason(False, "ProviderAuthFailed") == "ValidationFailed"
+    assert ESO.store_reason(True, "Valid") == "Valid"
+    assert SECRETSYNC.store_reason(False, "NotPermitted") == "NotPermitted"
+
+
+async def test_retries_back_off_per_object(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external(target={"name": TARGET, "creationPolicy": "Merge"}))
+    assert h.es.backoff.failures("es-uid") == 1  # SecretMissing
+    h.api.fail[("create", SECRETS)] = kube.Conflict(409, "AlreadyExists", "exists")
+    await h.es.on_external_event("MODIFIED", h.external(generation=2))
+    h.failed("ApiError", f"Secret {NS}/{TARGET} appeared while creating it")
+    h.retries_in(2.0)
+    assert h.es.backoff.failures("es-uid") == 2
+
+
+async def test_orphan_marks_its_secret_and_updates_it_later(h: Harness) -> None:
+    await h.ready_store([{"key": "k", "value": "v1"}, {"key": "k2", "value": "v2"}])
+    target = {"name": TARGET, "creationPolicy": "Orphan"}
+    await h.es.on_external_event("ADDED", h.external(target=target))
+    secret = h.secret()
+    assert secret is not None
+    assert secret["metadata"]["annotations"][ownership.OWNER_ANNOTATION] == f"{NS}/{NAME}"
+    assert "ownerReferences" not in secret["metadata"]
+    newer = h.external(
+        generation=2, target=target, data=[{"secretKey": "password", "remoteRef": {"key": "k2"}}]
+    )
+    await h.es.on_external_event("MODIFIED", newer)
+    assert h.values() == {"password": b"v2"}  # its own mark: no managed annotation needed
+
+
+async def test_the_secret_named_in_invalid_secret_messages(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event(
+        "ADDED", h.external(target={"name": TARGET, "template": {"type": "kubernetes.io/tls"}})
+    )
+    assert h.failed("InvalidSecret")["message"].startswith(f"Secret {NS}/{TARGET}")
+    immutable = {"name": TARGET, "immutable": True}
+    await h.es.on_external_event("MODIFIED", h.external(generation=2, target=immutable))
+    assert h.values() == {"password": b"v1"}
+    store = h.store([{"key": "k", "value": "v2"}], generation=2)
+    await h.es.on_store_event("MODIFIED", "SecretStore", store)
+    cond = h.failed("ImmutableSecretChanged")
+    assert cond["message"].startswith(f"Secret {NS}/{TARGET}")
+
+
+async def test_the_version_of_an_unchanged_or_updated_secret_is_remembered(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    await h.es.sync_by_name(NS, NAME, trigger="refresh")  # unchanged: no write
+    secret = h.secret()
+    assert secret is not None
+    assert h.es._secret_rv[f"{NS}/{NAME}"] == secret["metadata"]["resourceVersion"]
+    await h.es.on_store_event("MODIFIED", "SecretStore", h.store([{"key": "k", "value": "v2"}], generation=2))
+    secret = h.secret()
+    assert secret is not None and h.values() == {"password": b"v2"}
+    assert h.es._secret_rv[f"{NS}/{NAME}"] == secret["metadata"]["resourceVersion"]
+
+
+async def test_merge_drops_the_keys_it_claimed_before(h: Harness) -> None:
+    await h.ready_store([{"key": "k", "value": "v1"}])
+    h.api.put(
+        SECRET_PATH,
+        {"metadata": {"name": TARGET, "namespace": NS}, "type": "Opaque", "data": {"theirs": "eA=="}},
+    )
+    target = {"name": TARGET, "creationPolicy": "Merge"}
+    await h.es.on_external_event("ADDED", h.external(target=target))
+    assert h.values() == {"theirs": b"x", "password": b"v1"}
+    renamed = h.external(
+        generation=2, target=target, data=[{"secretKey": "renamed", "remoteRef": {"key": "k"}}]
+    )
+    await h.es.on_external_event("MODIFIED", renamed)
+    assert h.values() == {"theirs": b"x", "renamed": b"v1"}
+
+
+async def test_the_scheduled_jobs_run_the_sync_with_their_trigger(
+    h: Harness, logs: pytest.LogCaptureFixture
+) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    key = (h.flavor.group_version, "es", NS, NAME)
+    await scheduled_job(h, key)()
+    assert ("DEBUG", f"ExternalSecret {NS}/{NAME}: sync (refresh)") in lines(logs)
+    h.api.fail[("get", h.store_path)] = kube.ApiError(503, "ServiceUnavailable", "busy")
+    await h.es.sync_by_name(NS, NAME)
+    await scheduled_job(h, key)()
+    assert ("DEBUG", f"ExternalSecret {NS}/{NAME}: sync (retry)") in lines(logs)
+
+
+async def test_the_scheduled_store_rechecks_run(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    def down(self: Any) -> None:
+        raise ProviderError("fake: unreachable")
+
+    monkeypatch.setattr(FakeProvider, "check", down)
+    await h.es.on_store_event("ADDED", "SecretStore", h.store())
+    assert h.es.backoff.failures("store:store-uid") == 1
+    monkeypatch.undo()
+    key = (h.flavor.group_version, "store", ("SecretStore", NS, "fake"))
+    await scheduled_job(h, key)()
+    assert store_condition(h)["status"] == "True"
+    body = h.store(refreshInterval=60, generation=2)
+    await h.es.on_store_event("MODIFIED", "SecretStore", body)
+    await scheduled_job(h, key)()
+    assert h.sample("secretsync_provider_calls_total", provider="fake", operation="check", result="ok") == 3
+
+
+async def test_a_store_recheck_of_the_same_generation_wakes_only_the_waiting(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    before = syncs(h)
+    await h.es._recheck_store("SecretStore", ("SecretStore", NS, "fake"))
+    assert syncs(h) == before
+
+
+async def test_a_store_a_tenant_may_not_have_says_why(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secretsync.external import gateway as gateway_module
+    from secretsync.providers.base import Access
+
+    real = gateway_module.providers.create
+
+    def ambient(name: str, context: Any) -> Any:
+        provider = real(name, context)
+        monkeypatch.setattr(provider, "access", Access(ambient_identity=True), raising=False)
+        return provider
+
+    monkeypatch.setattr(gateway_module.providers, "create", ambient)
+    await h.es.on_store_event("ADDED", "SecretStore", h.store())
+    cond = store_condition(h)
+    assert (cond["status"], cond["reason"]) == ("False", "NotPermitted")
+    assert cond["message"].startswith("spec.provider: SecretStore")
+    assert "has no auth, which would use the operator's own cloud identity" in cond["message"]
+    assert store_due(h) is None
+
+
+async def test_store_retry_settings_are_used_to_check_and_to_sync(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secretsync.errors import ProviderUnavailable
+
+    failures = {"check": 1, "get": 1}
+    real_get = FakeProvider.get
+
+    def flaky_check(self: Any) -> None:
+        if failures["check"]:
+            failures["check"] -= 1
+            raise ProviderUnavailable("fake: busy")
+
+    def flaky_get(self: Any, ref: Any) -> bytes:
+        if failures["get"]:
+            failures["get"] -= 1
+            raise ProviderUnavailable("fake: busy")
+        return real_get(self, ref)
+
+    monkeypatch.setattr(FakeProvider, "check", flaky_check)
+    monkeypatch.setattr(FakeProvider, "get", flaky_get)
+    await h.es.on_store_event(
+        "ADDED", "SecretStore", h.store(retrySettings={"maxRetries": 1, "retryInterval": "1ms"})
+    )
+    assert store_condition(h)["status"] == "True"
+    await h.es.on_external_event("ADDED", h.external())
+    assert h.values() == {"password": b"v1"}
+
+
+async def test_a_store_of_another_class_is_logged_at_debug(
+    h: Harness, logs: pytest.LogCaptureFixture
+) -> None:
+    await h.es.on_store_event("ADDED", "SecretStore", h.store(controller="other"))
+    assert ("DEBUG", "SecretStore fake: controller class is not 'default'; left alone") in lines(logs)
+
+
+async def test_a_cluster_store_without_conditions_reads_no_namespace(h: Harness) -> None:
+    path = kube.path_for(h.flavor.group_version, "clustersecretstores", None, "shared")
+    body = h.api.put(
+        path,
+        {
+            "apiVersion": h.flavor.group_version,
+            "kind": "ClusterSecretStore",
+            "metadata": {"name": "shared", "uid": "cs", "generation": 1},
+            "spec": {"provider": {"fake": {"data": [{"key": "k", "value": "v1"}]}}},
+        },
+    )
+    await h.es.on_store_event("ADDED", "ClusterSecretStore", body)
+    await h.es.on_external_event(
+        "ADDED", h.external(secretStoreRef={"name": "shared", "kind": "ClusterSecretStore"})
+    )
+    assert h.values() == {"password": b"v1"}
+    assert ("get", kube.path_for("v1", "namespaces", None, NS)) not in h.api.calls
+
+
+async def test_store_failures_are_false(h: Harness) -> None:
+    h.store()
+    await h.es.on_external_event("ADDED", h.external())
+    h.failed("StoreNotReady")
+
+
+async def test_a_status_that_is_no_map_is_replaced(h: Harness) -> None:
+    await h.ready_store()
+    body = h.external()
+    body["status"] = "garbage"
+    await h.es.on_external_event("ADDED", h.api.put(h.es_path, body))
+    assert h.condition()["reason"] == "SecretSynced"
+
+
+async def test_the_locks_are_per_object(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    assert "es-uid" in h.es._locks
+
+
+async def test_an_unchanged_outcome_keeps_the_transition_time(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    stored = h.stored()
+    stored["status"]["conditions"][0]["lastTransitionTime"] = "2020-01-01T00:00:00Z"
+    await h.es.sync_by_name(NS, NAME, trigger="refresh")
+    assert h.condition()["lastTransitionTime"] == "2020-01-01T00:00:00Z"
+
+
+async def test_a_failure_without_a_retry_keeps_the_backoff_count(h: Harness) -> None:
+    await h.ready_store()
+    h.es.backoff.next_delay("es-uid")
+    target = {"name": TARGET, "template": {"data": {"url": "{{ .password | nosuchfunction }}"}}}
+    await h.es.on_external_event("ADDED", h.external(target=target))
+    h.failed("TemplateFailed")
+    assert h.es.backoff.failures("es-uid") == 1
+
+
+async def test_waiting_for_a_store_backs_off_for_the_object(h: Harness) -> None:
+    await h.es.on_external_event("ADDED", h.external())
+    assert h.es.backoff.failures("es-uid") == 1
+    h.api.fail[("get", h.store_path)] = kube.ApiError(503, "ServiceUnavailable", "busy")
+    await h.es.sync_by_name(NS, NAME)
+    assert h.es.backoff.failures("es-uid") == 2
+
+
+async def test_an_error_raised_while_resolving_the_store_is_reported(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await h.ready_store()
+
+    async def refusing(*_: Any, **__: Any) -> Any:
+        raise ProviderError("fake: cannot build")
+
+    monkeypatch.setattr(h.es.gateway, "provider", refusing)
+    await h.es.on_external_event("ADDED", h.external())
+    h.failed(ProviderError.reason, "fake: cannot build")
+    h.retries_in(1.0)
+
+
+# ------------------------------------------------------------------------------------------------ fetch
+
+
+async def test_fetch_reads_each_remote_value_once_and_selects_properties(h: Harness) -> None:
+    await h.ready_store([{"key": "db", "value": '{"user": "app", "pw": "s3"}'}, {"key": "k", "value": "v1"}])
+    data = [
+        {"secretKey": "user", "remoteRef": {"key": "db", "property": "user"}},
+        {"secretKey": "pw", "remoteRef": {"key": "db", "property": "pw"}},
+        {"secretKey": "plain", "remoteRef": {"key": "k"}},
+    ]
+    await h.es.on_external_event("ADDED", h.external(data=data))
+    assert h.values() == {"user": b"app", "pw": b"s3", "plain": b"v1"}
+    assert h.sample("secretsync_provider_calls_total", provider="fake", operation="get", result="ok") == 2
+
+
+async def test_fetch_extract_and_its_errors_name_the_entry(h: Harness) -> None:
+    await h.ready_store([{"key": "db", "value": '{"user": "app"}'}, {"key": "k", "value": "not json"}])
+    await h.es.on_external_event("ADDED", h.external(data=[], dataFrom=[{"extract": {"key": "db"}}]))
+    assert h.values() == {"user": b"app"}
+    data = [{"secretKey": "x", "remoteRef": {"key": "k", "property": "p"}}]
+    await h.es.on_external_event("MODIFIED", h.external(generation=2, data=data))
+    h.failed("PropertyNotFound", "k is not JSON, so it has no property 'p'")
+    bad = [{"secretKey": "x", "remoteRef": {"key": "k", "decodingStrategy": "Base64"}}]
+    await h.es.on_external_event("MODIFIED", h.external(generation=3, data=bad))
+    assert "spec.data[0].remoteRef.decodingStrategy" in h.condition()["message"]
+    bad_from = [{"extract": {"key": "db"}, "decodingStrategy": "Base64"}]
+    await h.es.on_external_event("MODIFIED", h.external(generation=4, data=[], dataFrom=bad_from))
+    assert "spec.dataFrom[0].decodingStrategy" in h.condition()["message"]
+
+
+async def test_metadata_fetch_is_refused_by_the_fake_provider(h: Harness) -> None:
+    await h.ready_store()
+    data = [{"secretKey": "m", "remoteRef": {"key": "k", "metadataPolicy": "Fetch"}}]
+    await h.es.on_external_event("ADDED", h.external(data=data))
+    cond = h.failed("InvalidSpec")
+    assert "metadataPolicy" in cond["message"]
+    h.refreshes_later()  # not retried
+
+
+async def test_deletion_policy_merge_drops_a_missing_key_and_keeps_the_rest(
+    h: Harness, logs: pytest.LogCaptureFixture
+) -> None:
+    await h.ready_store()
+    data = [
+        {"secretKey": "gone", "remoteRef": {"key": "gone"}},
+        {"secretKey": "password", "remoteRef": {"key": "k"}},
+    ]
+    await h.es.on_external_event(
+        "ADDED", h.external(data=data, target={"name": TARGET, "deletionPolicy": "Merge"})
+    )
+    assert h.values() == {"password": b"v1"}
+    assert ("INFO", "ExternalSecret: 1 source(s) not found, dropped (deletionPolicy Merge)") in lines(logs)
+
+
+# ------------------------------------------------------------------------------------- the provider's context
+
+
+async def test_the_provider_gets_the_gateways_credential_reader_token_minter_and_event_counter(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from secretsync.errors import NotPermitted, SpecError
+    from secretsync.external import gateway as gateway_module
+    from secretsync.providers.base import SecretKeyRef
+
+    contexts: list[Any] = []
+    built_on: list[str] = []
+    real = gateway_module.providers.create
+
+    def capture(name: str, context: Any) -> Any:
+        contexts.append(context)
+        built_on.append(threading.current_thread().name)
+        return real(name, context)
+
+    monkeypatch.setattr(gateway_module.providers, "create", capture)
+    await h.es.on_store_event("ADDED", "SecretStore", h.store())
+    assert built_on == [threading.current_thread().name]  # on the gateway's executor (inline here)
+    context = contexts[0]
+    h.api.put(
+        kube.path_for("v1", "secrets", NS, "creds"),
+        {
+            "metadata": {"name": "creds", "namespace": NS},
+            "data": {"token": base64.b64encode(b"t0k").decode()},
+        },
+    )
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(1) as pool:
+        value = await loop.run_in_executor(pool, context.read_credential, SecretKeyRef("creds", "token"))
+        assert value == b"t0k"
+        with pytest.raises(NotPermitted) as refused:
+            await loop.run_in_executor(pool, context.mint_token, "vault-auth", None, ("vault",))
+        assert f"ServiceAccount {NS}/vault-auth does not exist" in str(refused.value)
+        with pytest.raises(SpecError):  # a SecretStore may not name another namespace
+            await loop.run_in_executor(pool, context.mint_token, "vault-auth", "elsewhere", ("vault",))
+    context.on_event("login")
+    assert h.sample("secretsync_provider_events_total", provider="fake", event="login") == 1
+
+
+def test_next_refresh_at_its_edges() -> None:
+    import datetime as dt
+
+    from secretsync.external import refresh
+
+    now = dt.datetime(2026, 12, 1, 0, 0, 30, tzinfo=dt.UTC)
+    naive = {"refreshTime": "2026-12-01T00:00:00"}  # no zone: read as UTC
+    assert refresh.next_refresh("Periodic", 60, naive, now=now) == 30.0
+    exact = {"refreshTime": "2026-12-01T00:00:30Z"}
+    assert refresh.next_refresh("Periodic", 60, exact, now=now) == 60.0  # refreshed this instant
+    assert refresh.next_refresh("Periodic", 1, exact, now=now) == 1.0  # one second is an interval
+    assert refresh.next_refresh("Periodic", 0, exact, now=now) is None

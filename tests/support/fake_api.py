@@ -31,6 +31,7 @@ class FakeApi:
         self.fail: dict[tuple[str, str], Exception] = {}
         self.sticky: set[tuple[str, str]] = set()
         self.sent: list[tuple[str, str, dict[str, Any]]] = []  # (verb, path, body) of every write
+        self.deletions: list[tuple[str, str | None, str | None]] = []  # (path, uid, resourceVersion)
         self._rv = 100
         self._names = 0
 
@@ -82,6 +83,7 @@ class FakeApi:
 
     async def delete(self, path: str, *, uid: str | None = None, resource_version: str | None = None) -> None:
         self._raise("delete", path)
+        self.deletions.append((path, uid, resource_version))
         found = self.objects.get(path)
         if found is None:
             raise kube.NotFound(404, "NotFound", "gone")
