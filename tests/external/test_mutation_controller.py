@@ -1828,3 +1828,30 @@ def test_next_refresh_at_its_edges() -> None:
     assert refresh.next_refresh("Periodic", 60, exact, now=now) == 60.0  # refreshed this instant
     assert refresh.next_refresh("Periodic", 1, exact, now=now) == 1.0  # one second is an interval
     assert refresh.next_refresh("Periodic", 0, exact, now=now) is None
+
+
+async def test_the_admins_server_rules_apply_to_every_store() -> None:
+    from secretsync import tenancy
+    from secretsync.external import gateway as gateway_module
+    from secretsync.providers.base import Access
+
+    h = Harness(rules=tenancy.Rules(allowed_servers=("vault.internal",)))
+    real = gateway_module.providers.create
+
+    def naming_a_server(name: str, context: Any) -> Any:
+        provider = real(name, context)
+        provider.access = Access(servers=(("spec.provider.fake.server", "https://evil.example:8200"),))
+        return provider
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(gateway_module.providers, "create", naming_a_server)
+            await h.es.on_store_event("ADDED", "SecretStore", h.store())
+        cond = store_condition(h)
+        assert (cond["status"], cond["reason"]) == ("False", "NotPermitted")
+        assert cond["message"] == (
+            "spec.provider.fake.server: evil.example:8200 is not in the operator's --allowed-servers list; "
+            "ask a cluster admin to add it, or use an allowed server"
+        )
+    finally:
+        await h.scheduler.close()
