@@ -727,3 +727,14 @@ def test_println_prints_a_value_as_deep_as_the_depth_limit() -> None:
         with pytest.raises(TemplateError) as info:
             render({"t": source}, {}, limits=Limits(max_depth=2))
         assert info.value.kind == "depth limit"
+
+
+def test_go_time_unix_floors_to_the_second() -> None:
+    import datetime
+
+    from secretsync.gotemplate.values import GoTime
+
+    utc = datetime.UTC
+    assert GoTime(datetime.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=utc)).unix() == -1
+    assert GoTime(datetime.datetime(2024, 3, 5, 0, 0, 1, 999999, tzinfo=utc)).unix() == 1709596801
+    assert GoTime(datetime.datetime(1970, 1, 1, 0, 0, 3, tzinfo=utc)).unix() == 3
