@@ -1855,3 +1855,9 @@ async def test_the_admins_server_rules_apply_to_every_store() -> None:
         )
     finally:
         await h.scheduler.close()
+
+
+async def test_a_store_refresh_interval_of_one_second_is_honoured(h: Harness) -> None:
+    await h.es.on_store_event("ADDED", "SecretStore", h.store(refreshInterval=1))
+    due = store_due(h)
+    assert due is not None and 0.9 < due <= 1.0
