@@ -6,5 +6,5 @@ pytest_plugins = [
     "tests.support.fixtures_kube",
     "tests.support.fixtures_operator",
     "tests.support.fixtures_time",
-    "tests.support.mutation_clock",  # only in mutation runs: the template budget's clock, slowed
+    "tests.support.mutation_run",  # only in mutation runs: a temp dir per session, a slowed template clock
 ]

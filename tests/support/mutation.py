@@ -286,7 +286,7 @@ def run_module(module: str, *, rerun: bool, log: Any, children: int = 1) -> dict
         _copy_repository(work)
         config = _write_config(work, module, tests)
     started = time.monotonic()
-    # SECRETSYNC_MUTATION_RUN: tests/support/mutation_clock.py slows the template budget's clock
+    # SECRETSYNC_MUTATION_RUN: tests/support/mutation_run.py slows the template budget's clock
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "SECRETSYNC_MUTATION_RUN": "1"}
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(children), *names]
     done = subprocess.run(command, cwd=work, stdout=log, stderr=subprocess.STDOUT, env=env, check=False)
