@@ -340,13 +340,8 @@ def test_an_int_parameter_takes_a_computed_int_but_not_a_bool() -> None:
     assert err('{{ abbrev true "hello world" }}') == 'template "t": line 1, column 11: wrong type: abbrev'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Go's unicode.ToLower('İ') is 'i' (simple mapping U+0130 -> U+0069); secretsync keeps 'İ' "
-    "because Python's full lower-casing of it is two runes",
-)
 def test_lower_of_dotted_capital_i_is_i_as_in_go() -> None:
+    """Go's unicode.ToLower('İ') is 'i' (the simple mapping U+0130 -> U+0069)."""
     assert r('{{ lower "İ" }}|{{ swapcase "İ" }}') == "i|i"
 
 

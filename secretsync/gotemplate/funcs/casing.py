@@ -74,7 +74,9 @@ def to_upper(c: str) -> str:
 
 
 def to_lower(c: str) -> str:
-    return _simple(c, c.lower())
+    # U+0130 is the one rune whose simple lower-case mapping (UnicodeData: U+0069, what Go's
+    # unicode.ToLower uses) Python's full mapping ("i" + U+0307) hides.
+    return "i" if c == "\u0130" else _simple(c, c.lower())
 
 
 def to_title(c: str) -> str:
