@@ -1861,3 +1861,77 @@ async def test_a_store_refresh_interval_of_one_second_is_honoured(h: Harness) ->
     await h.es.on_store_event("ADDED", "SecretStore", h.store(refreshInterval=1))
     due = store_due(h)
     assert due is not None and 0.9 < due <= 1.0
+
+
+# ------------------------------------------------------------------- the one-worker run's survivors, killed
+
+
+async def test_an_update_is_ready_and_a_conflicting_update_is_retried(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    await h.es.on_store_event("MODIFIED", "SecretStore", h.store([{"key": "k", "value": "v2"}], generation=2))
+    cond = h.condition()
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "True",
+        "SecretSynced",
+        f"synced 1 keys into Secret {NS}/{TARGET}",
+    )
+    h.api.fail[("replace", SECRET_PATH)] = kube.Conflict(409, "Conflict", "changed")
+    await h.es.on_store_event("MODIFIED", "SecretStore", h.store([{"key": "k", "value": "v3"}], generation=3))
+    h.failed("ApiError", f"Secret {NS}/{TARGET} changed while updating it")
+    h.retries_in(1.0)
+    assert h.es.backoff.failures("es-uid") == 1
+    assert h.values() == {"password": b"v2"}
+
+
+async def test_an_unchanged_refresh_moves_refresh_time_and_remembers_the_version(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    h.stored()["status"]["refreshTime"] = "2020-01-01T00:00:00Z"
+    secret = h.secret()
+    assert secret is not None
+    touched = h.api.put(SECRET_PATH, secret)  # the same content at a new resourceVersion
+    await h.es.sync_by_name(NS, NAME, trigger="refresh")
+    assert h.stored()["status"]["refreshTime"] != "2020-01-01T00:00:00Z"
+    assert h.es._secret_rv[f"{NS}/{NAME}"] == touched["metadata"]["resourceVersion"]
+
+
+async def test_an_unmanaged_secret_refusal_offers_merge_and_orphan_needs_its_own_mark(h: Harness) -> None:
+    await h.ready_store()
+    h.api.put(SECRET_PATH, {"metadata": {"name": TARGET, "namespace": NS}, "data": {"x": "eQ=="}})
+    await h.es.on_external_event("ADDED", h.external(target={"name": TARGET, "creationPolicy": "Orphan"}))
+    cond = h.failed("SecretNotOwned")
+    assert cond["message"] == (
+        f"Secret {NS}/{TARGET} exists and is not managed by this ExternalSecret; left untouched. Fix: delete "
+        f"it, choose another target name, use creationPolicy Merge to add keys to it, or annotate it "
+        f"{ownership.MANAGED_ANNOTATION}=true to let it be adopted"
+    )
+    assert h.values() == {"x": b"y"}
+
+
+async def test_a_template_from_source_that_does_not_exist(h: Harness) -> None:
+    await h.ready_store()
+    template = {"templateFrom": [{"configMap": {"name": "nowhere", "items": [{"key": "url"}]}}]}
+    await h.es.on_external_event("ADDED", h.external(target={"name": TARGET, "template": template}))
+    cond = h.failed(h.condition()["reason"])
+    assert "ConfigMap" in cond["message"] and "nowhere" in cond["message"]
+    assert h.secret() is None
+
+
+async def test_a_property_missing_from_a_json_value_names_the_key(h: Harness) -> None:
+    await h.ready_store([{"key": "db", "value": '{"user": "app"}'}])
+    data = [{"secretKey": "pw", "remoteRef": {"key": "db", "property": "password"}}]
+    await h.es.on_external_event("ADDED", h.external(data=data))
+    cond = h.failed("PropertyNotFound")
+    assert cond["message"].startswith("db")
+    assert "'password'" in cond["message"]
+
+
+def test_a_refresh_time_with_an_offset_is_read_with_it() -> None:
+    import datetime as dt
+
+    from secretsync.external import refresh
+
+    now = dt.datetime(2026, 12, 1, 0, 0, 30, tzinfo=dt.UTC)
+    plus_two = {"refreshTime": "2026-12-01T02:00:00+02:00"}  # the same instant as 00:00:00Z
+    assert refresh.next_refresh("Periodic", 60, plus_two, now=now) == 30.0
