@@ -115,6 +115,9 @@ DESELECT += [
 # it looks for crashes, which the example tests pin exactly). test_mutation_gotemplate.py checks what
 # the timed ones check besides the time, with a time budget no traced run reaches and a fake clock.
 DESELECT_BY_MODULE: dict[str, list[str]] = {
+    # The ExternalSecret events on the API emulator (seconds per test, ESO's CRDs loaded each time):
+    # tests/external/test_mutation_controller.py checks the same events in process, in milliseconds.
+    "secretsync/external": ["tests/external/test_events.py"],
     "secretsync/gotemplate": [
         "tests/gotemplate/test_crypto.py::test_hostile_iteration_count_is_refused_before_deriving",
         "tests/gotemplate/test_crypto.py::test_many_archives_share_one_budget",
