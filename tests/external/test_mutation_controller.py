@@ -1740,9 +1740,10 @@ async def test_fetch_extract_and_its_errors_name_the_entry(h: Harness) -> None:
     bad = [{"secretKey": "x", "remoteRef": {"key": "k", "decodingStrategy": "Base64"}}]
     await h.es.on_external_event("MODIFIED", h.external(generation=3, data=bad))
     assert "spec.data[0].remoteRef.decodingStrategy" in h.condition()["message"]
-    bad_from = [{"extract": {"key": "db"}, "decodingStrategy": "Base64"}]
+    bad_from = [{"extract": {"key": "db", "decodingStrategy": "Base64"}}]
     await h.es.on_external_event("MODIFIED", h.external(generation=4, data=[], dataFrom=bad_from))
-    assert "spec.dataFrom[0].decodingStrategy" in h.condition()["message"]
+    cond = h.failed("InvalidSpec")
+    assert cond["message"].startswith("spec.dataFrom[0].decodingStrategy")
 
 
 async def test_metadata_fetch_is_refused_by_the_fake_provider(h: Harness) -> None:
@@ -1935,3 +1936,39 @@ def test_a_refresh_time_with_an_offset_is_read_with_it() -> None:
     now = dt.datetime(2026, 12, 1, 0, 0, 30, tzinfo=dt.UTC)
     plus_two = {"refreshTime": "2026-12-01T02:00:00+02:00"}  # the same instant as 00:00:00Z
     assert refresh.next_refresh("Periodic", 60, plus_two, now=now) == 30.0
+
+
+async def test_fetch_find_and_each_operation_counted_by_name(h: Harness) -> None:
+    await h.ready_store(
+        [{"key": "app/db", "value": "d"}, {"key": "app/mq", "value": "m"}, {"key": "k", "value": "v1"}]
+    )
+    await h.es.on_external_event("ADDED", h.external(dataFrom=[{"find": {"name": {"regexp": "^app/"}}}]))
+    assert h.values() == {"app_db": b"d", "app_mq": b"m", "password": b"v1"}
+    calls = {
+        op: h.sample("secretsync_provider_calls_total", provider="fake", operation=op, result="ok")
+        for op in ("find", "get", "get_map")
+    }
+    assert calls == {"find": 1.0, "get": 1.0, "get_map": None}
+
+
+async def test_retry_settings_try_exactly_max_retries_more_times(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secretsync.errors import ProviderUnavailable
+
+    attempts: list[int] = []
+
+    def busy(self: Any) -> None:
+        attempts.append(1)
+        raise ProviderUnavailable("fake: busy")
+
+    monkeypatch.setattr(FakeProvider, "check", busy)
+    await h.es.on_store_event(
+        "ADDED", "SecretStore", h.store(retrySettings={"maxRetries": 2, "retryInterval": "1ms"})
+    )
+    assert len(attempts) == 3
+    assert store_condition(h)["status"] == "False"
+    assert h.sample("secretsync_provider_events_total", provider="fake", event="retry") == 2
+    attempts.clear()
+    await h.es.check_store("SecretStore", h.store(generation=2))  # no retrySettings: one try
+    assert len(attempts) == 1
