@@ -1972,3 +1972,94 @@ async def test_retry_settings_try_exactly_max_retries_more_times(
     attempts.clear()
     await h.es.check_store("SecretStore", h.store(generation=2))  # no retrySettings: one try
     assert len(attempts) == 1
+
+
+# --------------------------------------------------------------------------------------- stores, remembered
+
+
+def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    from secretsync.external import gateway as gateway_module
+
+    built: list[Any] = []
+    real = gateway_module.providers.create
+
+    def counting(name: str, context: Any) -> Any:
+        built.append(context)
+        return real(name, context)
+
+    monkeypatch.setattr(gateway_module.providers, "create", counting)
+    return built
+
+
+async def test_a_store_is_checked_once_per_generation_and_its_provider_shared(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = count_builds(monkeypatch)
+    await h.es.on_store_event("ADDED", "SecretStore", h.store())
+    await h.es.on_store_event("MODIFIED", "SecretStore", h.api.objects[h.store_path])  # its status
+    assert h.sample("secretsync_provider_calls_total", provider="fake", operation="check", result="ok") == 1
+    await h.es.on_external_event("ADDED", h.external())
+    assert len(built) == 1  # the store's check and its ExternalSecret share one provider (one login)
+    await h.es.on_store_event("MODIFIED", "SecretStore", h.store([{"key": "k", "value": "v2"}], generation=2))
+    assert h.sample("secretsync_provider_calls_total", provider="fake", operation="check", result="ok") == 2
+    assert len(h.es.gateway.cache.all()) == 1  # the old generation's provider dropped
+
+
+async def test_the_controllers_own_look_at_a_store_wins_over_its_stored_status(h: Harness) -> None:
+    await h.ready_store()
+    stored = h.api.objects[h.store_path]
+    stored["status"] = status.build(None, ready=False, reason="X", message="stale", generation=1)
+    await h.es.on_external_event("ADDED", h.external())
+    assert h.values() == {"password": b"v1"}
+
+
+async def test_a_deleted_store_is_forgotten_everywhere(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    assert h.es.gateway.cache.all()
+    await h.es.on_store_event("DELETED", "SecretStore", h.api.objects.pop(h.store_path))
+    assert h.es._store_state == {} and h.es._peer_state == {}
+    assert h.es.gateway.cache.all() == []
+    other = Harness(owns_store=lambda body: False)
+    try:
+        body = peer(other)
+        await other.es.on_store_event("ADDED", "SecretStore", body)
+        assert other.es._peer_state
+        await other.es.on_store_event("DELETED", "SecretStore", body)
+        assert other.es._peer_state == {}
+        await other.es.on_store_event("DELETED", "SecretStore", body)  # never seen (again): no error
+    finally:
+        await other.scheduler.close()
+
+
+async def test_the_shard_rule_is_asked_about_the_store_itself() -> None:
+    h = Harness(owns_store=lambda body: body["metadata"]["name"] == "fake")
+    try:
+        await h.es.on_store_event("ADDED", "SecretStore", h.store())
+        assert store_condition(h)["status"] == "True"
+        await h.es.check_store("SecretStore", h.store(generation=2))
+        assert store_condition(h)["observedGeneration"] == 2
+    finally:
+        await h.scheduler.close()
+
+
+async def test_a_cluster_store_naming_the_namespace_serves_it(h: Harness) -> None:
+    path = kube.path_for(h.flavor.group_version, "clustersecretstores", None, "shared")
+    body = h.api.put(
+        path,
+        {
+            "apiVersion": h.flavor.group_version,
+            "kind": "ClusterSecretStore",
+            "metadata": {"name": "shared", "uid": "cs", "generation": 1},
+            "spec": {
+                "provider": {"fake": {"data": [{"key": "k", "value": "v1"}]}},
+                "conditions": [{"namespaces": [NS]}],
+            },
+        },
+    )
+    await h.es.on_store_event("ADDED", "ClusterSecretStore", body)
+    h.api.put(kube.path_for("v1", "namespaces", None, NS), {"metadata": {"name": NS}})
+    await h.es.on_external_event(
+        "ADDED", h.external(secretStoreRef={"name": "shared", "kind": "ClusterSecretStore"})
+    )
+    assert h.values() == {"password": b"v1"}
