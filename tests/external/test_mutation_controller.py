@@ -68,6 +68,17 @@ class Harness(ControllerHarness):
         }
         return self.api.put(self.store_path, body)
 
+    def cluster_store(self, data: list[dict[str, Any]], **spec: Any) -> tuple[str, dict[str, Any]]:
+        """A ClusterSecretStore "shared" on the fake provider: its path and body as stored."""
+        path = kube.path_for(self.flavor.group_version, "clustersecretstores", None, "shared")
+        body = {
+            "apiVersion": self.flavor.group_version,
+            "kind": "ClusterSecretStore",
+            "metadata": {"name": "shared", "uid": "cs-uid", "generation": 1},
+            "spec": {"provider": {"fake": {"data": data}}, **spec},
+        }
+        return path, self.api.put(path, body)
+
     async def ready_store(self, data: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         body = self.store(data)
         await self.es.on_store_event("ADDED", "SecretStore", body)
@@ -996,18 +1007,8 @@ async def test_a_cluster_store_is_refused_in_namespaced_mode() -> None:
 
 
 async def test_a_cluster_store_with_conditions_serves_only_the_namespaces_it_names(h: Harness) -> None:
-    path = kube.path_for(h.flavor.group_version, "clustersecretstores", None, "shared")
-    body = h.api.put(
-        path,
-        {
-            "apiVersion": h.flavor.group_version,
-            "kind": "ClusterSecretStore",
-            "metadata": {"name": "shared", "uid": "cs-uid", "generation": 1},
-            "spec": {
-                "provider": {"fake": {"data": [{"key": "k", "value": "v1"}]}},
-                "conditions": [{"namespaceSelector": {"matchLabels": {"team": "a"}}}],
-            },
-        },
+    _path, body = h.cluster_store(
+        [{"key": "k", "value": "v1"}], conditions=[{"namespaceSelector": {"matchLabels": {"team": "a"}}}]
     )
     await h.es.on_store_event("ADDED", "ClusterSecretStore", body)
     ref = {"name": "shared", "kind": "ClusterSecretStore"}
@@ -2044,19 +2045,7 @@ async def test_the_shard_rule_is_asked_about_the_store_itself() -> None:
 
 
 async def test_a_cluster_store_naming_the_namespace_serves_it(h: Harness) -> None:
-    path = kube.path_for(h.flavor.group_version, "clustersecretstores", None, "shared")
-    body = h.api.put(
-        path,
-        {
-            "apiVersion": h.flavor.group_version,
-            "kind": "ClusterSecretStore",
-            "metadata": {"name": "shared", "uid": "cs", "generation": 1},
-            "spec": {
-                "provider": {"fake": {"data": [{"key": "k", "value": "v1"}]}},
-                "conditions": [{"namespaces": [NS]}],
-            },
-        },
-    )
+    _path, body = h.cluster_store([{"key": "k", "value": "v1"}], conditions=[{"namespaces": [NS]}])
     await h.es.on_store_event("ADDED", "ClusterSecretStore", body)
     h.api.put(kube.path_for("v1", "namespaces", None, NS), {"metadata": {"name": NS}})
     await h.es.on_external_event(
