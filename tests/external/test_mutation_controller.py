@@ -2052,3 +2052,140 @@ async def test_a_cluster_store_naming_the_namespace_serves_it(h: Harness) -> Non
         "ADDED", h.external(secretStoreRef={"name": "shared", "kind": "ClusterSecretStore"})
     )
     assert h.values() == {"password": b"v1"}
+
+
+# ------------------------------------------------------------------------------------ the last pass, killed
+
+
+async def test_a_cluster_store_with_credentials_in_each_namespace_is_valid_until_a_sync(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secretsync.external import gateway as gateway_module
+    from secretsync.providers.base import SecretKeyRef
+
+    real = gateway_module.providers.create
+
+    def reading_credentials(name: str, context: Any) -> Any:
+        context.read_credential(SecretKeyRef("creds", "token"))  # as a provider logging in does
+        return real(name, context)
+
+    monkeypatch.setattr(gateway_module.providers, "create", reading_credentials)
+    path, body = h.cluster_store([{"key": "k", "value": "v1"}])
+    await h.es.on_store_event("ADDED", "ClusterSecretStore", body)
+    cond = status.ready_of(h.api.objects[path]["status"])
+    assert cond is not None
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "True",
+        "Valid",
+        "credentials are read in each ExternalSecret's namespace: checked at every sync",
+    )
+
+
+async def test_store_backoffs_are_per_store(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(self: Any) -> None:
+        raise ProviderAuthError("fake: token revoked")
+
+    monkeypatch.setattr(FakeProvider, "check", refused)
+    await h.es.on_store_event("ADDED", "SecretStore", h.store())
+    assert h.es.auth_backoff.failures("store:store-uid") == 1
+    monkeypatch.undo()
+    h.api.fail[("write_status", h.store_path + "/status")] = kube.ApiError(503, "ServiceUnavailable", "busy")
+    await h.es.check_store("SecretStore", h.store(generation=2))
+    assert h.es.backoff.failures("store:store-uid") == 1
+    key = (h.flavor.group_version, "store", ("SecretStore", NS, "fake"))
+    await scheduled_job(h, key)()  # the look again after the status could not be written
+    assert store_condition(h)["observedGeneration"] == 2
+
+
+async def test_a_store_going_bad_wakes_only_the_waiting(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    before = syncs(h)
+    await h.es.on_store_event("MODIFIED", "SecretStore", h.store([{"no": "key"}], generation=2))
+    assert store_condition(h)["status"] == "False"
+    assert syncs(h) == before
+
+
+async def test_esos_store_status_reason_for_a_valid_store() -> None:
+    h = Harness(ESO)
+    try:
+        await h.ready_store()
+        cond = store_condition(h)
+        assert (cond["status"], cond["reason"]) == ("True", "Valid")
+        await h.es.on_store_event("MODIFIED", "SecretStore", h.store([{"no": "key"}], generation=2))
+        assert store_condition(h)["reason"] == "InvalidProviderConfig"
+    finally:
+        await h.scheduler.close()
+
+
+async def test_an_unreported_sync_and_a_bug_back_off_for_the_object(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await h.ready_store()
+    h.external()
+    h.api.fail[("write_status", h.es_path + "/status")] = kube.ApiError(503, "ServiceUnavailable", "busy")
+    with pytest.raises(kube.ApiError):
+        await h.es.sync_by_name(NS, NAME)
+    assert h.es.backoff.failures("es-uid") == 1
+    from secretsync.external import render
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise KeyError("hunter2")
+
+    monkeypatch.setattr(render, "render", broken)
+    await h.es.sync_by_name(NS, NAME, trigger="retry")
+    h.failed("InternalError", "unexpected KeyError in the operator (see its log); retried")
+    assert h.es.backoff.failures("es-uid") == 2
+    h.retries_in(2.0)
+
+
+async def test_templates_render_on_the_controllers_executor(h: Harness) -> None:
+    from concurrent.futures import Future
+
+    ran: list[str] = []
+
+    class Recording(Inline):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            ran.append(getattr(fn, "__name__", "?"))
+            return super().submit(fn, *args, **kwargs)
+
+    h.es.executor = Recording()
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    assert "render" in ran
+
+
+async def test_a_restart_uses_the_listed_copy_of_an_intact_secret() -> None:
+    from secretsync.prefetch import SecretPrefetch
+
+    h = Harness()
+    try:
+        await h.ready_store()
+        await h.es.on_external_event("ADDED", h.external())
+        secret = h.secret()
+        assert secret is not None
+        prefetch = SecretPrefetch()
+        again = Harness(prefetch=prefetch)
+        again.api = h.api
+        again.es = ExternalController(
+            h.api,  # type: ignore[arg-type]
+            again.metrics,
+            Inline(),
+            scheduler=again.scheduler,
+            prefetch=prefetch,
+        )
+        prefetch.begin()
+
+        async def pages() -> Any:
+            yield {"items": [copy.deepcopy(secret)]}
+
+        await prefetch.load(pages)
+        prefetch.observe("ADDED", secret)
+        await again.ready_store()
+        h.api.calls.clear()
+        await again.es.on_external_event("ADDED", h.stored())
+        assert h.api.calls == []
+        assert prefetch.hits == 1
+        await again.scheduler.close()
+    finally:
+        await h.scheduler.close()
