@@ -619,10 +619,17 @@ def test_retry_after_forms() -> None:
         assert remote.retry_after_seconds(unreadable) is None
 
 
-def test_the_wait_budget_counts_every_request_and_adds_jitter(stub: Callable[[Gate], StubOperator]) -> None:
-    """Waits are never shorter than asked (capped at 30 s), jittered, and summed over the command."""
+def test_the_wait_budget_counts_every_request_and_adds_jitter(
+    stub: Callable[[Gate], StubOperator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waits are never shorter than asked (capped at 30 s), jittered, and summed over the command.
+
+    The jitter is the test's own (0.5, 2 and the most it may be, 0.1 + 0.2 x 30 = 6.1 s): with
+    random jitter two large draws left no room for the third wait, about one run in fifteen."""
     server = stub(lambda p, n, _: too_many("3600") if n % 2 else None)  # every other request: 429
     slept: list[float] = []
+    jitters = iter([0.5, 2.0, 6.1])
+    monkeypatch.setattr(remote.random, "uniform", lambda low, high: min(high, next(jitters)))
 
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
@@ -637,4 +644,4 @@ def test_the_wait_budget_counts_every_request_and_adds_jitter(stub: Callable[[Ga
                 await ctl.request("GET", "/healthz")  # 3 x 30+ s slept: no room for another 30
 
     asyncio.run(run())
-    assert len(slept) == 3 and all(30 <= s <= 36.1 for s in slept) and len(set(slept)) == 3
+    assert slept == [30.5, 32.0, 36.1]
