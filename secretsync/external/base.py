@@ -75,6 +75,9 @@ class ControllerBase:
         self._store_state: dict[StoreKey, tuple[str, int, bool]] = {}  # store -> (uid, generation, ready)
         # Stores of other shards: (uid, generation, ready) as their status last said, for that generation.
         self._peer_state: dict[StoreKey, tuple[str, int, bool]] = {}
+        # The (uid, generation) of each store whose users were last woken for it, ours or a peer's,
+        # kept while it is another class's or shard's: back with a new spec, it is a changed store.
+        self._woken_for: dict[StoreKey, tuple[str, int]] = {}
         self._waiting: set[tuple[str, str]] = set()  # ExternalSecrets waiting for their store
 
     def _remember(self, key: str, resource_version: str) -> None:

@@ -50,6 +50,7 @@ class StoreHandling(ControllerBase):
         if event_type == "DELETED":
             self._store_state.pop(key, None)
             self._peer_state.pop(key, None)
+            self._woken_for.pop(key, None)
             await self.gateway.drop_store(key)
             await self._wake_users(key)
             return
@@ -131,10 +132,10 @@ class StoreHandling(ControllerBase):
                 self.auth_backoff.reset(f"store:{uid}")
                 # A changed store re-syncs everything using it; a store seen for the first time
                 # (e.g. at operator start) wakes only the ExternalSecrets that were waiting for it.
-                changed = previous is not None and previous[:2] != (uid, generation)
-                await self._wake_users(key, only_waiting=not changed)
+                await self._wake_users(key, only_waiting=not self._changed(key, uid, generation))
             elif previous is None or previous[2]:
                 # Now known bad: ExternalSecrets waiting for the store show why, not "not validated yet".
+                self._changed(key, uid, generation)
                 await self._wake_users(key, only_waiting=True)
             if not ready and retry is not None:
                 self.scheduler.schedule(
@@ -170,13 +171,20 @@ class StoreHandling(ControllerBase):
         if previous == (uid, generation, ready):
             return  # nothing that matters (another status field, a label)
         self._peer_state[key] = (uid, generation, ready)
-        changed = previous is not None and previous[:2] != (uid, generation)
+        changed = self._changed(key, uid, generation)
         if changed:
             await self.gateway.drop_store(key, keep_uid_generation=(uid, generation))
         if ready:
             await self._wake_users(key, only_waiting=not changed)
         elif previous is None or previous[2]:
             await self._wake_users(key, only_waiting=True)
+
+    def _changed(self, key: StoreKey, uid: str, generation: int) -> bool:
+        """Is this another store, or another generation, than the one its users were last woken for?
+        (A store never seen before is not: at operator start every store is new.) Records it."""
+        before = self._woken_for.get(key)
+        self._woken_for[key] = (uid, generation)
+        return before is not None and before != (uid, generation)
 
     def _status_is_current(self, stored: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
         """Was a store's stored status written for its current generation? ESO's CRDs prune

@@ -4,8 +4,8 @@ Built on the harness of tests/external/test_mutation_controller.py (the controll
 API, an inline executor, no jitter): the retry delays a failing store is looked at again with,
 the executor templates render on, stores checked side by side (their locks and their bulkhead
 slots), which providers a store change keeps, who a store handed between shards wakes, and the
-Ready condition of an ExternalSecret whose ClusterSecretStore it may not use. The two xfail
-tests at the end are a known bug: a store back in this controller's care with a new spec.
+Ready condition of an ExternalSecret whose ClusterSecretStore it may not use, and a store back in
+this controller's care with a new spec (once counted as first seen: only the waiting were woken).
 """
 
 from __future__ import annotations
@@ -396,11 +396,6 @@ async def test_a_cluster_store_logs_in_with_the_credentials_of_the_external_secr
 # ----------------------------------------------------------------------------------------- known bugs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check_store forgets a store when it goes to another controller class; back with a new "
-    "generation it counts as first seen and wakes only the waiting ExternalSecrets",
-)
 async def test_a_store_back_from_another_controller_class_with_a_new_spec_resyncs_its_users() -> None:
     async with harness() as h:
         await h.ready_store()
@@ -413,11 +408,6 @@ async def test_a_store_back_from_another_controller_class_with_a_new_spec_resync
         assert h.values() == {"password": b"v3"}  # as for any changed store (it is still v1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="one update that moves a store into this shard and changes its spec: the new owner has no "
-    "state for it, counts it as first seen and wakes only the waiting ExternalSecrets",
-)
 async def test_a_store_moved_into_this_shard_with_a_new_spec_resyncs_its_users() -> None:
     mine = {"yes": False}
     async with harness(owns_store=lambda body: mine["yes"]) as h:
