@@ -72,7 +72,7 @@ class ExternalController(StoreHandling):
             return
         if self._done.get(uid) == self._fingerprint(body):
             return
-        await self.reconcile(body, trigger="startup" if uid not in self._done else "event")
+        await self.reconcile(body)  # first seen (at start) or changed: alike to refresh.must_fetch
 
     async def on_secret_event(self, event_type: str | None, secret: Body) -> None:
         """A target Secret was deleted or edited: sync its ExternalSecret again (drift repair)."""

@@ -24,9 +24,9 @@ from typing import Any, Final
 
 from secretsync import status
 
-TRIGGERS: Final = ("event", "startup", "refresh", "retry", "drift", "store")
-"""Why a reconcile runs: the object changed (or was seen for the first time), the operator
-started, a timer fired (refresh, retry), the target Secret changed, the store changed."""
+TRIGGERS: Final = ("event", "refresh", "retry", "drift", "store")
+"""Why a reconcile runs: the object changed or was seen for the first time (at operator start too),
+a timer fired (refresh, retry), the target Secret changed, the store changed."""
 
 
 def due(

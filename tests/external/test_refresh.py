@@ -54,7 +54,7 @@ def test_a_broken_or_missing_secret_is_always_written_again(policy: str) -> None
     st = synced(age=10)
     assert not refresh.must_fetch("event", policy, HOUR, st, "3-abc", target_intact=True, now=NOW)
     assert refresh.must_fetch("drift", policy, HOUR, st, "3-abc", target_intact=False, now=NOW)
-    assert refresh.must_fetch("startup", policy, 0, st, "3-abc", target_intact=False, now=NOW)
+    assert refresh.must_fetch("event", policy, 0, st, "3-abc", target_intact=False, now=NOW)
 
 
 @pytest.mark.parametrize("policy", ["CreatedOnce", "Periodic", "OnChange"])
