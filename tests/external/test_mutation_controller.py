@@ -9,6 +9,7 @@ lines. ``make mutation MODULE=secretsync/external`` (docs/testing.md "Mutation t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import copy
@@ -19,11 +20,18 @@ from typing import Any
 import pytest
 
 from secretsync import kube, ownership, status
-from secretsync.errors import ProviderAuthError, ProviderError
+from secretsync.errors import (
+    NotPermitted,
+    ProviderAuthError,
+    ProviderError,
+    ProviderUnavailable,
+    SecretNotFound,
+)
 from secretsync.external import ESO, SECRETSYNC, ExternalController, Flavor
 from secretsync.external.outcome import data_hash
 from secretsync.external.writer import DATA_HASH
 from secretsync.metrics import Metrics
+from secretsync.prefetch import SecretPrefetch
 from secretsync.providers.fake import FakeProvider
 from secretsync.scheduler import Scheduler
 from tests.support.fake_api import ControllerHarness, FakeApi, Inline
@@ -165,6 +173,7 @@ async def test_a_first_sync_writes_secret_status_event_metrics(h: Harness) -> No
     assert secret["metadata"]["ownerReferences"] == [kube.controller_reference(body)]
     assert secret["metadata"]["labels"][ownership.PRODUCED_LABEL] == "true"
     assert secret["metadata"]["annotations"][DATA_HASH] == data_hash(secret["data"])
+    assert secret["type"] == "Opaque"  # no template type: Opaque, as ESO writes it
     cond = h.condition()
     assert (cond["status"], cond["reason"]) == ("True", "SecretSynced")
     assert cond["message"] == f"synced 1 keys into Secret {NS}/{TARGET}"
@@ -523,9 +532,9 @@ async def test_the_sync_of_an_invalid_store_waits_for_it(h: Harness) -> None:
 
 
 @contextlib.asynccontextmanager
-async def restart(h: Harness, data: list[dict[str, Any]] | None = None) -> AsyncIterator[Harness]:
+async def restart(h: Harness, data: list[dict[str, Any]] | None = None, **kw: Any) -> AsyncIterator[Harness]:
     """An operator restart with the store validated again, closed at the end."""
-    after = restarted(h)
+    after = restarted(h, **kw)
     try:
         await after.ready_store(data)
         yield after
@@ -635,9 +644,12 @@ async def test_a_restart_syncs_when_the_relabel_fails(h: Harness) -> None:
 async def test_a_restart_of_a_secret_it_does_not_keep_reads_nothing(h: Harness, policy: str) -> None:
     await h.ready_store()
     await h.es.on_external_event("ADDED", h.external(target={"name": TARGET, "creationPolicy": policy}))
-    async with restart(h) as after:
+    listing = SecretPrefetch(wait=60.0)
+    listing.begin()  # the produced Secrets are being listed, and the list never comes
+    async with restart(h, prefetch=listing) as after:
         h.api.calls.clear()
-        await after.es.on_external_event("ADDED", h.stored())
+        # nor waits for the list: it keeps no Secret to look for in it
+        await asyncio.wait_for(after.es.on_external_event("ADDED", h.stored()), 5.0)
         assert h.api.calls == []
 
 
@@ -1777,7 +1789,6 @@ async def test_deletion_policy_merge_drops_a_missing_key_and_keeps_the_rest(
 async def test_the_provider_gets_the_gateways_credential_reader_token_minter_and_event_counter(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
@@ -2155,37 +2166,139 @@ async def test_templates_render_on_the_controllers_executor(h: Harness) -> None:
     assert "render" in ran
 
 
-async def test_a_restart_uses_the_listed_copy_of_an_intact_secret() -> None:
-    from secretsync.prefetch import SecretPrefetch
+async def test_a_restart_uses_the_listed_copy_of_an_intact_secret(h: Harness) -> None:
+    await h.ready_store()
+    await h.es.on_external_event("ADDED", h.external())
+    secret = h.secret()
+    assert secret is not None
+    prefetch = SecretPrefetch()
+    prefetch.begin()
 
-    h = Harness()
-    try:
-        await h.ready_store()
-        await h.es.on_external_event("ADDED", h.external())
-        secret = h.secret()
-        assert secret is not None
-        prefetch = SecretPrefetch()
-        again = Harness(prefetch=prefetch)
-        again.api = h.api
-        again.es = ExternalController(
-            h.api,  # type: ignore[arg-type]
-            again.metrics,
-            Inline(),
-            scheduler=again.scheduler,
-            prefetch=prefetch,
-        )
-        prefetch.begin()
+    async def pages() -> Any:
+        yield {"items": [copy.deepcopy(secret)]}
 
-        async def pages() -> Any:
-            yield {"items": [copy.deepcopy(secret)]}
-
-        await prefetch.load(pages)
-        prefetch.observe("ADDED", secret)
-        await again.ready_store()
+    await prefetch.load(pages)
+    prefetch.observe("ADDED", secret)
+    async with restart(h, prefetch=prefetch) as again:
         h.api.calls.clear()
         await again.es.on_external_event("ADDED", h.stored())
         assert h.api.calls == []
         assert prefetch.hits == 1
-        await again.scheduler.close()
-    finally:
-        await h.scheduler.close()
+
+
+# ------------------------------------------------------------------ backoff per object, slots, cluster stores
+
+CONFIGMAP = kube.path_for("v1", "configmaps", NS, "tpl")
+FROM_CONFIGMAP = {"templateFrom": [{"configMap": {"name": "tpl", "items": [{"key": "url"}]}}]}
+
+
+def _break(h: Harness, reason: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the next syncs fail with ``reason``, each in its own way; ``_mend`` undoes it."""
+    if reason == "SecretMissing":
+
+        def missing(self: Any, ref: Any) -> bytes:
+            raise SecretNotFound(f"fake: secret {ref.key!r} not found")
+
+        monkeypatch.setattr(FakeProvider, "get", missing)
+    elif reason == "ProviderUnavailable":  # the store's provider cannot be built (a login that fails)
+
+        async def down(*_: Any) -> Any:
+            raise ProviderUnavailable("fake: backend unreachable")
+
+        monkeypatch.setattr(h.es.gateway, "provider", down)
+    elif reason == "TemplateFailed":  # templateFrom's ConfigMap cannot be read
+        h.api.fail[("get", CONFIGMAP)] = kube.ApiError(403, "Forbidden", "no")
+        h.api.sticky.add(("get", CONFIGMAP))
+    elif reason == "SecretNotOwned":
+        owner = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": "web",
+            "uid": "d-1",
+            "controller": True,
+        }
+        h.api.put(SECRET_PATH, {"metadata": {"name": TARGET, "namespace": NS, "ownerReferences": [owner]}})
+    else:  # ApiError: the Secret is gone and creating it fails
+        h.api.objects.pop(SECRET_PATH, None)
+        h.api.fail[("create", SECRETS)] = kube.ApiError(500, "InternalError", "boom")
+        h.api.sticky.add(("create", SECRETS))
+
+
+def _mend(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()
+    h.api.fail.clear()
+    h.api.sticky.clear()
+    if (h.secret() or {}).get("metadata", {}).get("ownerReferences", [{}])[0].get("kind") == "Deployment":
+        del h.api.objects[SECRET_PATH]
+
+
+@pytest.mark.parametrize(
+    "reason", ["SecretMissing", "ProviderUnavailable", "TemplateFailed", "SecretNotOwned", "ApiError"]
+)
+async def test_each_failure_backs_off_per_object_and_a_success_starts_it_again(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, reason: str
+) -> None:
+    await h.ready_store()
+    h.api.put(
+        CONFIGMAP, {"metadata": {"name": "tpl", "namespace": NS}, "data": {"url": "db://{{ .password }}"}}
+    )
+    h.external(target={"name": TARGET, "template": FROM_CONFIGMAP})
+    _break(h, reason, monkeypatch)
+    await h.es.sync_by_name(NS, NAME)
+    h.failed(reason)
+    h.retries_in(1.0)
+    await h.es.sync_by_name(NS, NAME, trigger="retry")
+    h.retries_in(2.0)  # the second step
+    _mend(h, monkeypatch)
+    await h.es.sync_by_name(NS, NAME, trigger="retry")
+    assert h.values() == {"url": b"db://v1"}
+    _break(h, reason, monkeypatch)
+    await h.es.sync_by_name(NS, NAME, trigger="retry")
+    h.failed(reason)
+    h.retries_in(1.0)  # the success started this object's backoff again
+
+
+async def test_a_store_the_tenancy_rules_refuse_at_sync_time_is_not_retried(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await h.ready_store()
+    refused = NotPermitted("spec.provider", "this store may not use the operator's identity")
+
+    async def forbidden(*_: Any) -> Any:
+        raise refused
+
+    monkeypatch.setattr(h.es.gateway, "provider", forbidden)
+    await h.es.on_external_event("ADDED", h.external())
+    h.failed("NotPermitted", str(refused))
+    h.refreshes_later()  # no retry can mend it: looked at again at the next refresh
+
+
+async def test_a_cluster_store_that_appears_syncs_the_external_secrets_waiting_for_it(h: Harness) -> None:
+    await h.es.on_external_event(
+        "ADDED", h.external(secretStoreRef={"name": "shared", "kind": "ClusterSecretStore"})
+    )
+    h.failed(
+        "StoreNotFound",
+        "ClusterSecretStore shared does not exist; create it, or fix spec.secretStoreRef "
+        "(retried when the store appears)",
+    )
+    _path, body = h.cluster_store([{"key": "k", "value": "v1"}])
+    await h.es.on_store_event("ADDED", "ClusterSecretStore", body)
+    assert h.values() == {"password": b"v1"}
+
+
+async def test_provider_calls_take_a_slot_of_their_store_and_of_their_namespace(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken: list[tuple[Any, str | None]] = []
+    slot = h.es.gateway.bulkhead.slot
+
+    def recorded(store: Any, namespace: str | None) -> Any:
+        taken.append((store, namespace))
+        return slot(store, namespace)
+
+    monkeypatch.setattr(h.es.gateway.bulkhead, "slot", recorded)
+    await h.ready_store()
+    taken.clear()
+    await h.es.on_external_event("ADDED", h.external())
+    assert taken == [(("SecretStore", NS, "fake"), NS)] * 2  # the provider (cached), then its get
