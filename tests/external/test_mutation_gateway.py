@@ -3,7 +3,11 @@ Secret or a ServiceAccount is read in (SecretStore: its own; ClusterSecretStore:
 ExternalSecret's), the API paths and the TokenRequest sent, the tenancy rules applied before it
 (audiences, the admin's mark on the ServiceAccount), and every message a user then reads in a
 Ready=False status, with its error type (an API outage is transient, anything else an auth failure).
-Also how providers are closed: on the gateway's executor, a failure logged by its type only.
+Also how providers are built (one per store identity, logged in with credentials read in the namespace
+ESO reads them in, told which store they serve, judged by the tenancy rules) and closed (on the
+gateway's executor, a failure logged by its type only), and how each provider call runs: within a slot
+of its store and of its namespace, on the gateway's bounded pool, counted by provider, operation and
+result, and tried again after the store's retryInterval (at most a minute; a fake clock here).
 
 ``_read_credential`` and ``_mint_token`` run on a provider's worker thread and reach the API on the
 event loop (``Gateway._on_loop``), as they do in the operator; the API is a small in-memory fake.
@@ -23,10 +27,20 @@ from typing import Any
 import pytest
 
 from secretsync import kube, model, tenancy
-from secretsync.errors import KubeUnavailable, NotPermitted, ProviderAuthError, SpecError
+from secretsync.errors import (
+    KubeUnavailable,
+    NotPermitted,
+    ProviderAuthError,
+    ProviderUnavailable,
+    SecretNotFound,
+    SpecError,
+)
+from secretsync.external import gateway as gateway_module
+from secretsync.external.bulkhead import Bulkhead
 from secretsync.external.gateway import Gateway, ReferentCredentials
 from secretsync.metrics import Metrics
-from secretsync.providers.base import SecretKeyRef
+from secretsync.providers.base import Access, SecretKeyRef
+from tests.support.fake_api import Inline
 
 WORKER = "provider-worker"
 
@@ -466,6 +480,8 @@ async def test_a_token_request_answered_without_a_token_is_an_auth_failure(answe
 
 
 class FakeProvider:
+    access = Access()  # what tenancy judges: nothing but its own credentials
+
     def __init__(self, fail: Exception | None = None) -> None:
         self.fail = fail
         self.closed_on: list[str] = []
@@ -532,3 +548,281 @@ async def test_drop_store_closes_the_stores_providers_but_the_kept_generation(
     assert (len(old.closed_on), len(current.closed_on), len(other.closed_on)) == (1, 1, 0)
     assert gateway.cache.all() == [other]
     assert caplog.record_tuples == []
+
+
+# --------------------------------------------------------------------------- building a provider
+
+
+class Factory:
+    """Stands in for ``providers.create``: records each store context it gets and, like a provider
+    that logs in from its constructor, runs ``login(context)`` on the building thread."""
+
+    def __init__(self) -> None:
+        self.login: Callable[[Any], None] | None = None
+        self.access = Access()
+        self.contexts: list[Any] = []
+        self.built: list[FakeProvider] = []
+
+    def __call__(self, name: str, context: Any) -> FakeProvider:
+        self.contexts.append(context)
+        if self.login is not None:
+            self.login(context)
+        provider = FakeProvider()
+        provider.access = self.access
+        self.built.append(provider)
+        return provider
+
+
+@pytest.fixture
+def factory(monkeypatch: pytest.MonkeyPatch) -> Factory:
+    made = Factory()
+    monkeypatch.setattr(gateway_module.providers, "create", made)
+    return made
+
+
+def ns_path(namespace: str, resource: str, name: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/{resource}/{name}"
+
+
+async def test_a_cluster_stores_provider_logs_in_with_what_the_external_secrets_namespace_holds(
+    factory: Factory,
+) -> None:
+    """ESO's referent auth: a ClusterSecretStore's credential refs without a namespace are read in
+    the namespace of the ExternalSecret being synced; a ref's own namespace wins; the audiences the
+    provider asks for are the ones minted (the admin allowed ``sts``)."""
+    api = FakeApi()
+    api.objects[ns_path("app", "secrets", "creds")] = {"data": {"k": b64(b"t0k")}}
+    api.objects[ns_path("app", "serviceaccounts", "vault-auth")] = MARKED
+    api.objects[ns_path("ops", "serviceaccounts", "vault-auth")] = MARKED
+    logged_in: list[Any] = []
+
+    def login(context: Any) -> None:
+        logged_in.append(context.read_credential(SecretKeyRef("creds", "k")))
+        logged_in.append(context.mint_token("vault-auth", None, ()))
+        logged_in.append(context.mint_token("vault-auth", "ops", ("sts",)))
+
+    factory.login = login
+    gateway = make_gateway(api, tenancy.Rules(token_audiences=("sts",)))  # its loop not known yet
+    provider = await gateway.provider(CLUSTER_STORE, "uid-1", 3, "app")
+    assert provider is factory.built[0]
+    assert logged_in == [b"t0k", "minted-jwt", "minted-jwt"]
+    sts = {**TOKEN_REQUEST, "spec": {**TOKEN_REQUEST["spec"], "audiences": ["sts"]}}
+    assert api.calls == [
+        ("get", ns_path("app", "secrets", "creds")),
+        ("get", ns_path("app", "serviceaccounts", "vault-auth")),
+        ("create", ns_path("app", "serviceaccounts", "vault-auth") + "/token", TOKEN_REQUEST),
+        ("get", ns_path("ops", "serviceaccounts", "vault-auth")),
+        ("create", ns_path("ops", "serviceaccounts", "vault-auth") + "/token", sts),
+    ]
+
+
+async def test_one_login_serves_a_store_and_its_external_secrets_but_referent_ones_per_namespace(
+    factory: Factory,
+) -> None:
+    """A SecretStore's provider, built for its own check, is the one its ExternalSecrets use; a
+    ClusterSecretStore logs in once per ExternalSecret namespace (its credentials are read there)."""
+    gateway = make_gateway()
+    checked = await gateway.provider(STORE, "uid-1", 1, None)
+    assert await gateway.provider(STORE, "uid-1", 1, "team-a") is checked
+    assert len(factory.built) == 1
+    app = await gateway.provider(CLUSTER_STORE, "uid-2", 1, "app")
+    assert await gateway.provider(CLUSTER_STORE, "uid-2", 1, "app") is app
+    other = await gateway.provider(CLUSTER_STORE, "uid-2", 1, "other")
+    assert other is not app
+    assert len(factory.built) == 3
+
+
+@pytest.mark.parametrize(
+    ("store", "named"),
+    [(STORE, ("SecretStore", "vault", "team-a", "SecretStore team-a/vault")),
+     (CLUSTER_STORE, ("ClusterSecretStore", "shared", None, "ClusterSecretStore shared"))],
+)  # fmt: skip
+async def test_a_provider_is_told_which_store_it_serves_as_its_logs_and_messages_name_it(
+    factory: Factory, store: model.StoreSpec, named: tuple[Any, ...]
+) -> None:
+    await make_gateway().provider(store, "uid-1", 1, "app")
+    context = factory.contexts[0]
+    assert (context.store_kind, context.store_name, context.store_namespace, context.ref) == named
+    assert context.spec == store.provider_spec
+
+
+AMBIENT_CLUSTER_STORE = model.parse_store(
+    {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ClusterSecretStore",
+        "metadata": {"name": "cloud"},
+        "spec": {
+            "useOperatorIdentity": True,
+            "provider": {"aws": {"service": "SecretsManager", "region": "eu-west-1"}},
+        },
+    }
+)
+
+
+async def test_a_cluster_store_the_admin_opted_in_may_use_the_operators_own_identity(
+    factory: Factory,
+) -> None:
+    factory.access = Access(ambient_identity=True)
+    provider = await make_gateway().provider(AMBIENT_CLUSTER_STORE, "uid-1", 1, None)
+    assert provider is factory.built[0] and factory.built[0].closed_on == []
+
+
+# --------------------------------------------------------------------------- slots, the pool, metrics
+
+
+async def waits_behind(gateway: Gateway, held: tuple[Any, str | None], start: Callable[[], Any]) -> bool:
+    """Does ``start()`` wait while another call holds one slot of store ``held[0]`` and namespace
+    ``held[1]`` (one slot per store and per namespace)? The gateway's executor runs inline, so a
+    call that does not wait is done within a few turns of the loop."""
+    gateway.bulkhead = Bulkhead(per_store=1, per_namespace=1)
+    async with gateway.bulkhead.slot(*held):
+        task = asyncio.ensure_future(start())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        waited = not task.done()
+    await task
+    return waited
+
+
+VAULT_TEAM_A = ("SecretStore", "team-a", "vault")
+SHARED = ("ClusterSecretStore", None, "shared")
+
+
+@pytest.mark.parametrize(
+    ("store", "es_ns", "held", "waits"),
+    [
+        (STORE, "team-a", (VAULT_TEAM_A, "elsewhere"), True),  # its store's slot
+        (STORE, "team-a", (("SecretStore", "team-b", "vault"), "team-b"), False),  # a namesake elsewhere
+        (STORE, None, (("SecretStore", "team-a", "other"), "team-a"), True),  # checked alone: its namespace
+        (CLUSTER_STORE, "app", (SHARED, "elsewhere"), True),
+        (CLUSTER_STORE, "app", (("SecretStore", "app", "s"), "app"), True),  # the ExternalSecret's namespace
+        (CLUSTER_STORE, None, (("SecretStore", "app", "s"), None), True),  # checked alone: "(cluster)"
+        (CLUSTER_STORE, "app", (("SecretStore", "app", "s"), None), False),
+    ],
+)
+async def test_building_a_provider_takes_a_slot_of_its_store_and_of_the_namespace_it_serves(
+    factory: Factory, store: model.StoreSpec, es_ns: str | None, held: tuple[Any, str | None], waits: bool
+) -> None:
+    gateway = Gateway(FakeApi(), Metrics(), Inline(), tenancy.Rules())  # type: ignore[arg-type]
+    assert await waits_behind(gateway, held, lambda: gateway.provider(store, "uid-1", 1, es_ns)) is waits
+    assert len(factory.built) == 1
+
+
+@pytest.mark.parametrize(
+    ("held", "waits"),
+    [
+        ((VAULT_TEAM_A, "elsewhere"), True),
+        ((("SecretStore", "team-a", "other"), "team-a"), True),
+        ((("SecretStore", "team-a", "other"), None), False),
+    ],
+)
+async def test_a_provider_call_takes_a_slot_of_its_store_and_of_its_namespace(
+    held: tuple[Any, str | None], waits: bool
+) -> None:
+    gateway = Gateway(FakeApi(), Metrics(), Inline(), tenancy.Rules())  # type: ignore[arg-type]
+
+    def call() -> Any:
+        return gateway.call(
+            "vault", "get", lambda ref: b"v", "app/db", store=VAULT_TEAM_A, namespace="team-a"
+        )
+
+    assert await waits_behind(gateway, held, call) is waits
+
+
+async def test_provider_calls_run_on_the_gateways_bounded_pool() -> None:
+    gateway = make_gateway()
+    thread = await gateway.call(
+        "vault",
+        "get",
+        lambda ref: threading.current_thread().name,
+        "app/db",
+        store=VAULT_TEAM_A,
+        namespace="a",
+    )
+    assert thread.startswith("gateway-executor")
+
+
+def provider_calls(metrics: Metrics) -> dict[tuple[str, str, str], float]:
+    """secretsync_provider_calls_total by (provider, operation, result), the series that counted."""
+    return {
+        (s.labels["provider"], s.labels["operation"], s.labels["result"]): s.value
+        for family in metrics.registry.collect()
+        for s in family.samples
+        if s.name == "secretsync_provider_calls_total" and s.value
+    }
+
+
+@pytest.mark.parametrize(
+    ("error", "result"),
+    [
+        (None, "ok"),
+        (SecretNotFound("vault: app/db not found"), "not_found"),
+        (ProviderAuthError("vault: permission denied"), "ProviderAuthError"),
+        (ProviderUnavailable("vault: 503"), "ProviderUnavailable"),
+        (SpecError("spec.data[0]", "bad"), "SpecError"),
+    ],
+)
+async def test_every_provider_call_is_counted_by_provider_operation_and_result(
+    error: Exception | None, result: str
+) -> None:
+    def get_map(ref: str) -> dict[str, bytes]:
+        if error is not None:
+            raise error
+        return {"k": b"v"}
+
+    gateway = make_gateway()
+    try:
+        await gateway.call("gcpsm", "get_map", get_map, "app/db", store=VAULT_TEAM_A, namespace="team-a")
+    except type(error or Exception) as exc:
+        assert exc is error
+    assert provider_calls(gateway.metrics) == {("gcpsm", "get_map", result): 1.0}
+
+
+def retry_settings(interval: str) -> model.RetrySettings | None:
+    """A SecretStore's ``spec.retrySettings``: two more attempts, ``interval`` apart."""
+    body = {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "SecretStore",
+        "metadata": {"name": "vault", "namespace": "team-a"},
+        "spec": {
+            "retrySettings": {"maxRetries": 2, "retryInterval": interval},
+            "provider": {"fake": {"data": []}},
+        },
+    }
+    return model.parse_store(body).retry
+
+
+@pytest.mark.parametrize(("interval", "wait"), [("250ms", 0.25), ("0s", 0.0), ("10m", 60.0)])
+async def test_a_transient_failure_is_tried_again_after_the_stores_retry_interval(
+    monkeypatch: pytest.MonkeyPatch, interval: str, wait: float
+) -> None:
+    """retrySettings.retryInterval as written (250ms is a quarter second), at most a minute."""
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(delay: float) -> None:
+        waits.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    answers: list[Any] = [ProviderUnavailable("vault: 503"), ProviderUnavailable("vault: 503"), b"v"]
+
+    def get(ref: str) -> bytes:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    gateway = make_gateway()
+    retry = retry_settings(interval)
+    got = await gateway.call(
+        "vault", "get", get, "app/db", store=VAULT_TEAM_A, namespace="team-a", retry=retry
+    )
+    assert got == b"v"
+    assert waits == [wait, wait]
+    assert provider_calls(gateway.metrics) == {
+        ("vault", "get", "ProviderUnavailable"): 2.0,
+        ("vault", "get", "ok"): 1.0,
+    }
+    retries = {"provider": "vault", "event": "retry"}
+    assert gateway.metrics.registry.get_sample_value("secretsync_provider_events_total", retries) == 2

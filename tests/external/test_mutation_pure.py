@@ -2,9 +2,10 @@
 
 ``make mutation MODULE=secretsync/external`` (docs/testing.md, "Mutation testing") mutates the
 package file by file; these tests kill the survivors of the pure parts (writer.py's bodies and
-merges, rewrite.py, render.py, outcome.py, refresh.py, fetch.py's key pipeline). Each asserts
-what a user sees: the exact Secret (data, keys, metadata, type, owner references), every message
-word for word, and ESO's semantics where ESO defines them. The survivors that no test can tell
+merges, rewrite.py, render.py, outcome.py, refresh.py, and fetch.py: what is read, with which
+operation and version, when the Secret goes, and its key pipeline). Each asserts what a user
+sees: the exact Secret (data, keys, metadata, type, owner references), every message word for
+word, and ESO's semantics where ESO defines them. The survivors that no test can tell
 apart are listed, with the reason, in docs/testing.md. Two tests pin where rewrite's merge
 wrote JSON other than ESO's (found while checking these mutants against ESO, and fixed).
 """
@@ -19,10 +20,11 @@ from typing import Any
 import pytest
 
 from secretsync import kube, model
-from secretsync.errors import RewriteError, SpecError, TemplateError, TemplateSourceError
+from secretsync.errors import RewriteError, SecretNotFound, SpecError, TemplateError, TemplateSourceError
 from secretsync.external import fetch, refresh, render, rewrite, writer
 from secretsync.external.outcome import data_hash
 from secretsync.external.render import Desired
+from secretsync.providers.base import FindSpec, RemoteRef
 
 CANARY = "canary-93be41"  # a value; must never appear in a message
 
@@ -82,6 +84,95 @@ def test_a_value_that_does_not_decode_names_the_entrys_decoding_strategy(rewritt
     assert CANARY not in str(error)
 
 
+# --------------------------------------------------------------------------- fetch: a whole sync's reads
+
+
+class Remote:
+    """A provider's answers (remote key -> text; a map is a JSON object) behind the gateway's ``call``,
+    which records every call as (operation, provider method, argument): the operation is the
+    ``operation`` label of secretsync_provider_calls_total."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def get(self, ref: Any) -> bytes:
+        if ref.key not in self.values:
+            raise SecretNotFound(f"remote key {ref.key!r} not found")
+        return self.values[ref.key].encode()
+
+    def get_map(self, ref: Any) -> dict[str, bytes]:
+        return {k: str(v).encode() for k, v in json.loads(self.get(ref)).items()}
+
+    def find(self, spec: Any) -> dict[str, bytes]:
+        return {k: v.encode() for k, v in self.values.items() if k.startswith(f"{spec.path}/")}
+
+    async def call(self, operation: str, fn: Any, argument: Any) -> Any:
+        self.calls.append((operation, fn.__name__, argument))
+        return fn(argument)
+
+
+def sync_spec(
+    data: list[dict[str, Any]], data_from: tuple[dict[str, Any], ...] = (), deletion: str = "Retain"
+) -> model.ExternalSecretSpec:
+    return model.parse_external_secret(
+        {
+            "metadata": {"name": "app", "namespace": "team-a"},
+            "spec": {
+                "secretStoreRef": {"name": "vault"},
+                "target": {"deletionPolicy": deletion},
+                "data": data,
+                "dataFrom": list(data_from),
+            },
+        }
+    )
+
+
+async def test_fetch_calls_each_provider_operation_by_its_name_and_passes_the_version_asked_for() -> None:
+    remote = Remote({"app": '{"a": "1"}', "db/x": "2", "meta": '{"team": "a"}', "creds": '{"user": "u"}'})
+    spec = sync_spec(
+        data=[
+            {
+                "secretKey": "team",
+                "remoteRef": {"key": "meta", "metadataPolicy": "Fetch", "property": "team"},
+            },
+            {"secretKey": "user", "remoteRef": {"key": "creds", "property": "user", "version": "3"}},
+        ],
+        data_from=({"extract": {"key": "app"}}, {"find": {"path": "db"}}),
+    )
+    values = await fetch.fetch(spec, remote, remote.call)  # type: ignore[arg-type]
+    assert remote.calls == [
+        ("get_map", "get_map", RemoteRef("app")),
+        ("find", "find", FindSpec(path="db")),
+        ("get", "get", RemoteRef("meta", "team", None, "Fetch")),
+        ("get", "get", RemoteRef("creds", None, "3")),  # the whole value of version 3, once
+    ]
+    assert values == {"a": b"1", "db_x": b"2", "team": b'{"team": "a"}', "user": b"u"}
+
+
+async def test_a_missing_remote_value_with_a_property_is_dropped_under_merge() -> None:
+    remote = Remote({"creds": '{"user": "u"}'})
+    spec = sync_spec(
+        data=[
+            {"secretKey": "password", "remoteRef": {"key": "gone", "property": "password"}},
+            {"secretKey": "user", "remoteRef": {"key": "creds", "property": "user"}},
+        ],
+        deletion="Merge",
+    )
+    assert await fetch.fetch(spec, remote, remote.call) == {"user": b"u"}  # type: ignore[arg-type]
+
+
+async def test_merge_keeps_the_secret_even_when_nothing_is_left_and_delete_removes_it() -> None:
+    """deletionPolicy Merge drops a gone source's keys and never deletes the Secret, even when no
+    key is left (nor when a find matches nothing); Delete deletes it once every source is gone."""
+    remote = Remote({"other/x": "1"})
+    gone = [{"secretKey": "k", "remoteRef": {"key": "gone"}}]
+    assert await fetch.fetch(sync_spec(gone, deletion="Merge"), remote, remote.call) == {}  # type: ignore[arg-type]
+    nothing_found = sync_spec(data=[], data_from=({"find": {"path": "db"}},), deletion="Merge")
+    assert await fetch.fetch(nothing_found, remote, remote.call) == {}  # type: ignore[arg-type]
+    assert await fetch.fetch(sync_spec(gone, deletion="Delete"), remote, remote.call) is None  # type: ignore[arg-type]
+
+
 # --------------------------------------------------------------------------- outcome: the data hash
 
 
@@ -128,6 +219,18 @@ def test_a_one_second_refresh_interval_is_honoured() -> None:
 
 def test_values_read_this_very_second_are_not_due_again() -> None:
     assert refresh.due("Periodic", 3600.0, synced_ago(0), "3-abc", NOW) is False
+
+
+def test_a_refresh_time_go_cannot_read_is_no_refresh_time() -> None:
+    """status.refreshTime is a metav1.Time, read with Go's RFC 3339 layout, which takes an upper-case
+    ``Z`` only: a lower-case ``z`` (the CRD's date-time format lets it in) is unreadable, so the values
+    are read again now, as for an ExternalSecret that never synced."""
+    refreshed = {"syncedResourceVersion": "3-abc", "refreshTime": "2026-11-30T11:59:59Z"}
+    assert refresh.due("Periodic", 3600.0, refreshed, "3-abc", NOW) is False
+    assert refresh.next_refresh("Periodic", 3600.0, refreshed, NOW) == 3599.0
+    lower = {**refreshed, "refreshTime": "2026-11-30T11:59:59z"}
+    assert refresh.due("Periodic", 3600.0, lower, "3-abc", NOW) is True
+    assert refresh.next_refresh("Periodic", 3600.0, lower, NOW) == 0.0
 
 
 # --------------------------------------------------------------------------- render
@@ -205,6 +308,58 @@ def test_a_missing_template_source_is_reported_word_for_word() -> None:
     assert str(caught.value) == (
         "spec.target.template.templateFrom[0].secret: Secret team-a/gone not found "
         "(templates are read from the ExternalSecret's namespace; retried)"
+    )
+
+
+RESERVED = "keys under secretsync.io/ are the operator's own; use another"
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "source", "message"),
+    [
+        ("labels", "secretsync.io/x", "v", f"template metadata.labels[secretsync.io/x]: {RESERVED}"),
+        (
+            "annotations",
+            "secretsync.io/x",
+            "v",
+            f"template metadata.annotations[secretsync.io/x]: {RESERVED}",
+        ),
+        (
+            "annotations",
+            "note",
+            '{{ fail "no" }}',
+            'template "metadata.annotations[note]": line 1, column 4: fail: fail',
+        ),
+        (
+            "labels",
+            "team",
+            "{{ .nope.x }}",
+            'template "metadata.labels[team]": line 1, column 4: missing key: nope',
+        ),
+    ],
+)
+def test_a_metadata_template_is_named_by_its_section_and_key(
+    section: str, key: str, source: str, message: str
+) -> None:
+    with pytest.raises(TemplateError) as caught:
+        render.render(render_spec({"metadata": {section: {key: source}}}), {"password": CANARY.encode()}, {})
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("target", ["Data", "Labels", "Annotations"])
+def test_a_keys_and_values_entry_that_is_not_a_string_names_the_target_it_was_read_for(target: str) -> None:
+    spec = render_spec({"templateFrom": [{"literal": "a: [1, 2]", "target": target}]})
+    with pytest.raises(TemplateError) as caught:
+        render.render(spec, {}, {})
+    assert str(caught.value) == (
+        "template templateFrom[0].literal: entry 1 of its output is a list, not a string; quote it "
+        f"(ESO reads the output as map[string]string for {target})"
+    )
+
+
+def test_a_keys_and_values_output_that_makes_an_invalid_secret_key_names_the_template() -> None:
+    assert literal_error("bad key!: {{ .password }}") == (
+        "template templateFrom[0].literal: it makes a Secret key that is not valid (letters, digits, -, _, .)"
     )
 
 
