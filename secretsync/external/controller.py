@@ -322,8 +322,16 @@ class ExternalController(StoreHandling):
             return Outcome(False, exc.reason, str(exc), retry=self.backoff.next_delay(uid))
         except SpecError as exc:
             return Outcome(False, exc.reason, str(exc))
-        if values is None:  # every source gone and deletionPolicy Delete
+        if values is fetch.Nothing.DELETE:
             return await self.writer.delete_target(body, spec)
+        if values is fetch.Nothing.KEEP:
+            return Outcome(
+                True,
+                "SecretSynced",
+                f"the sources hold no data; Secret {ns}/{spec.target.name} left as it is "
+                "(deletionPolicy Retain)",
+                synced=True,
+            )
         try:
             sources = await self._template_sources(spec, ns)
             # Off the event loop: a template's time budget bounds a worker thread, not the loop.

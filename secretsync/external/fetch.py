@@ -4,12 +4,15 @@ Each distinct remote ref is read once per sync (``data`` entries that differ onl
 ``property`` share one read of the whole value; a metadata read is its own). Per ``dataFrom``
 entry, ESO's order: the provider's answer -> ``rewrite`` -> ``conversionStrategy`` (only when
 there is no rewrite) -> key check -> ``decodingStrategy``. ``deletionPolicy`` decides what a
-missing remote secret does: Retain fails the sync, Merge and Delete drop its keys, and Delete
-deletes the Secret once every source is gone (``None`` is returned).
+missing remote secret does: Retain fails the sync, Merge and Delete drop its keys. A sync that
+finds no data at all (every source gone, a ``find`` that matches nothing) does what ESO does with
+an empty data map: Delete deletes the Secret, Retain leaves it as it is (:class:`Nothing`), Merge
+writes what is left.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,8 +29,17 @@ Call = Callable[..., Awaitable[Any]]
 """``call(operation, fn, argument)``: one provider call through the gateway."""
 
 
-async def fetch(spec: model.ExternalSecretSpec, provider: Provider, call: Call) -> dict[str, bytes] | None:
-    """Secret key -> value; None when every source is gone and deletionPolicy is Delete."""
+class Nothing(enum.Enum):
+    """No data found at all, from an ExternalSecret that has sources: what becomes of its Secret."""
+
+    DELETE = "delete"  # deletionPolicy Delete: deleted
+    KEEP = "keep"  # deletionPolicy Retain: left as it is (and not created), as ESO
+
+
+async def fetch(
+    spec: model.ExternalSecretSpec, provider: Provider, call: Call
+) -> dict[str, bytes] | Nothing:
+    """Secret key -> value, or what to do when there is none (:class:`Nothing`)."""
     cache: dict[tuple[Any, ...], Any] = {}
     missing: list[str] = []
     policy = spec.target.deletion_policy
@@ -72,8 +84,9 @@ async def fetch(spec: model.ExternalSecretSpec, provider: Provider, call: Call) 
             continue
         path = f"spec.data[{index}].remoteRef.decodingStrategy"
         out[entry.secret_key] = model.decode(value, entry.decoding, path=path)
-    if missing and policy == "Delete" and not out:
-        return None
+    if not out and (spec.data or spec.data_from) and policy != "Merge":
+        # Not for a Secret built from templates only (it has no sources to find nothing in).
+        return Nothing.DELETE if policy == "Delete" else Nothing.KEEP
     if missing:
         logger.info(
             "ExternalSecret: %d source(s) not found, dropped (deletionPolicy %s)", len(missing), policy

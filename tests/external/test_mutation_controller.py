@@ -747,6 +747,34 @@ async def test_deletion_policy_delete_deletes_the_secret_when_every_source_is_go
     assert h.condition()["message"] == f"every remote secret is gone; no Secret {NS}/{TARGET} to delete"
 
 
+@pytest.mark.parametrize("policy", ["Retain", "Delete", "Merge"])
+async def test_a_find_that_matches_nothing_keeps_deletes_or_empties_the_secret_as_eso(
+    h: Harness, policy: str
+) -> None:
+    await h.ready_store()
+    target = {"name": TARGET, "deletionPolicy": policy}
+    await h.es.on_external_event("ADDED", h.external(target=target))
+    assert h.values() == {"password": b"v1"}
+    nothing = [{"find": {"name": {"regexp": "^nothing-by-this-name$"}}}]
+    await h.es.on_external_event(
+        "MODIFIED", h.external(generation=2, data=[], dataFrom=nothing, target=target)
+    )
+    cond = h.condition()
+    if policy == "Retain":  # left as it is: not a value lost to an empty answer
+        assert h.values() == {"password": b"v1"}
+        assert (cond["status"], cond["reason"], cond["message"]) == (
+            "True",
+            "SecretSynced",
+            f"the sources hold no data; Secret {NS}/{TARGET} left as it is (deletionPolicy Retain)",
+        )
+        h.refreshes_later()
+    elif policy == "Delete":
+        assert h.secret() is None
+        assert cond["reason"] == "SecretDeleted"
+    else:  # Merge drops the keys that are gone and never deletes the Secret
+        assert h.secret() is not None and h.values() == {}
+
+
 async def test_deletion_policy_delete_leaves_a_secret_that_is_not_its_own(h: Harness) -> None:
     await h.ready_store()
     h.api.put(SECRET_PATH, {"metadata": {"name": TARGET, "namespace": NS, "uid": "s"}, "data": {"x": "eQ=="}})

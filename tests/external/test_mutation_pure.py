@@ -162,15 +162,20 @@ async def test_a_missing_remote_value_with_a_property_is_dropped_under_merge() -
     assert await fetch.fetch(spec, remote, remote.call) == {"user": b"u"}  # type: ignore[arg-type]
 
 
-async def test_merge_keeps_the_secret_even_when_nothing_is_left_and_delete_removes_it() -> None:
-    """deletionPolicy Merge drops a gone source's keys and never deletes the Secret, even when no
-    key is left (nor when a find matches nothing); Delete deletes it once every source is gone."""
+async def test_no_data_at_all_is_deleted_kept_or_written_as_the_deletion_policy_says() -> None:
+    """ESO's empty data map: Merge writes what is left (no key; it never deletes the Secret),
+    Delete deletes the Secret, Retain leaves it as it is; alike for every source gone and for a
+    find that matches nothing. Under Retain a gone source fails the sync instead."""
     remote = Remote({"other/x": "1"})
     gone = [{"secretKey": "k", "remoteRef": {"key": "gone"}}]
-    assert await fetch.fetch(sync_spec(gone, deletion="Merge"), remote, remote.call) == {}  # type: ignore[arg-type]
-    nothing_found = sync_spec(data=[], data_from=({"find": {"path": "db"}},), deletion="Merge")
-    assert await fetch.fetch(nothing_found, remote, remote.call) == {}  # type: ignore[arg-type]
-    assert await fetch.fetch(sync_spec(gone, deletion="Delete"), remote, remote.call) is None  # type: ignore[arg-type]
+    find: Any = ({"find": {"path": "db"}},)
+    for policy, nothing in (("Merge", {}), ("Delete", fetch.Nothing.DELETE), ("Retain", fetch.Nothing.KEEP)):
+        found = await fetch.fetch(sync_spec(data=[], data_from=find, deletion=policy), remote, remote.call)  # type: ignore[arg-type]
+        assert found == nothing, policy
+        if policy != "Retain":
+            assert await fetch.fetch(sync_spec(gone, deletion=policy), remote, remote.call) == nothing  # type: ignore[arg-type]
+    with pytest.raises(SecretNotFound):
+        await fetch.fetch(sync_spec(gone, deletion="Retain"), remote, remote.call)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- outcome: the data hash
