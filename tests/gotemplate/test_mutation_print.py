@@ -37,6 +37,7 @@ PRINTF = [
     ('{{ printf "%q" 0x110000 }}', "'\ufffd'"),
     ('{{ printf "%q" 0 }}', "'\\x00'"),
     ('{{ printf "%q" 0x10FFFF }}', "'\\U0010ffff'"),
+    ('{{ printf "%q" 0xE000 }}', "'\\ue000'"),
     ('{{ printf "%q" 0xE9 }}', "'\u00e9'"),
     ('{{ printf "%+q" 0xE9 }}', "'\\u00e9'"),
     # %U: precision only counts above 4
