@@ -400,28 +400,79 @@ _UNITS = {
     "m": 60 * 10**9,
     "h": 3600 * 10**9,
 }
-_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
+_MAX = 1 << 63
+
+
+def _leading_int(s: str, pos: int) -> tuple[int, int]:
+    """Go's ``leadingInt``: the digits at ``pos`` as an integer (ValueError past 1<<63), the end."""
+    x = 0
+    while pos < len(s) and "0" <= s[pos] <= "9":
+        if x > _MAX // 10:
+            raise ValueError
+        x = x * 10 + ord(s[pos]) - 48
+        if x > _MAX:
+            raise ValueError
+        pos += 1
+    return x, pos
+
+
+def _leading_fraction(s: str, pos: int) -> tuple[int, float, int]:
+    """Go's ``leadingFraction``: digits after the dot, the power of ten they scale by, the end.
+    Digits past what fits are skipped, not an error."""
+    x, scale, overflow = 0, 1.0, False
+    while pos < len(s) and "0" <= s[pos] <= "9":
+        if not overflow:
+            y = x * 10 + ord(s[pos]) - 48
+            if x > (_MAX - 1) // 10 or y > _MAX:
+                overflow = True
+            else:
+                x, scale = y, scale * 10
+        pos += 1
+    return x, scale, pos
 
 
 def parse_duration(s: str) -> int:
-    """Go's ``time.ParseDuration`` in nanoseconds; ValueError when invalid."""
-    orig = s
+    """Go's ``time.ParseDuration`` in nanoseconds, step by step (integers, and Go's one float64
+    for a fraction); ValueError when invalid. Linear in the length, as Go's."""
     neg = s[:1] == "-"
     if s[:1] in "+-":
         s = s[1:]
     if s == "0":
         return 0
-    if not s or len(orig) > 200:
+    if not s:
         raise ValueError
-    total = 0
-    pos = 0
+    total, pos = 0, 0
     while pos < len(s):
-        m = _DURATION.match(s, pos)
-        if not m or m.group(1) in ("", "."):
+        if not (s[pos] == "." or "0" <= s[pos] <= "9"):
             raise ValueError
-        total += int(float(m.group(1)) * _UNITS[m.group(2)])
-        pos = m.end()
-    if total > 2**63:
+        start = pos
+        whole, pos = _leading_int(s, pos)
+        digits_before = pos != start
+        frac, scale, digits_after = 0, 1.0, False
+        if pos < len(s) and s[pos] == ".":
+            start = pos + 1
+            frac, scale, pos = _leading_fraction(s, start)
+            digits_after = pos != start
+        if not digits_before and not digits_after:
+            raise ValueError
+        start = pos
+        while pos < len(s) and not (s[pos] == "." or "0" <= s[pos] <= "9"):
+            pos += 1
+        unit = _UNITS.get(s[start:pos])
+        if unit is None:  # none, or not one of Go's
+            raise ValueError
+        if whole > _MAX // unit:
+            raise ValueError
+        value = whole * unit
+        if frac > 0:
+            # float64, as Go: nanosecond accurate for fractions of an hour
+            value += int(float(frac) * (float(unit) / scale))
+            if value > _MAX:
+                raise ValueError
+        total += value
+        if total > _MAX:
+            raise ValueError
+    if not neg and total > _MAX - 1:
         raise ValueError
     return -total if neg else total
 
