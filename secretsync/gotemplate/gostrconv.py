@@ -187,7 +187,9 @@ def quote_rune(r: int, ascii_only: bool = False) -> str:
 def can_backquote(s: str) -> bool:
     for ch in s:
         r = ord(ch)
-        if ch == "`" or r == 0xFEFF or 0xD800 <= r <= 0xDFFF:
+        # U+DC80..U+DCFF stand for bytes that are not UTF-8 (Go: RuneError of width 1); any other
+        # lone surrogate is written as U+FFFD, a valid rune Go's CanBackquote accepts
+        if ch == "`" or r == 0xFEFF or 0xDC80 <= r <= 0xDCFF:
             return False
         if (r < 0x20 and ch != "\t") or r == 0x7F:
             return False
