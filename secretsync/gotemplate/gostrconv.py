@@ -15,6 +15,12 @@ import struct
 
 from secretsync.gotemplate.errors import Fault
 
+GO_SPACES = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Go's ``unicode.IsSpace`` (Python's ``str.isspace`` also counts U+001C..U+001F)."""
+
 ENC = "utf-8"
 ERR = "surrogateescape"
 

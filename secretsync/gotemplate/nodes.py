@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from secretsync.gotemplate.gostrconv import GO_SPACES
+
 
 @dataclass(slots=True, eq=False)
 class Node:
@@ -176,5 +178,5 @@ def is_empty_tree(n: Node | None) -> bool:
     if isinstance(n, ListNode):
         return all(is_empty_tree(x) for x in n.nodes)
     if isinstance(n, TextNode):
-        return n.text.strip(" \t\r\n\v\f") == ""
+        return n.text.strip(GO_SPACES) == ""  # bytes.TrimSpace: Unicode white space too
     return False

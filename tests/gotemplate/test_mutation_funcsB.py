@@ -246,7 +246,6 @@ def test_a_define_may_replace_only_an_empty_one(first: str, ok: bool) -> None:
         assert (err.kind, err.detail) == ("syntax", "multiple definition of template")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Go trims Unicode spaces (bytes.TrimSpace), we only ASCII")
 @pytest.mark.parametrize("space", ["\u00a0", "\u0085", "\u2003", "\u3000"])
 def test_a_define_of_unicode_spaces_is_empty(space: str) -> None:
     assert r('{{ define "a" }}' + space + '{{ end }}{{ define "a" }}y{{ end }}{{ template "a" }}') == "y"

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import unicodedata
 
-GO_SPACES = (
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
+from secretsync.gotemplate.gostrconv import GO_SPACES as GO_SPACES
+
 _SPACE_SET = frozenset(GO_SPACES)
 ERR = "\ufffd"
 
