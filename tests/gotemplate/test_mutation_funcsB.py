@@ -339,7 +339,6 @@ def test_name_string_escapes_only_what_go_escapes(attrs: list[tuple[Any, str]], 
     assert go_name_string(name) == want
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Go's x509 refuses a name attribute of a string type it lacks")
 def test_a_certificate_whose_name_go_cannot_parse_is_refused() -> None:
     # crypto/x509 parseASN1String: "unsupported string type" (UniversalString here); ESO's call fails
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "u", _type=_ASN1Type.UniversalString)])

@@ -268,6 +268,12 @@ def go_subject_key_id(pub: Any) -> bytes:
 # --- certificates ------------------------------------------------------------------------------------
 
 
+# crypto/x509's parseASN1String: the string types a name attribute may have (ASN.1 tags T61String,
+# PrintableString, UTF8String, BMPString, IA5String, NumericString); any other is "unsupported
+# string type" and the certificate does not parse.
+_GO_NAME_STRING_TAGS = frozenset({20, 19, 12, 30, 22, 18})
+
+
 def parse_cert(body: bytes) -> x509.Certificate:
     if len(body) > MAX_DER:
         raise KeyFormatError("certificate too large")
@@ -275,9 +281,16 @@ def parse_cert(body: bytes) -> x509.Certificate:
         cert = x509.load_der_x509_certificate(body)
         cert.public_key()  # Go parses the key and the extensions too: bad ones fail the certificate
         _ = cert.extensions
-        return cert
+        names_go_reads = all(
+            attribute._type.value in _GO_NAME_STRING_TAGS  # the tag is kept only there
+            for name in (cert.subject, cert.issuer)
+            for attribute in name
+        )
     except Exception:
         raise KeyFormatError("not a certificate") from None
+    if not names_go_reads:
+        raise KeyFormatError("not a certificate")
+    return cert
 
 
 def ski(cert: x509.Certificate) -> bytes:
