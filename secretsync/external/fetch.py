@@ -36,9 +36,7 @@ class Nothing(enum.Enum):
     KEEP = "keep"  # deletionPolicy Retain: left as it is (and not created), as ESO
 
 
-async def fetch(
-    spec: model.ExternalSecretSpec, provider: Provider, call: Call
-) -> dict[str, bytes] | Nothing:
+async def fetch(spec: model.ExternalSecretSpec, provider: Provider, call: Call) -> dict[str, bytes] | Nothing:
     """Secret key -> value, or what to do when there is none (:class:`Nothing`)."""
     cache: dict[tuple[Any, ...], Any] = {}
     missing: list[str] = []
