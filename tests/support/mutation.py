@@ -15,7 +15,9 @@ Results: ``build/mutation/<module>.json`` (every mutant's status, the diff of ea
 and a line per module: killed / survived / timeout / no tests / score.
 
 ``--rerun`` keeps a module's scratch copy, refreshes its tests from the working tree and re-runs only
-the mutants that were not killed: the loop for writing a test against a survivor.
+the mutants that were not killed: the loop for writing a test against a survivor. ``--resume``
+finishes an interrupted run (a stopped ``make mutation``): same copy, same tests, only the mutants
+without a result.
 """
 
 from __future__ import annotations
@@ -268,7 +270,9 @@ class MutmutFailed(Exception):
     pass
 
 
-def run_module(module: str, *, rerun: bool, log: Any, children: int = 1) -> dict[str, Any]:
+def run_module(
+    module: str, *, rerun: bool, log: Any, children: int = 1, resume: bool = False
+) -> dict[str, Any]:
     tests = MODULES[module]
     work = OUT / "work" / slug(module)
     previous = OUT / f"{slug(module)}.json"
@@ -277,7 +281,12 @@ def run_module(module: str, *, rerun: bool, log: Any, children: int = 1) -> dict
     last = json.loads(previous.read_text()) if previous.exists() else {}
     # Any change to the [tool.mutmut] section (a new test file, another deselected test) makes mutmut
     # reset every result: then the whole module runs again.
-    if rerun and (work / "mutants").exists() and last.get("config") == _config_section(module, selected):
+    kept = (work / "pyproject.toml").read_text() if (work / "mutants").exists() else ""
+    if resume and kept.endswith(_config_section(module, selected)):
+        # An interrupted run: its scratch copy and tests as they were; mutmut runs only the mutants
+        # that have no result yet.
+        config = _config_section(module, selected)
+    elif rerun and (work / "mutants").exists() and last.get("config") == _config_section(module, selected):
         shutil.copytree(
             ROOT / "tests", work / "tests", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
         )
@@ -349,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="modules to run (default: every core module)")
     parser.add_argument("--rerun", action="store_true", help="re-run only the mutants not killed last time")
     parser.add_argument("--children", type=int, default=1, help="mutants run at once (default 1)")
+    parser.add_argument(
+        "--resume", action="store_true", help="finish an interrupted run (same scratch copy and tests)"
+    )
     args = parser.parse_args(argv)
     modules: list[str] = []
     unknown = []
@@ -368,7 +380,9 @@ def main(argv: list[str] | None = None) -> int:
         with (OUT / f"{slug(module)}.log").open("w") as log:
             print(f"mutating {module} (log: {log.name}) ...", flush=True)
             try:
-                report = run_module(module, rerun=args.rerun, log=log, children=args.children)
+                report = run_module(
+                    module, rerun=args.rerun, log=log, children=args.children, resume=args.resume
+                )
             except MutmutFailed as exc:
                 print(exc, flush=True)
                 failed.append(module)
