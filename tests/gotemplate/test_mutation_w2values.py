@@ -190,7 +190,6 @@ def test_merge_descends_to_the_depth_limit(name: str) -> None:
     assert (err.kind, err.detail) == ("depth limit", name)
 
 
-@pytest.mark.xfail(strict=True, reason="Go passes a nil map to merge and mergo makes one: no error")
 @pytest.mark.parametrize(
     ("source", "want"),
     [('{{ merge nil (dict "a" 1) }}', "map[a:1]"), ('{{ mergeOverwrite nil (dict "a" 1) }}', "map[a:1]")],

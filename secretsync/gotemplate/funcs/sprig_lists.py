@@ -273,9 +273,7 @@ def _merge_into(
 
 
 def _merge(budget: Budget, dst: Value, srcs: tuple[Value, ...], overwrite: bool) -> Value:
-    if dst is None:
-        raise Fault("function failed")
-    target = _map(dst)
+    target = {} if dst is None else _map(dst)  # a nil map: mergo makes one, as Go's template passes it
     for src in srcs:
         _merge_into(budget, target, _map(src), overwrite, 0)
     return checked(budget, target)
