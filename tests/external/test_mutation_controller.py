@@ -767,6 +767,7 @@ async def test_a_find_that_matches_nothing_keeps_deletes_or_empties_the_secret_a
             "SecretSynced",
             f"the sources hold no data; Secret {NS}/{TARGET} left as it is (deletionPolicy Retain)",
         )
+        assert h.stored()["status"]["syncedResourceVersion"].startswith("2-")  # synced, as ESO's markAsDone
         h.refreshes_later()
     elif policy == "Delete":
         assert h.secret() is None
