@@ -318,11 +318,6 @@ def test_sharp_float_keeps_go_digits() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Go's fmt restores trailing zeros for %#x only (switch verb { case 'v','g','G','x' }): "
-    "%#X 1.0 is 0X1.P+00 in Go, secretsync pads it like %#x",
-)
 def test_sharp_upper_x_float_gets_no_trailing_zeros_as_in_go() -> None:
     assert r('{{ printf "%#X" 1.0 }}|{{ printf "%#X" 1.5 }}') == "0X1.P+00|0X1.8P+00"
 

@@ -406,7 +406,7 @@ def _float_special(v: float, verb: str, prec: int) -> str:
 def _sharp_float(num: str, verb: str, prec: int) -> str:
     """The ``#`` flag on floats: always a decimal point, %g keeps trailing zeros."""
     digits = 0
-    if verb in "vgGxX":
+    if verb in "vgGx":  # not X: Go's fmtFloat pads v, g, G and x only
         digits = prec if prec != -1 else 6
     tail = ""
     body = num

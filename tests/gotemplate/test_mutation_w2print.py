@@ -57,10 +57,6 @@ def test_float_printf_like_go(source: str, expected: str) -> None:
     assert out(source) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fmt's # flag pads to 6 digits only for v, g, G and x (not X): Go prints 0X1.P+00",
-)
 @pytest.mark.parametrize(
     ("source", "expected"), [('{{ printf "%#X" 1.0 }}', "0X1.P+00"), ('{{ printf "%#X" 1.5 }}', "0X1.8P+00")]
 )
