@@ -53,6 +53,10 @@ HOSTILE = [
     ("{{ if 1 }}" * 500 + "{{ end }}" * 500, "depth limit"),
     ("{{ with 1 }}{{ else with 2 }}" * 300 + "{{ end }}", "depth limit"),
     ("x" * 70000, "source limit"),
+    # Go's ParseDuration has no length limit; each character is charged a step.
+    ('{{ dateModify (repeat 500000 "1s") now }}', "step limit"),
+    ('{{ mustDateModify (repeat 500000 "1s") now }}', "step limit"),
+    ('{{ durationRound (repeat 500000 "1s") }}', "step limit"),
 ]
 
 
