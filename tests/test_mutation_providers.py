@@ -210,3 +210,23 @@ def test_go_unmarshal_reads_numbers_as_float64_and_refuses_what_go_refuses() -> 
     for text in (b"1e999", b"NaN", b"[Infinity]", b"{", b"[" * 100000 + b"]" * 100000):
         with pytest.raises(ValueError):
             paths.go_unmarshal(text)
+
+
+def test_gcp_tests_pass_twice_in_one_process(tmp_path: Any) -> None:
+    """mutmut calls ``pytest.main`` several times in one process; gRPC reads its roots once.
+
+    With a CA per pytest session the second session's fake was not trusted and every mutant
+    of providers/gcp.py "failed" the clean run.
+    """
+    import subprocess
+    import sys
+
+    script = tmp_path / "twice.py"
+    script.write_text(
+        "import sys, pytest\n"
+        "args = ['-q', '-p', 'no:randomly', '-p', 'no:cacheprovider', 'tests/test_provider_gcp.py',"
+        " '-k', 'fetch or get']\n"
+        "sys.exit(max(pytest.main(args), pytest.main(args)))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]

@@ -21,7 +21,10 @@ unique path prefix instead, and outage tests get their own server.
 
 The gRPC trust root: gRPC reads ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`` once per process, at the first
 secure channel, so it is set in :func:`pytest_configure`, before any test (or import) can open one, and
-restored in :func:`pytest_unconfigure`. The file holds our CA followed by whatever roots the variable
+restored in :func:`pytest_unconfigure`. For the same reason the CA is made once per *process*, not
+per pytest session: a runner that calls ``pytest.main`` several times in one process (mutmut: stats,
+clean run, forked mutants) would otherwise serve the second session's certificate to a gRPC that still
+trusts the first CA. The file holds our CA followed by whatever roots the variable
 named before, so nothing that trusted those stops working. Subprocesses inherit it; pass
 ``gcp_fake.env()`` explicitly if you build a clean environment for one.
 
@@ -31,6 +34,7 @@ boto3 or grpc. A missing package is never a skip: tests/support/run_checks.py st
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -67,14 +71,27 @@ class _TLSState:
 
 
 _TLS_STATE = pytest.StashKey[_TLSState]()
+_PROCESS_TLS: list[tuple[TLSFiles, Path]] = []  # made once per process, removed at exit
+
+
+def _remove_if_mine(directory: Path, pid: int) -> None:
+    if os.getpid() == pid:  # a forked child (mutmut's mutants) must not remove its parent's CA
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _process_tls() -> tuple[TLSFiles, Path]:
+    if not _PROCESS_TLS:
+        from tests.support.tls import write_server_bundle
+
+        directory = Path(tempfile.mkdtemp(prefix="secretsync-tls-"))
+        atexit.register(_remove_if_mine, directory, os.getpid())
+        _PROCESS_TLS.append((write_server_bundle(directory), directory))
+    return _PROCESS_TLS[0]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Create the session CA and point gRPC's default trust roots at it (see module docstring)."""
-    from tests.support.tls import write_server_bundle
-
-    directory = Path(tempfile.mkdtemp(prefix="secretsync-tls-"))
-    files = write_server_bundle(directory)
+    """Point gRPC's default trust roots at the process's CA (see module docstring)."""
+    files, directory = _process_tls()
     previous = os.environ.get(GRPC_ROOTS_VAR)
     roots = directory / "grpc-roots.pem"
     extra = b""
@@ -96,7 +113,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os.environ.pop(GRPC_ROOTS_VAR, None)
     else:
         os.environ[GRPC_ROOTS_VAR] = state.previous_roots
-    shutil.rmtree(state.directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
