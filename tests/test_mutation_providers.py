@@ -212,21 +212,44 @@ def test_go_unmarshal_reads_numbers_as_float64_and_refuses_what_go_refuses() -> 
             paths.go_unmarshal(text)
 
 
+def _run_script(tmp_path: Any, text: str) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(text)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
 def test_gcp_tests_pass_twice_in_one_process(tmp_path: Any) -> None:
     """mutmut calls ``pytest.main`` several times in one process; gRPC reads its roots once.
 
     With a CA per pytest session the second session's fake was not trusted and every mutant
     of providers/gcp.py "failed" the clean run.
     """
-    import subprocess
-    import sys
-
-    script = tmp_path / "twice.py"
-    script.write_text(
+    _run_script(
+        tmp_path,
         "import sys, pytest\n"
         "args = ['-q', '-p', 'no:randomly', '-p', 'no:cacheprovider', 'tests/test_provider_gcp.py',"
         " '-k', 'fetch or get']\n"
-        "sys.exit(max(pytest.main(args), pytest.main(args)))\n"
+        "sys.exit(max(pytest.main(args), pytest.main(args)))\n",
     )
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_openbao_starts_in_a_child_forked_after_a_session_used_it(tmp_path: Any) -> None:
+    """mutmut forks a child per mutant from a process whose earlier session started OpenBao.
+
+    The bao spawner thread does not survive fork; without a new one the child waited forever.
+    """
+    _run_script(
+        tmp_path,
+        "import os, sys, pytest\n"
+        "args = ['-q', '-p', 'no:randomly', '-p', 'no:cacheprovider',"
+        " 'tests/test_provider_vault.py::test_find_recursive_by_regexp_and_by_tags']\n"
+        "assert pytest.main(args) == 0\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(int(pytest.main(args)))\n"
+        "sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n",
+    )

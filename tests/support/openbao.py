@@ -121,6 +121,19 @@ def _die_with_parent() -> Callable[[], None] | None:
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bao-spawner")
 
 
+def _new_spawner_after_fork() -> None:
+    """A forked child has no copy of the worker thread: work submitted to the old pool never runs.
+
+    mutmut forks a child per mutant from a process whose earlier pytest session started OpenBao;
+    without this each such child waited forever for its server (and was reported as a timeout).
+    """
+    global _SPAWNER
+    _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bao-spawner")
+
+
+os.register_at_fork(after_in_child=_new_spawner_after_fork)
+
+
 def _http(
     method: str, url: str, token: str, body: Mapping[str, Any] | None = None, timeout: float = 2.0
 ) -> int:
