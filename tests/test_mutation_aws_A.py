@@ -452,12 +452,6 @@ def test_sdk_errors(exc: Exception, kind: type[Exception], path: str | None, tex
         assert translated.path == path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: GetSecretValue's DecryptionFailure (KMS refused to decrypt, an IAM/key-policy problem) "
-    "is translated to SpecError('remoteRef', ... rejected), never retried, while the same code in "
-    "BatchGetSecretValue is a (retried) ProviderAuthError",
-)
 def test_get_decryption_failure_is_an_auth_error_like_in_batches(
     stub_sm: tuple[AwsProvider, Stubber],
 ) -> None:

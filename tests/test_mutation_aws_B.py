@@ -315,11 +315,6 @@ def test_ssm_find_by_tags_sends_esos_filters_and_decrypts() -> None:
     assert get_params == {"Names": ["/svc/app/a", "/svc/app/b"], "WithDecryption": True}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DescribeParameters takes up to 50 per page (botocore's model: max 50), not GetParametersByPath's "
-    "10; SSM_PAGE=10 makes a tag find five times the calls",
-)
 def test_ssm_find_by_tags_asks_for_full_describe_pages() -> None:
     provider, fake = _with_fake("ParameterStore", describe_parameters=[{"Parameters": []}])
     provider.find(FindSpec(tags={"team": "a"}))
@@ -388,15 +383,10 @@ def test_every_client_fails_fast(
         config = client.meta.config
         assert (config.connect_timeout, config.read_timeout) == (5.0, 10.0), service
         assert config.retries["mode"] == "standard", service
-        assert 3 <= config.retries["total_max_attempts"] <= 4, service  # == 3 once the xfail below is fixed
+        assert config.retries["total_max_attempts"] == 3, service
         assert client.meta.region_name == "eu-west-2", service
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="botocore's Config(retries={'max_attempts': N}) counts retries, not attempts: MAX_ATTEMPTS=3 "
-    "makes 4 attempts (total_max_attempts 4), not the documented 'first try + 2 retries'",
-)
 def test_three_attempts_in_all(moto: Any) -> None:
     client = _provider(region="eu-west-2")._connect()
     assert client.meta.config.retries["total_max_attempts"] == 3
@@ -419,25 +409,14 @@ def test_no_region_message(moto: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def test_client_setup_errors_are_translated(moto: Any) -> None:
-    provider = _provider(region="eu west 1")
-    with pytest.raises(ProviderError) as info:
+@pytest.mark.parametrize("role", [None, ROLE])
+def test_an_invalid_region_names_the_field(moto: Any, role: str | None) -> None:
+    provider = _provider(region="eu west 1", role=role)
+    with pytest.raises(SpecError) as info:
         provider.check()
-    assert (
-        str(info.value)
-        == "aws: secretsmanager client setup on SecretStore team-a/aws failed: InvalidRegionError"
+    assert str(info.value) == (
+        "spec.provider.aws.region: is not a valid AWS region name (for example eu-west-1)"
     )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="with a role, the STS client is built outside _build's try: botocore's InvalidRegionError escapes "
-    "untranslated (errors are to be translated once, in the provider)",
-)
-def test_client_setup_errors_are_translated_with_a_role(moto: Any) -> None:
-    provider = _provider(region="eu west 1", role=ROLE)
-    with pytest.raises((ProviderError, SpecError)):
-        provider.check()
 
 
 def test_static_credentials_are_trimmed_and_never_fail_to_decode() -> None:
@@ -528,8 +507,8 @@ def test_assume_role_returns_refreshable_credentials_and_logs(caplog: pytest.Log
         (
             _error("ValidationError", 400),
             ProviderAuthError,
-            f"aws: sts:AssumeRole of {ROLE} failed: remoteRef: aws: sts AssumeRole on {ROLE} was rejected: "
-            "ValidationError",
+            f"aws: sts:AssumeRole of {ROLE} failed (ValidationError): check spec.provider.aws.role and "
+            "the role's trust policy",
         ),
         (
             _error("RegionDisabledException", 403),
@@ -539,8 +518,8 @@ def test_assume_role_returns_refreshable_credentials_and_logs(caplog: pytest.Log
         (
             _error("PackedPolicyTooLarge", 409),
             ProviderAuthError,
-            f"aws: sts:AssumeRole of {ROLE} failed: aws: sts AssumeRole on {ROLE} failed: "
-            "409 PackedPolicyTooLarge",
+            f"aws: sts:AssumeRole of {ROLE} failed (PackedPolicyTooLarge): check spec.provider.aws.role "
+            "and the role's trust policy",
         ),
     ],
 )
@@ -553,11 +532,6 @@ def test_assume_role_errors(error: Exception, raised: type[Exception], message: 
     assert events == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a rejected AssumeRole is reported as a SpecError of 'remoteRef' wrapped in the auth error: the "
-    "message points the user at remoteRef, while the role (or its trust policy) is what to fix",
-)
 def test_assume_role_rejection_does_not_blame_remote_ref() -> None:
     with pytest.raises(ProviderAuthError) as info:
         _role_provider()._assume_role(FakeSts(_error("ValidationError", 400)))

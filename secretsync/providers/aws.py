@@ -99,11 +99,13 @@ ROLE_SESSION_NAME = "secretsync"
 BATCH_GET_IDS = 20  # BatchGetSecretValue's SecretIdList limit
 GET_PARAMETERS_NAMES = 10  # GetParameters' Names limit
 LIST_PAGE = 100  # ListSecrets maximum page size
-SSM_PAGE = 10  # GetParametersByPath / DescribeParameters maximum page size
+SSM_PAGE = 10  # GetParametersByPath maximum page size
+DESCRIBE_PAGE = 50  # DescribeParameters maximum page size
 FETCH = "Fetch"  # remoteRef.metadataPolicy that reads the tags instead of the value
 
 _NOT_FOUND = {"ResourceNotFoundException", "ParameterNotFound", "ParameterVersionNotFound"}
 _AUTH = {
+    "DecryptionFailure",  # KMS refused to decrypt: the key policy or IAM, as AccessDenied
     "AccessDenied",
     "AccessDeniedException",
     "UnrecognizedClientException",
@@ -408,7 +410,7 @@ class AwsProvider:
         )
         if gone:
             return
-        if code in _AUTH or code == "DecryptionFailure":
+        if code in _AUTH:
             raise ProviderAuthError(
                 f"aws: access denied: secretsmanager:BatchGetSecretValue on {secret} ({code})"
             )
@@ -446,7 +448,7 @@ class AwsProvider:
             spec.path or "*",
             "Parameters",
             ParameterFilters=filters,
-            MaxResults=SSM_PAGE,
+            MaxResults=DESCRIBE_PAGE,
         )
         for page in pages:
             for parameter in page:
@@ -509,6 +511,8 @@ class AwsProvider:
             if code in _INVALID or status == 400:
                 return SpecError("remoteRef", f"aws: {service} {operation} on {subject} was rejected: {code}")
             return ProviderError(f"aws: {service} {operation} on {subject} failed: {status} {code}")
+        if isinstance(exc, bx.InvalidRegionError):
+            return SpecError(f"{SPEC}.region", "is not a valid AWS region name (for example eu-west-1)")
         if isinstance(exc, bx.NoRegionError):
             return SpecError(f"{SPEC}.region", "is not set and boto3 found no default region (AWS_REGION)")
         if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError | bx.CredentialRetrievalError):
@@ -544,20 +548,21 @@ class AwsProvider:
         config = Config(
             connect_timeout=CONNECT_TIMEOUT,
             read_timeout=READ_TIMEOUT,
-            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            # total_max_attempts counts the first try; botocore's max_attempts counts retries only
+            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         )
         session = boto3.session.Session(region_name=self._config.region, **self._static_credentials())
         region = self._config.region or session.region_name
         if not region:
             raise SpecError(f"{SPEC}.region", "is not set and boto3 found no default region (AWS_REGION)")
-        if self._config.role:
-            sts = session.client("sts", region_name=region, config=config)
-            core = botocore.session.Session()
-            core._credentials = _RoleCredentials(  # no public setter for a session's credentials
-                refresh_using=lambda: self._assume_role(sts), method="sts-assume-role"
-            )
-            session = boto3.session.Session(botocore_session=core, region_name=region)
         try:
+            if self._config.role:
+                sts = session.client("sts", region_name=region, config=config)
+                core = botocore.session.Session()
+                core._credentials = _RoleCredentials(  # no public setter for a session's credentials
+                    refresh_using=lambda: self._assume_role(sts), method="sts-assume-role"
+                )
+                session = boto3.session.Session(botocore_session=core, region_name=region)
             return session.client(self._service, region_name=region, config=config)
         except bx.BotoCoreError as exc:
             raise self._translate(exc, "client setup", self._context.ref) from None
@@ -587,7 +592,11 @@ class AwsProvider:
             error = self._translate(exc, "AssumeRole", role, service="sts")
             if isinstance(error, ProviderUnavailable | ProviderAuthError):
                 raise error from None
-            raise ProviderAuthError(f"aws: sts:AssumeRole of {role} failed: {error}") from None
+            # not the remoteRef: the role, its trust policy or the base credentials are to fix
+            raise ProviderAuthError(
+                f"aws: sts:AssumeRole of {role} failed ({_error_code(exc)}): "
+                f"check {SPEC}.role and the role's trust policy"
+            ) from None
         self._context.on_event("login")
         credentials = answer["Credentials"]
         log.debug("aws: assumed %s for %s until %s", role, self._context.ref, credentials["Expiration"])
@@ -607,6 +616,13 @@ class _RoleCredentials(DeferredRefreshableCredentials):  # type: ignore[misc]
 
     _advisory_refresh_timeout = ROLE_REFRESH_BEFORE
     _mandatory_refresh_timeout = ROLE_MANDATORY_REFRESH
+
+
+def _error_code(exc: Exception) -> str:
+    """AWS's error code of a ClientError, else the exception's class name (never its message)."""
+    if isinstance(exc, bx.ClientError):
+        return str((exc.response.get("Error") or {}).get("Code", "")) or "no error code"
+    return type(exc).__name__
 
 
 def _secret_payload(answer: Mapping[str, Any]) -> bytes:
