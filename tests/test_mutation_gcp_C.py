@@ -489,21 +489,15 @@ def test_code_name(err: Exception, name: str) -> None:
         (ValueError("plain"), "plain"),
         (ValueError(""), "ValueError"),
         (ValueError(), "ValueError"),
-        (gexc.FailedPrecondition("x" * 200), "x" * 200),
-        (gexc.FailedPrecondition("x" * 201), "x" * 197 + "..."),
-        (gexc.FailedPrecondition("y" * 300), "y" * 197 + "..."),
+        (gexc.FailedPrecondition("x" * 1024), "x" * 1024),
+        (gexc.FailedPrecondition("x" * 1025), "x" * 1021 + "..."),
+        (gexc.FailedPrecondition("y" * 3000), "y" * 1021 + "..."),
     ],
 )
 def test_reason(err: Exception, reason: str) -> None:
     assert gcp._reason(err) == reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _reason trims the server's text to 200 chars before the state is searched, so a "
-    "secret id longer than ~120 chars (ids may have 255) loses 'is in DISABLED state' and the user "
-    "gets 'cannot be accessed (FAILED_PRECONDITION)' instead of what to do",
-)
 @pytest.mark.parametrize(
     ("state", "advice"),
     [

@@ -115,7 +115,9 @@ _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$")  # ids, numbers, d
 _LOCATION = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _LABEL_KEY = re.compile(r"^[\w-]{1,63}$")
 _STATE = re.compile(r"is in (\w+) state")
-_REASON_MAX = 200
+# The server's text names the version's full resource (a secret id has up to 255 characters)
+# before its state: "Secret Version [projects/N/secrets/ID/versions/V] is in DISABLED state."
+_REASON_MAX = 1024
 FETCH = "Fetch"  # remoteRef.metadataPolicy that reads labels and annotations instead of the value
 METADATA_GROUPS = ("annotations", "labels")
 METADATA_PERMISSION_HINT = (
