@@ -252,14 +252,18 @@ def _ref_text(ref: SecretKeyRef) -> str:
 
 
 def _transport(**kwargs: Any) -> SecretManagerServiceGrpcTransport:
-    """The stock gRPC transport, with :data:`CHANNEL_OPTIONS` added to its channel.
+    """The stock gRPC transport, its channel with :data:`CHANNEL_OPTIONS` in place of its own.
 
     Passed to the client as a callable so the client still resolves credentials and
     ``client_options`` itself (a transport *instance* would forbid both).
     """
 
     def channel(host: str, **channel_kwargs: Any) -> Any:
-        options = [*(channel_kwargs.pop("options", None) or []), *CHANNEL_OPTIONS]
+        # gRPC takes the *first* value of a repeated option, and the stock transport sets
+        # max_receive_message_length to -1 (no limit): ours replace the client's, not follow them.
+        ours = {key for key, _ in CHANNEL_OPTIONS}
+        theirs = [opt for opt in channel_kwargs.pop("options", None) or [] if opt[0] not in ours]
+        options = [*CHANNEL_OPTIONS, *theirs]
         return SecretManagerServiceGrpcTransport.create_channel(host, options=options, **channel_kwargs)
 
     return SecretManagerServiceGrpcTransport(channel=channel, **kwargs)

@@ -82,9 +82,20 @@ MODULES: dict[str, list[str]] = {
     "secretsync/providers/vault.py": [
         "tests/test_provider_vault.py",
         "tests/security/test_vault_paths.py",
+        "tests/test_mutation_vault_auth.py",
+        "tests/test_mutation_vault_reads.py",
     ],
-    "secretsync/providers/aws.py": ["tests/test_provider_aws.py"],
-    "secretsync/providers/gcp.py": ["tests/test_provider_gcp.py", "tests/test_gcp_fake.py"],
+    "secretsync/providers/aws.py": [
+        "tests/test_provider_aws.py",
+        "tests/test_mutation_aws_errors.py",
+        "tests/test_mutation_aws_client.py",
+    ],
+    "secretsync/providers/gcp.py": [
+        "tests/test_provider_gcp.py",
+        "tests/test_gcp_fake.py",
+        "tests/test_mutation_gcp_errors.py",
+        "tests/test_mutation_gcp_reads.py",
+    ],
     "secretsync/sealed.py": [
         "tests/test_sealed_rules.py",
         "tests/test_mutation_sealed.py",

@@ -1,4 +1,4 @@
-"""secretsync/providers/gcp.py: what mutation testing found untested (list D).
+"""secretsync/providers/gcp.py: what mutation testing found untested: find, retries, metadata, the client.
 
 find's path prefix, name regexp and skips, its result limit and paging errors; the short retry
 (exact backoff, measured on a virtual clock: no sleeps) and the per-call timeout every RPC gets;
@@ -477,12 +477,6 @@ def test_client_channel_has_our_reconnect_backoff(
         assert options.count(option) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: gRPC applies the FIRST value of a repeated channel option, so the stock transport's "
-    "('grpc.max_receive_message_length', -1) wins over CHANNEL_OPTIONS' cap, which is appended after "
-    "it: answers of any size are read (limits.PROVIDER_MAX_RESPONSE_BYTES is not enforced)",
-)
 def test_client_channel_refuses_an_answer_over_the_cap(
     gcp_fake: SecretManagerFake, store: GcpProvider
 ) -> None:

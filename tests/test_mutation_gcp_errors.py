@@ -252,8 +252,9 @@ def test_channel_gets_the_clients_options_then_ours(
     store: GcpProvider,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The real client builds its channel through our factory: its own options are kept and
-    CHANNEL_OPTIONS come last (gRPC: the last value of a repeated option wins)."""
+    """The real client builds its channel through our factory: CHANNEL_OPTIONS replace the
+    client's options of the same name (gRPC takes the first value of a repeated option, and the
+    client sets no receive limit), the client's others are kept."""
     seen: list[list[tuple[str, Any]]] = []
     real = gcp.SecretManagerServiceGrpcTransport.create_channel
 
@@ -264,13 +265,7 @@ def test_channel_gets_the_clients_options_then_ours(
     monkeypatch.setattr(gcp.SecretManagerServiceGrpcTransport, "create_channel", staticmethod(spy))
     gcp_fake.put_secret(f"{P}/db", "v1")
     assert store.get(RemoteRef("db")) == b"v1"
-    assert seen == [
-        [
-            ("grpc.max_send_message_length", -1),
-            ("grpc.max_receive_message_length", -1),
-            *gcp.CHANNEL_OPTIONS,
-        ]
-    ]
+    assert seen == [[*gcp.CHANNEL_OPTIONS, ("grpc.max_send_message_length", -1)]]
 
 
 def test_channel_factory_with_and_without_client_options(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -299,7 +294,7 @@ def test_channel_factory_with_and_without_client_options(monkeypatch: pytest.Mon
     assert factory("h:3", options=None) == "channel"
     assert created == [
         ("h:1", {"options": list(gcp.CHANNEL_OPTIONS), "scopes": None}),
-        ("h:2", {"options": [("a", 1), *gcp.CHANNEL_OPTIONS]}),
+        ("h:2", {"options": [*gcp.CHANNEL_OPTIONS, ("a", 1)]}),
         ("h:3", {"options": list(gcp.CHANNEL_OPTIONS)}),
     ]
 

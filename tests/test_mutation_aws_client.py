@@ -1,4 +1,4 @@
-"""AwsProvider: the gaps mutation testing found (list B): spec messages, find's requests (filters, page
+"""AwsProvider: the gaps mutation testing found: spec messages, find's requests (filters, page
 sizes, pagination, batch errors), the client's configuration, static credentials and AssumeRole.
 
 What moto cannot show (the exact request parameters, per-secret batch errors, STS failures) is checked
