@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import types
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import grpc
 import pytest
@@ -265,15 +265,35 @@ def test_find_refuses_more_than_the_limit(
     assert gcp_fake.calls["AccessSecretVersion"] == 3  # refused before reading the fourth
 
 
-def test_find_of_a_disabled_latest_version(gcp_fake: SecretManagerFake, store: GcpProvider) -> None:
+@pytest.mark.parametrize(
+    ("state", "advice"),
+    [
+        ("DISABLED", "enable it or add a new one"),
+        ("DESTROYED", "its data is gone; add a new version"),
+    ],
+)
+def test_find_of_an_unusable_latest_version(
+    gcp_fake: SecretManagerFake, store: GcpProvider, state: Literal["DISABLED", "DESTROYED"], advice: str
+) -> None:
+    """find has no version to set (no remoteRef.version): the advice fits a find."""
     _seed(gcp_fake, "a")
-    gcp_fake.set_version_state(f"{P}/a/versions/1", "DISABLED")
+    gcp_fake.set_version_state(f"{P}/a/versions/1", state)
     with pytest.raises(ProviderError) as caught:
         store.find(FindSpec(name_regexp="a"))
     assert str(caught.value) == (
-        f"gcp: secret {P}/a version latest is DISABLED (latest is the newest version, whatever its "
-        "state; it never falls back): enable it, or set remoteRef.version to another version"
+        f"gcp: secret {P}/a version latest is {state} (dataFrom.find reads each secret's newest "
+        f"version): {advice}"
     )
+
+
+def test_find_access_rejected_as_invalid_names_the_find(
+    gcp_fake: SecretManagerFake, store: GcpProvider
+) -> None:
+    _seed(gcp_fake, "a")
+    gcp_fake.fail_always(grpc.StatusCode.INVALID_ARGUMENT, methods=["AccessSecretVersion"])
+    with pytest.raises(SpecError) as caught:
+        store.find(FindSpec(name_regexp="a"))
+    assert str(caught.value).startswith("dataFrom.find: gcp: AccessSecretVersion on ")
 
 
 def test_find_error_on_a_later_page(

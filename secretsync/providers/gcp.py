@@ -114,6 +114,7 @@ _VERSION = re.compile(r"^(latest|[1-9][0-9]*|[A-Za-z][A-Za-z0-9_-]{0,62})$")  # 
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$")  # ids, numbers, domain:project
 _LOCATION = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _LABEL_KEY = re.compile(r"^[\w-]{1,63}$")
+FIND = "dataFrom.find"  # the field a find's errors name
 _STATE = re.compile(r"is in (\w+) state")
 # The server's text names the version's full resource (a secret id has up to 255 characters)
 # before its state: "Secret Version [projects/N/secrets/ID/versions/V] is in DISABLED state."
@@ -329,7 +330,7 @@ class GcpProvider:
                 continue
             try:
                 paths.check_find_size(len(found) + 1)
-                found[secret_id] = self._access(f"{full_name}/versions/latest", "latest")
+                found[secret_id] = self._access(f"{full_name}/versions/latest", "latest", FIND)
             except SecretNotFound:  # deleted since the listing, or no versions yet: skip, like ESO
                 continue
         return found
@@ -425,12 +426,12 @@ class GcpProvider:
         )
         return name, {"annotations": dict(secret.annotations), "labels": dict(secret.labels)}
 
-    def _access(self, name: str, version: str) -> bytes:
+    def _access(self, name: str, version: str, field: str = "remoteRef") -> bytes:
         secret = name.rsplit("/versions/", 1)[0]
         response = self._call(
             "AccessSecretVersion",
             name,
-            "remoteRef",
+            field,
             lambda client: client.access_secret_version(
                 request=sm.AccessSecretVersionRequest(name=name), retry=self._retry, timeout=CALL_TIMEOUT
             ),
@@ -446,13 +447,13 @@ class GcpProvider:
         pager = self._call(
             "ListSecrets",
             parent,
-            "dataFrom.find",
+            FIND,
             lambda client: client.list_secrets(request=request, retry=self._retry, timeout=CALL_TIMEOUT),
         )
         # The pager fetches further pages lazily, with the same retry and timeout: translate those too.
         pages = iter(pager.pages)
         while True:
-            page = self._call("ListSecrets", parent, "dataFrom.find", lambda _client: next(pages, None))
+            page = self._call("ListSecrets", parent, FIND, lambda _client: next(pages, None))
             if page is None:
                 return
             yield from (secret.name for secret in page.secrets)
@@ -539,7 +540,7 @@ class GcpProvider:
                 return SecretNotFound(f"gcp: {subject} not found")
             return SecretNotFound(f"gcp: {resource} not found ({method})")
         if isinstance(err, gexc.FailedPrecondition) and secret:
-            return ProviderError(f"gcp: {_unusable_version(subject, version, _reason(err))}")
+            return ProviderError(f"gcp: {_unusable_version(subject, version, _reason(err), field)}")
         if isinstance(err, gexc.PermissionDenied):
             hint = f"; {denied_hint}" if denied_hint else ""
             return ProviderAuthError(
@@ -573,12 +574,25 @@ def _code_name(err: Exception) -> str:
     return name if isinstance(name, str) else type(err).__name__
 
 
-def _unusable_version(subject: str, version: str | None, reason: str) -> str:
+def _unusable_version(subject: str, version: str | None, reason: str, field: str = "remoteRef") -> str:
     """Why a version cannot be read (FAILED_PRECONDITION) and what to do about it.
 
-    Only the state is taken from the server's text, and only if it is one we know."""
+    Only the state is taken from the server's text, and only if it is one we know. ``find``
+    has no version to set: it reads each secret's latest."""
     found = _STATE.search(reason)
     state = found.group(1).upper() if found else None
+    if field == FIND:
+        if state == "DISABLED":
+            return (
+                f"{subject} is DISABLED ({FIND} reads each secret's newest version): enable it or "
+                "add a new one"
+            )
+        if state == "DESTROYED":
+            return (
+                f"{subject} is DESTROYED ({FIND} reads each secret's newest version): its data is gone; "
+                "add a new version"
+            )
+        return f"{subject} cannot be accessed (FAILED_PRECONDITION)"
     latest = " (latest is the newest version, whatever its state; it never falls back)"
     latest = latest if version == "latest" else ""
     if state == "DISABLED":
