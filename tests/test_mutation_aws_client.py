@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import boto3
+import botocore.exceptions as bx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -521,6 +522,18 @@ def test_assume_role_returns_refreshable_credentials_and_logs(caplog: pytest.Log
             f"aws: sts:AssumeRole of {ROLE} failed (PackedPolicyTooLarge): check spec.provider.aws.role "
             "and the role's trust policy",
         ),
+        (
+            ClientError({"Error": {}, "ResponseMetadata": {"HTTPStatusCode": 409}}, "AssumeRole"),
+            ProviderAuthError,
+            f"aws: sts:AssumeRole of {ROLE} failed (no error code): check spec.provider.aws.role "
+            "and the role's trust policy",
+        ),
+        (
+            bx.ParamValidationError(report="CANARY"),
+            ProviderAuthError,
+            f"aws: sts:AssumeRole of {ROLE} failed (ParamValidationError): check spec.provider.aws.role "
+            "and the role's trust policy",
+        ),
     ],
 )
 def test_assume_role_errors(error: Exception, raised: type[Exception], message: str) -> None:
@@ -536,3 +549,18 @@ def test_assume_role_rejection_does_not_blame_remote_ref() -> None:
     with pytest.raises(ProviderAuthError) as info:
         _role_provider()._assume_role(FakeSts(_error("ValidationError", 400)))
     assert "remoteRef" not in str(info.value)
+
+
+def test_other_client_setup_errors_name_the_store(moto: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A botocore error building the client other than a bad region: named by store, never raw."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise bx.UnknownServiceError(service_name="CANARY", known_service_names=[])
+
+    monkeypatch.setattr(boto3.session.Session, "client", broken)
+    with pytest.raises(ProviderError) as info:
+        _provider(region="eu-west-2").check()
+    assert (
+        str(info.value)
+        == "aws: secretsmanager client setup on SecretStore team-a/aws failed: UnknownServiceError"
+    )
