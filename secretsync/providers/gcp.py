@@ -529,7 +529,7 @@ class GcpProvider:
         field: str,
         secret: str | None,
         version: str | None,
-        denied_hint: str = "",
+        denied_hint: str,
     ) -> Exception:
         """Our error for ``err``: built from the gRPC status code and our own words only. The
         server's message is not passed on: an endpoint a store names is not ours to vouch for."""
@@ -574,7 +574,7 @@ def _code_name(err: Exception) -> str:
     return name if isinstance(name, str) else type(err).__name__
 
 
-def _unusable_version(subject: str, version: str | None, reason: str, field: str = "remoteRef") -> str:
+def _unusable_version(subject: str, version: str | None, reason: str, field: str) -> str:
     """Why a version cannot be read (FAILED_PRECONDITION) and what to do about it.
 
     Only the state is taken from the server's text, and only if it is one we know. ``find``
