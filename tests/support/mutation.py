@@ -82,6 +82,7 @@ MODULES: dict[str, list[str]] = {
     "secretsync/providers/vault.py": [
         "tests/test_provider_vault.py",
         "tests/security/test_vault_paths.py",
+        "tests/test_mutation_vault_config.py",
         "tests/test_mutation_vault_auth.py",
         "tests/test_mutation_vault_reads.py",
     ],
