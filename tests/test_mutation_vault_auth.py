@@ -264,6 +264,26 @@ def test_renewable_static_token_whose_renewal_fails_is_kept_and_not_renewed_agai
     assert hx.events["login"] == 0
 
 
+@pytest.mark.parametrize("unwell", [(503, {"errors": []}), (429, {"errors": ["rate limit"]})])
+@pytest.mark.parametrize("kind", ["static", "approle"])
+def test_a_renewal_vault_cannot_answer_now_is_tried_again_and_reads_go_on(
+    vault: ScriptedVault, hx: Harness, fake_clock: FakeClock, kind: str, unwell: Reply
+) -> None:
+    """A 5xx or 429 to renew-self is not the token's fault: reads keep using the still valid
+    token, and the next use past its refresh time tries the renewal again. (A renewable static
+    token once stopped renewing for good here, and expired although Vault had recovered.)"""
+    vault.on("GET", LOOKUP, lookup_reply(60, renewable=True))
+    vault.on("POST", LOGIN, login_reply(ttl=60))
+    vault.on("POST", RENEW, unwell, unwell, renew_reply(60))
+    vault.on("GET", DATA, OK)
+    provider = static(hx, vault.addr) if kind == "static" else approle(hx, vault.addr)
+    for now, renewals in ((0, 0), (41, 1), (45, 2), (50, 3), (55, 3), (100, 4), (102, 4)):
+        fake_clock.now = 1000.0 + now
+        assert provider.get(READ) == b"app"
+        assert vault.count(RENEW) == renewals, now
+    assert vault.count(LOGIN) == (1 if kind == "approle" else 0)
+
+
 def test_a_second_reader_with_the_replaced_static_token_takes_the_new_one(
     vault: ScriptedVault, hx: Harness
 ) -> None:

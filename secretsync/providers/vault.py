@@ -809,6 +809,10 @@ class VaultProvider:
             self._lock.acquire()
         try:
             return self._refresh_locked()
+        except ProviderUnavailable:
+            if token is not None and not token.expired(time.monotonic()):
+                return token  # Vault is unwell but the token still works: renew at the next use
+            raise
         finally:
             self._lock.release()
 
@@ -838,6 +842,8 @@ class VaultProvider:
         try:
             body = self._raw("POST", "auth/token/renew-self", token, namespace=self._config.auth_namespace)
         except _HTTPError as err:
+            if err.status >= 500 or err.status == 429:  # not the token's fault: try again later
+                raise self._unavailable(err, "renewing the token") from None
             raise ProviderAuthError(f"vault: token renewal failed: {err.reason}") from None
         auth = _obj(body.get("auth"))
         self._context.on_event("renew")
