@@ -36,6 +36,7 @@ from secretsync.errors import (
 from secretsync.providers import vault as vault_module
 from secretsync.providers.base import Access, FindSpec, RemoteRef
 from secretsync.providers.vault import VaultProvider
+from tests.test_mutation_vault_auth import approle
 from tests.test_provider_vault import Harness, harness  # noqa: F401  (fixture)
 
 SERVER = "http://vault.test:8200"
@@ -123,16 +124,6 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeVault:
 def _token_store(harness: Harness, **spec: Any) -> VaultProvider:
     harness.credentials[("vault-token", "token")] = b"s.static\n"
     auth = {"tokenSecretRef": {"name": "vault-token", "key": "token"}}
-    return harness.build({"server": SERVER, "path": "secret", "auth": auth, **spec})
-
-
-def _approle_store(harness: Harness, auth_namespace: str | None = None, **spec: Any) -> VaultProvider:
-    harness.credentials[("approle", "secret-id")] = b"sid"
-    auth: dict[str, Any] = {
-        "appRole": {"roleId": "rid", "secretRef": {"name": "approle", "key": "secret-id"}}
-    }
-    if auth_namespace:
-        auth["namespace"] = auth_namespace
     return harness.build({"server": SERVER, "path": "secret", "auth": auth, **spec})
 
 
@@ -530,7 +521,7 @@ def test_check_errors(
 ) -> None:
     """AppRole, so the token lookup in check() is check's own (a static token's first lookup is not)."""
     fake.on(*route, answer)
-    error = _error(_approle_store(harness, **spec).check)
+    error = _error(approle(harness, SERVER, **spec).check)
     assert type(error) is kind
     assert str(error) == message
 
@@ -567,7 +558,7 @@ def test_close_revokes_in_the_auth_namespace_with_the_short_timeout(
     fake: FakeVault, harness: Harness
 ) -> None:
     fake.on("GET", "secret/data/app/db", _kv2({"k": "v"}))
-    vault = _approle_store(harness, auth_namespace="admin", namespace="team-a")
+    vault = approle(harness, SERVER, auth_namespace="admin", namespace="team-a")
     assert vault.get(RemoteRef("app/db", property="k")) == b"v"
     vault.close()
     revoke = fake.calls[-1]
