@@ -264,7 +264,9 @@ def test_renewable_static_token_whose_renewal_fails_is_kept_and_not_renewed_agai
     assert hx.events["login"] == 0
 
 
-@pytest.mark.parametrize("unwell", [(503, {"errors": []}), (429, {"errors": ["rate limit"]})])
+@pytest.mark.parametrize(
+    "unwell", [(500, {"errors": []}), (503, {"errors": []}), (429, {"errors": ["rate limit"]})]
+)
 @pytest.mark.parametrize("kind", ["static", "approle"])
 def test_a_renewal_vault_cannot_answer_now_is_tried_again_and_reads_go_on(
     vault: ScriptedVault, hx: Harness, fake_clock: FakeClock, kind: str, unwell: Reply
@@ -282,6 +284,20 @@ def test_a_renewal_vault_cannot_answer_now_is_tried_again_and_reads_go_on(
         assert provider.get(READ) == b"app"
         assert vault.count(RENEW) == renewals, now
     assert vault.count(LOGIN) == (1 if kind == "approle" else 0)
+
+
+def test_a_renewal_vault_cannot_answer_when_the_token_has_expired_is_reported(
+    vault: ScriptedVault, hx: Harness, fake_clock: FakeClock
+) -> None:
+    vault.on("GET", LOOKUP, lookup_reply(60, renewable=True))
+    vault.on("POST", RENEW, (503, {"errors": []}))
+    vault.on("GET", DATA, OK)
+    provider = static(hx, vault.addr)
+    assert provider.get(READ) == b"app"
+    fake_clock.now = 1000.0 + 61
+    with pytest.raises(ProviderUnavailable) as caught:
+        provider.get(READ)
+    assert str(caught.value) == f"vault: {vault.addr} answered 503 renewing the token"
 
 
 def test_a_second_reader_with_the_replaced_static_token_takes_the_new_one(
