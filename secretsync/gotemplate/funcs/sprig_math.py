@@ -242,7 +242,13 @@ def round_(budget: Budget, a: Value, places: int, *opt: float) -> float:
 
 # --- shopspring/decimal helpers ---------------------------------------------------------------
 
-_DEC = decimal.Context(prec=400, rounding=decimal.ROUND_HALF_UP, Emax=999999, Emin=-999999)
+# shopspring adds, subtracts and multiplies exactly. Every float64 is a multiple of 1e-340 below 2e308,
+# so 700 digits hold any sum of them exactly (and any product of up to ~40); the bound keeps a product
+# of thousands of arguments from growing without end.
+_DEC = decimal.Context(prec=700, rounding=decimal.ROUND_HALF_UP, Emax=999999, Emin=-999999)
+# DivRound(d, 16): the quotient rounded at 16 decimal places, which needs exponent + 17 digits
+_DIV_PLACES = decimal.Decimal("1e-16")
+_QUANTIZABLE = _DEC.prec - 17
 
 
 def _dec(v: Value) -> decimal.Decimal:
@@ -265,9 +271,10 @@ def _dec_op(a: Value, rest: tuple[Value, ...], op: str) -> float:
         else:
             if d == 0:
                 raise Fault("division by zero")
-            acc = _DEC.divide(acc, d).quantize(
-                decimal.Decimal("1e-16"), rounding=decimal.ROUND_HALF_UP, context=_DEC
-            )
+            acc = _DEC.divide(acc, d)
+            # a quotient too large to hold 16 places (past 1e683) is +-Inf as a float64 anyway
+            if acc.adjusted() <= _QUANTIZABLE:
+                acc = acc.quantize(_DIV_PLACES, rounding=decimal.ROUND_HALF_UP, context=_DEC)
     return float(acc)
 
 
