@@ -68,7 +68,10 @@ def _simple(c: str, mapped: str) -> str:
 
 
 def to_upper(c: str) -> str:
-    return _simple(c, c.upper())
+    # Python's full upper-case mapping of the Greek letters with ypogegrammeni (U+1F80 -> "\u1f08\u0399")
+    # hides their simple one (UnicodeData: U+1F88, what Go's unicode.ToUpper uses): their title case.
+    upper = c.upper()
+    return upper if len(upper) == 1 else _simple(c, c.title())
 
 
 def to_lower(c: str) -> str:
