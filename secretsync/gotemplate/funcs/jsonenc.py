@@ -44,8 +44,10 @@ def _escape_char(c: str, escape_html: bool) -> str:
         return "\\u00" + _HEX[o >> 4] + _HEX[o & 15]
     if o in (0x2028, 0x2029):
         return "\\u202" + _HEX[o & 15]
-    if 0xD800 <= o <= 0xDFFF:
+    if 0xDC80 <= o <= 0xDCFF:  # an invalid byte (gostrconv): Go writes the escape
         return "\\ufffd"
+    if 0xD800 <= o <= 0xDFFF:  # a stray surrogate is the valid rune U+FFFD (to_bytes), written as is
+        return "\ufffd"
     return c
 
 
