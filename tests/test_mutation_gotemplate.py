@@ -653,28 +653,13 @@ def test_keys_and_values_come_in_the_byte_order_of_the_keys() -> None:
 
 
 def _cert_with_uri_sans(uris: list[str]) -> str:
-    import datetime
-
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    key = ec.generate_private_key(ec.SECP256R1())
+    from tests.gotemplate.test_mutation_funcsB import _cert_pem
+
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "t")])
-    sans = x509.SubjectAlternativeName([x509.UniformResourceIdentifier(u) for u in uris])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
-        .not_valid_after(datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC))
-        .add_extension(sans, critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    return _cert_pem(name, [x509.UniformResourceIdentifier(u) for u in uris])
 
 
 def test_cert_sans_keep_a_uri_path_escaped_as_written_when_go_would() -> None:

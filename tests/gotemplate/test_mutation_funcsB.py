@@ -45,17 +45,18 @@ def nest(depth: int) -> Any:
 # --- builtins: and/or short-circuit, html/js/urlquery's evalArgs --------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("source", "want"),
-    [
-        ('{{ and false (fail "boom") }}', "false"),
-        ('{{ and 0 (fail "boom") 1 }}', "0"),
-        ('{{ or true (fail "boom") }}', "true"),
-        ('{{ or "x" (fail "boom") }}', "x"),
-    ],
-)
+# Go evaluates and/or arguments lazily: the fail is never called
+AND_OR_CASES = [
+    ('{{ and false (fail "boom") }}', "false"),
+    ('{{ and 0 (fail "boom") 1 }}', "0"),
+    ('{{ or true (fail "boom") }}', "true"),
+    ('{{ or "x" (fail "boom") }}', "x"),
+]
+
+
+@pytest.mark.parametrize(("source", "want"), AND_OR_CASES)
 def test_and_or_stop_at_the_deciding_argument(source: str, want: str) -> None:
-    assert r(source) == want  # Go evaluates and/or arguments lazily: the fail is never called
+    assert r(source) == want
 
 
 @pytest.mark.parametrize(

@@ -11,19 +11,16 @@ certificate whose subject holds ``T61String "A\\xe9"`` (CN=Aé) and reads ``T61S
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import functools
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
 from secretsync.gotemplate import TemplateError
-from tests.gotemplate.test_mutation_funcsB import r
+from tests.gotemplate.test_mutation_funcsB import _cert_pem, r
 
 
 @functools.cache
@@ -34,20 +31,8 @@ def _t61_cert(cn: bytes) -> str:
     x509.ParseCertificate never checks.
     """
     assert len(cn) == 2
-    key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ZQ", _type=_ASN1Type.T61String)])
-    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    der = cert.public_bytes(Encoding.DER)
+    der = x509.load_pem_x509_certificate(_cert_pem(name, []).encode()).public_bytes(Encoding.DER)
     assert der.count(b"\x14\x02ZQ") == 2
     body = base64.b64encode(der.replace(b"\x14\x02ZQ", b"\x14\x02" + cn)).decode()
     lines = [body[i : i + 64] for i in range(0, len(body), 64)]

@@ -15,20 +15,12 @@ from secretsync.gotemplate import execute
 from secretsync.gotemplate.funcs import builtins
 from secretsync.gotemplate.gostrconv import to_bytes
 
-from .test_mutation_funcsB import r
+from .test_mutation_funcsB import AND_OR_CASES, r
 
 # --- and/or: the builtin pair is registered as the short-circuiting one ------------------------------
 
 
-@pytest.mark.parametrize(
-    ("source", "want"),
-    [
-        ('{{ and false (fail "boom") }}', "false"),
-        ('{{ and 0 (fail "boom") 1 }}', "0"),
-        ('{{ or true (fail "boom") }}', "true"),
-        ('{{ or "x" (fail "boom") }}', "x"),
-    ],
-)
+@pytest.mark.parametrize(("source", "want"), AND_OR_CASES)
 def test_register_and_or_makes_the_builtins_short_circuit(
     monkeypatch: pytest.MonkeyPatch, source: str, want: str
 ) -> None:
