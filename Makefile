@@ -39,7 +39,7 @@ importlint: $(STAMP)
 # Every pytest run (tests/support/run_checks.py) stops at once if a package of the dev extra is
 # missing, prints how many tests were skipped, and fails on a skip its allowlist does not name.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
