@@ -1,0 +1,55 @@
+"""Late mutation survivors of ``untilStep``: a zero step, and the size it charges before building.
+
+Sprig's ``untilStep`` returns an empty list for a step of 0 either way (and for a step pointing
+away from ``stop``); the list's size is checked against ``max_value_bytes`` (8 bytes an element)
+before it is built, so the least limit a render passes with grows with the element count.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from secretsync.gotemplate import Limits, TemplateError
+
+from .test_mutation_funcsB import r
+
+
+@pytest.mark.parametrize(
+    "source", ["{{ untilStep 10 0 0 }}", "{{ untilStep 0 10 0 }}", "{{ untilStep 5 5 0 }}"]
+)
+def test_until_step_of_zero_is_empty(source: str) -> None:
+    assert r(source) == "[]"
+
+
+def _least(source: str, field: str, kind: str) -> int:
+    def passes(limit: int) -> bool:
+        try:
+            r(source, limits=Limits(**{field: limit}))
+        except TemplateError as err:
+            assert err.kind == kind
+            return False
+        return True
+
+    low, high = 1, 4096
+    assert passes(high)
+    while low < high:
+        mid = (low + high) // 2
+        if passes(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return high
+
+
+def test_until_step_charges_eight_bytes_an_element_before_building() -> None:
+    # the list's own size (checked as it is returned) binds below 9 elements: 8 bytes an element
+    # and 8 more; past it, the check before building (8 bytes an element) must not charge more
+    sources = ("{{ untilStep 0 5 1 }}", "{{ untilStep 10 5 -1 }}", "{{ untilStep 10 0 -1 }}")
+    assert [_least(s, "max_value_bytes", "value limit") for s in sources] == [48, 48, 88]
+
+
+def test_until_step_charges_a_step_an_element_either_way() -> None:
+    up, down = (
+        _least(s, "max_steps", "step limit") for s in ("{{ untilStep 0 10 1 }}", "{{ untilStep 10 0 -1 }}")
+    )
+    assert up == down
