@@ -35,6 +35,32 @@ def fails(source: str, data: Any = None, **kw: Any) -> TemplateError:
     return info.value
 
 
+def least_limit(
+    source: str, field: str, data: Any = None, kind: str | None = None, high: int = 100_000
+) -> int:
+    """The least value of the limit ``field`` under which ``source`` renders (a binary search).
+
+    With ``kind``, every failure on the way must be that limit's error."""
+
+    def passes(limit: int) -> bool:
+        try:
+            r(source, data, limits=Limits(**{field: limit}))
+        except TemplateError as err:
+            assert kind is None or err.kind == kind
+            return False
+        return True
+
+    low = 1
+    assert passes(high)
+    while low < high:
+        mid = (low + high) // 2
+        if passes(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return high
+
+
 def nest(depth: int) -> Any:
     v: Any = 1
     for _ in range(depth):

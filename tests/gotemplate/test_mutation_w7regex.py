@@ -8,29 +8,11 @@ render passes with, for two pattern lengths: everything else in the render is th
 
 from __future__ import annotations
 
-from secretsync.gotemplate import Limits, TemplateError
-
-from .test_mutation_funcsB import r
+from .test_mutation_funcsB import least_limit
 
 
 def _least_steps(pattern: str) -> int:
-    def passes(max_steps: int) -> bool:
-        try:
-            r('{{ regexMatch .p "x" }}', {"p": pattern}, limits=Limits(max_steps=max_steps))
-        except TemplateError as err:
-            assert err.kind == "step limit"
-            return False
-        return True
-
-    low, high = 1, 1000
-    assert passes(high)
-    while low < high:
-        mid = (low + high) // 2
-        if passes(mid):
-            high = mid
-        else:
-            low = mid + 1
-    return high
+    return least_limit('{{ regexMatch .p "x" }}', "max_steps", {"p": pattern}, kind="step limit", high=1000)
 
 
 def test_compiling_a_pattern_costs_a_step_per_64_bytes() -> None:

@@ -15,11 +15,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from secretsync.gotemplate import Limits, TemplateError, render
+from secretsync.gotemplate import Limits, TemplateError
 from secretsync.gotemplate.funcs import sprig_crypto
 from tests.gotemplate.cases_crypto import F
 
-from .test_mutation_funcsB import r
+from .test_mutation_funcsB import least_limit, r
 
 
 def _out(source: str, data: Any = None, **kw: Any) -> str:
@@ -28,27 +28,6 @@ def _out(source: str, data: Any = None, **kw: Any) -> str:
         return r(source, data, **kw)
     except TemplateError as e:
         return f"ERR {e}"
-
-
-def _least(source: str, key: str, hi: int = 100_000) -> int:
-    """The least value of the limit ``key`` under which ``source`` renders."""
-
-    def passes(v: int) -> bool:
-        try:
-            render({"t": source}, {}, limits=Limits(**{key: v}))
-        except TemplateError:
-            return False
-        return True
-
-    low = 1
-    assert passes(hi)
-    while low < hi:
-        mid = (low + hi) // 2
-        if passes(mid):
-            hi = mid
-        else:
-            low = mid + 1
-    return hi
 
 
 # --- eq / lt / truth ---------------------------------------------------------------------------------------
@@ -172,7 +151,7 @@ def test_define_and_template_clauses(source: str, limits: Limits, want: str) -> 
     ],
 )
 def test_the_cost_of_a_built_list_or_map(source: str, key: str, least: int) -> None:
-    assert _least(source, key) == least
+    assert least_limit(source, key) == least
 
 
 # --- bcrypt ------------------------------------------------------------------------------------------------

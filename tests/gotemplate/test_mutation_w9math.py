@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from secretsync.gotemplate import Limits, TemplateError
-
-from .test_mutation_funcsB import r
+from .test_mutation_funcsB import least_limit, r
 
 
 @pytest.mark.parametrize(
@@ -22,23 +20,7 @@ def test_until_step_of_zero_is_empty(source: str) -> None:
 
 
 def _least(source: str, field: str, kind: str) -> int:
-    def passes(limit: int) -> bool:
-        try:
-            r(source, limits=Limits(**{field: limit}))
-        except TemplateError as err:
-            assert err.kind == kind
-            return False
-        return True
-
-    low, high = 1, 4096
-    assert passes(high)
-    while low < high:
-        mid = (low + high) // 2
-        if passes(mid):
-            high = mid
-        else:
-            low = mid + 1
-    return high
+    return least_limit(source, field, kind=kind, high=4096)
 
 
 def test_until_step_charges_eight_bytes_an_element_before_building() -> None:
