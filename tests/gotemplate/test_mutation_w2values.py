@@ -227,21 +227,103 @@ def test_from_yaml_refuses_an_alias_nested_past_the_depth_limit(text: str) -> No
     assert (err.kind, err.detail) == ("depth limit", "fromYaml")
 
 
-@pytest.mark.xfail(strict=True, reason="sigs.k8s.io/yaml refuses a null map key; we name it 'null'")
 def test_from_yaml_refuses_a_null_key() -> None:
+    # convertToJSONableObject: fmt.Errorf("unsupported map key of type: %s, key: %+#v, value: %+#v",
+    # reflect.TypeOf(k), k, v); reflect.TypeOf(nil) under %s is "%!s(<nil>)"
     assert r('{{ fromYaml "~: 1" }}') == (
         "map[Error:error converting YAML to JSON: "
         "unsupported map key of type: %!s(<nil>), key: <nil>, value: 1]"
     )
 
 
-@pytest.mark.xfail(strict=True, reason="sigs.k8s.io/yaml formats a float key as a float32, .inf as .inf")
+REFUSED = "map[Error:error converting YAML to JSON: unsupported map key of type: "
+
+
 @pytest.mark.parametrize(
     ("text", "want"),
-    [("3.14159265358979: a", "map[3.1415927:a]"), (".inf: a", "map[.inf:a]"), ("-.inf: a", "map[-.inf:a]")],
+    [
+        ("~:", "%!s(<nil>), key: <nil>, value: <nil>"),
+        ("null: x", '%!s(<nil>), key: <nil>, value: "x"'),
+        ("~: 1\n~: 2", "%!s(<nil>), key: <nil>, value: 2"),  # the later value replaced the first
+        ("a: {~: 1.5}", "%!s(<nil>), key: <nil>, value: 1.5"),
+        ("~: 1e6", "%!s(<nil>), key: <nil>, value: 1e+06"),
+        ("~: 0xFFFFFFFFFFFFFFFF", "%!s(<nil>), key: <nil>, value: 0xffffffffffffffff"),  # %#v of a uint64
+        (
+            "~: [1, ~, x, true, [], {}]",
+            '%!s(<nil>), key: <nil>, value: []interface {}{1, interface {}(nil), "x", '
+            "true, []interface {}{}, map[interface {}]interface {}{}}",
+        ),
+        (
+            "~: {b: 1, a: [2], ~: 3}",
+            "%!s(<nil>), key: <nil>, value: map[interface {}]interface {}{"
+            'interface {}(nil):3, "a":[]interface {}{2}, "b":1}',
+        ),
+        ('~: "q\\"\\u00e9\\n"', '%!s(<nil>), key: <nil>, value: "q\\"é\\n"'),  # strconv.Quote
+        ("0xFFFFFFFFFFFFFFFF: a", 'uint64, key: 0xffffffffffffffff, value: "a"'),
+        ("18446744073709551615: a", 'uint64, key: 0xffffffffffffffff, value: "a"'),
+        ("a: .nan\n~: 1", "%!s(<nil>), key: <nil>, value: 1"),  # before json.Marshal meets the NaN
+        ("- ~: 1", "%!s(<nil>), key: <nil>, value: 1"),  # before JSON refuses the list for the map
+        ("a: {b: {~: 1}}\n~: 2", "%!s(<nil>), key: <nil>, value: 1"),  # the first in document order
+        ("x: &x {~: 5}\ny: *x", "%!s(<nil>), key: <nil>, value: 5"),
+    ],
+)
+def test_from_yaml_refused_keys(text: str, want: str) -> None:
+    assert r("{{ fromYaml .y }}", {"y": text}) == REFUSED + want + "]"
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("[1, 2]: a", "[]interface {}{1, 2}"),
+        ("? {a: 1}\n: b", 'map[interface {}]interface {}{"a":1}'),
+        ("~: 1\n[x]: 2", '[]interface {}{"x"}'),  # yaml.v2's decoder fails before keys become JSON
+        ("[1]: {[2]: x}", "[]interface {}{1}"),  # the key is checked before its value is decoded
+        ("? {[2]: x}\n: y", "[]interface {}{2}"),  # decoding the key meets the inner one first
+    ],
+)
+def test_from_yaml_sequence_or_mapping_as_a_key(text: str, want: str) -> None:
+    assert (
+        r("{{ fromYaml .y }}", {"y": text})
+        == f"map[Error:error converting YAML to JSON: yaml: invalid map key: {want}]"
+    )
+
+
+def test_from_yaml_refused_key_replaced_before_json() -> None:
+    # the map holding the null key is gone (a: 2 replaced it) when keys become JSON names
+    assert r("{{ fromYaml .y }}", {"y": "a: {~: 1}\na: 2"}) == "map[a:2]"
+
+
+def test_from_yaml_syntax_error_wins_over_keys() -> None:
+    assert r("{{ fromYaml .y }}", {"y": "~: 1\n[1]: 2\nb: ["}) == (
+        "map[Error:error converting YAML to JSON: yaml: invalid document]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("3.14159265358979: a", "map[3.1415927:a]"),  # strconv.FormatFloat(k, 'g', -1, 32)
+        (".inf: a", "map[.inf:a]"),
+        ("-.inf: a", "map[-.inf:a]"),
+        (".nan: a", "map[.nan:a]"),
+        ("1e40: a", "map[.inf:a]"),  # past float32
+        ("1e6: a", "map[1e+06:a]"),
+        ("1.0: a", "map[1:a]"),
+        ("0x10: a\ntrue: b\n-1: c", "map[-1:c 16:a true:b]"),
+    ],
 )
 def test_from_yaml_float_keys_like_go_yaml(text: str, want: str) -> None:
     assert r("{{ fromYaml .y }}", {"y": text}) == want
+
+
+def test_from_yaml_non_finite_number_outside_a_map() -> None:
+    # yamlToJSONTarget marshals the document before JSON is read into the map
+    assert r("{{ fromYaml .y }}", {"y": "- .inf"}) == (
+        "map[Error:error converting YAML to JSON: json: unsupported value: +Inf]"
+    )
+    assert r("{{ fromYaml .y }}", {"y": ".nan"}) == (
+        "map[Error:error converting YAML to JSON: json: unsupported value: NaN]"
+    )
 
 
 # --- sprig_regex: regexp.extract stops a group number at 1e8 -------------------------------------------

@@ -133,11 +133,18 @@ def test_pkcs8_key_of_exactly_max_der_bytes_is_parsed() -> None:
     assert _fails(keys.pem("PRIVATE KEY", _pkcs8_with_attributes(keys.MAX_DER + 1))) == "function failed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="divergence: Go's ParsePKCS8PrivateKey ignores bytes after the key (asn1.Unmarshal's rest); "
-    "_shape and cryptography refuse them",
-)
 def test_pkcs8_key_with_trailing_bytes_is_parsed_as_go_does() -> None:
+    # Go's ParsePKCS8PrivateKey ignores bytes after the key (asn1.Unmarshal's rest)
     body = base64.b64decode("".join(F["leaf_key8"].splitlines()[1:-1]))
     assert _round_trip(keys.pem("PRIVATE KEY", body + b"\0")) == F["leaf_key8"]
+
+
+def test_bytes_after_a_sec1_key_are_ignored_and_after_a_pkcs1_key_refused_as_go_does() -> None:
+    # ESO's parsePrivateKey: x509.ParsePKCS1PrivateKey refuses them ("trailing data"), while
+    # ParseECPrivateKey, like ParsePKCS8PrivateKey, ignores asn1.Unmarshal's rest
+    def body(name: str) -> bytes:
+        return base64.b64decode("".join(F[name].splitlines()[1:-1]))
+
+    assert _round_trip(keys.pem("EC PRIVATE KEY", body("int_key") + b"\0")) == _round_trip(F["int_key"])
+    assert _round_trip(F["leaf_key"]).startswith("-----BEGIN PRIVATE KEY-----")
+    assert _fails(keys.pem("RSA PRIVATE KEY", body("leaf_key") + b"\0")) == "function failed"

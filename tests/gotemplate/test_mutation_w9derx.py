@@ -1,4 +1,4 @@
-"""Remaining mutants of der.py (INTEGER writer, to_int, children), eso.py (toYaml, pem_encode) and pkcs12.py.
+"""Remaining mutants of der.py (INTEGER, to_int, children), eso.py (toYaml), gopem.py and pkcs12.py.
 
 der.integer writes a minimal two's-complement INTEGER as Go's encoding/asn1 makeBigInt does (a 0x00 lead
 byte only when the top bit would be set, 0xff lead only when needed for a negative value). The DER and
@@ -13,7 +13,7 @@ import base64
 import pytest
 import yaml
 
-from secretsync.gotemplate.funcs import der, eso, pkcs12
+from secretsync.gotemplate.funcs import der, eso, gopem, pkcs12
 from tests.gotemplate.test_mutation_funcsB import r
 from tests.gotemplate.test_mutation_w8der import _reason, _t
 from tests.gotemplate.test_mutation_w8pkcs12a import _budget
@@ -67,10 +67,10 @@ def test_to_yaml_is_the_same_with_the_pure_python_emitter(monkeypatch: pytest.Mo
 def test_pem_encode_refuses_a_header_key_with_a_colon() -> None:
     # Go's pem.Encode: "pem: cannot encode a header key that contains a colon"
     want = b"-----BEGIN X-----\na: b\n\nAQ==\n-----END X-----\n"
-    assert eso.pem_encode((b"X", {b"a": b"b"}, b"\x01")) == want
+    assert gopem.encode((b"X", {b"a": b"b"}, b"\x01")) == want
     for key in (b"a:b", b":", b"k:"):
         with pytest.raises(ValueError):
-            eso.pem_encode((b"X", {key: b"v"}, b""))
+            gopem.encode((b"X", {key: b"v"}, b""))
 
 
 def _pkcs12_reason(data: bytes, password: str) -> str:

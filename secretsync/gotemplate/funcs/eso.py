@@ -5,23 +5,22 @@ as float64, keys sorted the way yaml.v2 sorts them, yaml.v2's quoting choices).
 YAML is read from libyaml's *event* stream with our own bounded composer: PyYAML's
 C composer recurses on nesting and crashes the process on deep input. ``filterPEM``
 ports Go's ``encoding/pem`` scanner: ``bytes.Index`` based, no regular expression.
+
+yaml.v2's scalar resolution, quoting and key order are in :mod:`secretsync.gotemplate.funcs.yamlv2`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
-import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
 from secretsync.gotemplate.errors import Fault
-from secretsync.gotemplate.funcs import jsonenc
-from secretsync.gotemplate.funcs.casing import is_digit, is_letter
+from secretsync.gotemplate.funcs import gopem, jsonenc, yamlv2
 from secretsync.gotemplate.funcs.spec import Table, register
-from secretsync.gotemplate.gostrconv import format_float, from_bytes, parse_int, to_bytes
+from secretsync.gotemplate.gostrconv import INT_MAX, format_float, from_bytes, quote, to_bytes
 from secretsync.gotemplate.limits import Budget
 from secretsync.gotemplate.values import GoStruct, GoTime, Value, size_of
 
@@ -30,136 +29,39 @@ ESO: Table = {}
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER: Any = getattr(yaml, "CDumper", yaml.Dumper)
 
-# --- yaml.v2's implicit resolution --------------------------------------------------------------
-
-_BOOL_TRUE = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}
-_BOOL_FALSE = {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"}
-_NULL = {"", "~", "null", "Null", "NULL"}
-_SPECIAL_FLOAT = {
-    ".nan",
-    ".NaN",
-    ".NAN",
-    ".inf",
-    ".Inf",
-    ".INF",
-    "+.inf",
-    "+.Inf",
-    "+.INF",
-    "-.inf",
-    "-.Inf",
-    "-.INF",
-}
-_YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
-_TIMESTAMP = re.compile(
-    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]| )[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]{1,9})?"
-    r"(?:Z|[-+][0-9]{2}:[0-9]{2})?)?"
-)
-
-
-def resolve_plain(s: str) -> Value:
-    """What yaml.v2 makes of an unquoted scalar: None, bool, int, float, or the string."""
-    if s in _NULL:
-        return None
-    if s in _BOOL_TRUE:
-        return True
-    if s in _BOOL_FALSE:
-        return False
-    if s in _SPECIAL_FLOAT:
-        low = s.lower()
-        return math.nan if "nan" in low else (-math.inf if low.startswith("-") else math.inf)
-    if s[0] == "<" and s == "<<":
-        return s
-    if s[0] == ".":
-        return _float_or(s, s)
-    if s[0] in "+-0123456789":
-        if _TIMESTAMP.fullmatch(s):
-            return s  # yaml.v2 keeps timestamps as strings for interface{} targets
-        plain = s.replace("_", "")
-        n, err = parse_int(plain, 0)
-        if err is None:
-            return n
-        if _YAML_FLOAT.fullmatch(plain):
-            return _float_or(plain, s)
-        for prefix, sign in (("0b", 1), ("-0b", -1), ("+0b", 1)):
-            if plain.startswith(prefix):
-                n, err = parse_int(plain[len(prefix) :], 2)
-                if err is None:
-                    return sign * n
-    return s
-
-
-def _float_or(text: str, default: Value) -> Value:
-    try:
-        return float(text)
-    except ValueError:
-        return default
-
-
-def _needs_quotes(s: str) -> bool:
-    return (
-        not isinstance(resolve_plain(s), str) or bool(_BASE60.fullmatch(s)) or bool(_TIMESTAMP.fullmatch(s))
-    )
-
-
 # --- toYaml ------------------------------------------------------------------------------------
-
-
-def _v2_key_less(a: str, b: str) -> bool:
-    """yaml.v2's ``keyList.Less``: non-letters first, digit runs compared as numbers."""
-    for i in range(min(len(a), len(b))):
-        ca, cb = a[i], b[i]
-        if ca == cb:
-            continue
-        al, bl = is_letter(ca), is_letter(cb)
-        if al and bl:
-            return ca < cb
-        if al or bl:
-            return bl
-        an = bn = 0
-        if ca == "0" or cb == "0":
-            j = i - 1
-            while j >= 0 and is_digit(a[j]):
-                if a[j] != "0":
-                    an = bn = 1
-                    break
-                j -= 1
-        ai = i
-        while ai < len(a) and is_digit(a[ai]):
-            an = an * 10 + int(a[ai]) if a[ai].isascii() else an
-            ai += 1
-        bi = i
-        while bi < len(b) and is_digit(b[bi]):
-            bn = bn * 10 + int(b[bi]) if b[bi].isascii() else bn
-            bi += 1
-        if an != bn:
-            return an < bn
-        if ai != bi:
-            return ai < bi
-        return ca < cb
-    return len(a) < len(b)
-
-
-class _Key:
-    __slots__ = ("s",)
-
-    def __init__(self, s: str) -> None:
-        self.s = s
-
-    def __lt__(self, other: _Key) -> bool:
-        return _v2_key_less(self.s, other.s)
 
 
 def _scalar(value: str, style: str | None) -> yaml.ScalarEvent:
     return yaml.ScalarEvent(None, None, (True, True), value, style=style)
 
 
-def _string_event(s: str) -> yaml.ScalarEvent:
+def _valid_utf8(s: str) -> str:
+    """Go's encoding/json writes an invalid byte (a stray surrogate here) as U+FFFD."""
     if any(0xD800 <= ord(c) <= 0xDFFF for c in s):
         s = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in s)
+    return s
+
+
+def _string_event(s: str) -> yaml.ScalarEvent:
+    s = _valid_utf8(s)
     if "\n" in s:
         return _scalar(s, "|")
-    return _scalar(s, '"' if _needs_quotes(s) else None)
+    return _scalar(s, '"' if yamlv2.needs_quotes(s) else None)
+
+
+def _json_object(m: dict[str, Value]) -> dict[str, Value]:
+    """The map as yaml.v2 reads it back from encoding/json's object.
+
+    JSON writes the keys in byte order, invalid bytes as U+FFFD; keys that become equal are
+    repeated in the object and yaml.v2 keeps the last one (decode.go's ``SetMapIndex``).
+    """
+    if all(k.isascii() for k in m):
+        return m
+    out: dict[str, Value] = {}
+    for k in sorted(m, key=to_bytes):
+        out[_valid_utf8(k)] = m[k]
+    return out
 
 
 def _events(budget: Budget, v: Value, out: list[Any], depth: int) -> None:
@@ -176,7 +78,7 @@ def _events(budget: Budget, v: Value, out: list[Any], depth: int) -> None:
         out.append(_scalar(str(v), None))
     elif isinstance(v, float):
         text = jsonenc.float_json(v)
-        back = resolve_plain(text)
+        back = yamlv2.resolve_plain(text)
         out.append(_scalar(str(back) if isinstance(back, int) else format_float(float(text), "g", -1), None))
     elif isinstance(v, str):
         out.append(_string_event(v))
@@ -188,10 +90,11 @@ def _events(budget: Budget, v: Value, out: list[Any], depth: int) -> None:
             _events(budget, e, out, depth + 1)
         out.append(yaml.SequenceEndEvent())
     elif isinstance(v, dict):
-        out.append(yaml.MappingStartEvent(None, None, True, flow_style=not v))
-        for k in sorted(v, key=_Key):
+        m = _json_object(v)
+        out.append(yaml.MappingStartEvent(None, None, True, flow_style=not m))
+        for k in sorted(m, key=yamlv2.Key):
             out.append(_string_event(k))
-            _events(budget, v[k], out, depth + 1)
+            _events(budget, m[k], out, depth + 1)
         out.append(yaml.MappingEndEvent())
     else:
         raise jsonenc.Unsupported
@@ -216,39 +119,174 @@ def to_yaml(budget: Budget, v: Value) -> str:
 # --- fromYaml ----------------------------------------------------------------------------------
 
 
-def _key_text(k: Value) -> str:
+class _Map(dict[str, Value]):
+    """A YAML mapping under the names sigs.k8s.io/yaml's JSON step gives its keys; ``raw`` is the
+    yaml.v2 map itself (Go-equal keys share an entry), which Go's error texts print with %#v."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: dict[object, tuple[Value, Value]] = {}
+
+
+def _go_key(k: Value, n: int) -> object:
+    """The identity of a key in a Go map[interface{}]interface{}: its dynamic type and value."""
+    if isinstance(k, float) and math.isnan(k):
+        return ("NaN", n)  # NaN != NaN: every NaN key is a key of its own
+    return (type(k).__name__ if not isinstance(k, int) or k <= INT_MAX else "uint64", k)
+
+
+def _key_text(k: Value) -> str | None:
+    """sigs.k8s.io/yaml's ``convertToJSONableObject`` on a key: its JSON name, or None for a key it
+    refuses (nil, and a uint64: a number past int64 that ParseUint read)."""
     if isinstance(k, str):
         return k
-    if k is None:
-        return "null"
     if isinstance(k, bool):
         return "true" if k else "false"
     if isinstance(k, int):
-        return str(k)
+        return str(k) if k <= INT_MAX else None
     if isinstance(k, float):
-        return format_float(k, "g", -1)
-    raise ValueError
+        s = format_float(k, "g", -1, 32)  # strconv.FormatFloat(typedKey, 'g', -1, 32)
+        return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(s, s)
+    return None
 
 
-def _compose(budget: Budget, text: str) -> Value:
-    """The first YAML document as JSON-like values, composed without recursion."""
+def _fmtsort_key(item: tuple[Value, Value]) -> tuple[int, int, Any]:
+    """internal/fmtsort on interface{} keys: nil first, then by dynamic type, then by value.
+
+    Go orders two types by the address of their type descriptors, which no source states; this
+    takes reflect.Kind order (bool, int, uint64, float64, string). NaN sorts before numbers.
+    """
+    k = item[0]
+    if k is None:
+        return (0, 0, 0)
+    if isinstance(k, bool):
+        return (1, 0, k)
+    if isinstance(k, int):
+        return (11 if k > INT_MAX else 2, 0, k)
+    if isinstance(k, float):
+        return (14, 0, 0.0) if math.isnan(k) else (14, 1, k)
+    return (24, 0, to_bytes(k))
+
+
+class _GoSyntax:
+    """fmt's ``%#v`` (also ``%+#v``) of values yaml.v2 decoded into an interface{}, charged as built."""
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.out: list[str] = []
+        self.size = 0
+
+    def write(self, s: str) -> None:
+        self.out.append(s)
+        self.size += len(s)
+        self.budget.check_size(self.size)
+
+    def value(self, v: Value, depth: int = 0) -> None:
+        self.budget.step()
+        if depth > self.budget.limits.max_depth:
+            raise Fault("depth limit")
+        if v is None:
+            self.write("interface {}(nil)" if depth else "<nil>")
+        elif isinstance(v, bool):
+            self.write("true" if v else "false")
+        elif isinstance(v, int):
+            self.write(f"{v:#x}" if v > INT_MAX else str(v))  # a uint64 prints as 0x... (fmt0x64)
+        elif isinstance(v, float):
+            self.write(format_float(v, "g", -1))
+        elif isinstance(v, str):
+            self.write(quote(v))
+        elif isinstance(v, list):
+            self.write("[]interface {}{")
+            for i, e in enumerate(v):
+                if i:
+                    self.write(", ")
+                self.value(e, depth + 1)
+            self.write("}")
+        else:
+            self.write("map[interface {}]interface {}{")
+            for i, (k, e) in enumerate(sorted(v.raw.values(), key=_fmtsort_key)):
+                if i:
+                    self.write(", ")
+                self.value(k, depth + 1)
+                self.write(":")
+                self.value(e, depth + 1)
+            self.write("}")
+
+    def text(self) -> str:
+        return "".join(self.out)
+
+
+_ELEMENT = object()  # stands for the key of a sequence element in _first_refused
+
+
+def _first_refused(budget: Budget, doc: Value) -> tuple[Value, Value] | None:
+    """The first key, in document order, that ``convertToJSONableObject`` refuses, with its value.
+
+    Go visits each map's keys in random order, a key before its value; document order is one of
+    those orders. A container met again (an alias) was searched already.
+    """
+    seen: set[int] = set()
+    todo: list[Iterator[tuple[object, Value]]] = [iter([(_ELEMENT, doc)])]
+    while todo:
+        pair = next(todo[-1], None)
+        if pair is None:
+            todo.pop()
+            continue
+        k, v = pair
+        if k is not _ELEMENT and _key_text(k) is None:
+            return k, v
+        if isinstance(v, (list, _Map)) and id(v) not in seen:
+            seen.add(id(v))
+            budget.step()
+            if len(todo) > budget.limits.max_depth + 1:  # as deep as _json_numbers goes
+                raise Fault("depth limit")
+            todo.append(iter(v.raw.values()) if isinstance(v, _Map) else ((_ELEMENT, e) for e in v))
+    return None
+
+
+def _compose(budget: Budget, text: str) -> tuple[Value, str | None]:
+    """The first YAML document as JSON-like values, composed without recursion, and the error Go
+    reports for its keys, if any.
+
+    yaml.v2 parses the whole document before it decodes it, and sigs.k8s.io/yaml converts the keys
+    to JSON names after that: a syntax error anywhere wins over a sequence or mapping used as a key
+    (decode.go's "invalid map key", the first in document order), which wins over a key JSON
+    cannot name (nil, uint64; Go meets them in random map order, this names the first).
+    """
     max_depth = budget.limits.max_depth
     anchors: dict[str, Value] = {}
     stack: list[tuple[Any, str | None, list[Value]]] = []  # (container, anchor, pending key)
     root: list[Value] = []
-    done = False
+    invalid: list[Value] = []  # the first key that is a sequence or a mapping
+    refused = False  # a key convertToJSONableObject refuses was read (it may have been replaced)
 
     def add(value: Value) -> None:
+        nonlocal refused
         if not stack:
             root.append(value)
             return
         container, _, pending = stack[-1]
         if isinstance(container, list):
             container.append(value)
-        elif pending:
-            container[_key_text(pending.pop())] = value
-        else:
+        elif not pending:  # a key: Go meets its faults before anything in its value
             pending.append(value)
+            if isinstance(value, (list, dict)):
+                if not invalid:
+                    invalid.append(value)
+            elif _key_text(value) is None:
+                refused = True
+        else:
+            key = pending.pop()
+            if isinstance(key, (list, dict)):
+                return
+            ident = _go_key(key, len(container.raw))
+            container.raw.pop(ident, None)  # an equal key replaces key and value (mapassign)
+            container.raw[ident] = (key, value)
+            name = _key_text(key)
+            if name is not None:
+                container[name] = value
 
     for ev in yaml.parse(text, Loader=_LOADER):
         budget.step()
@@ -256,14 +294,14 @@ def _compose(budget: Budget, text: str) -> Value:
             if ev.tag in ("tag:yaml.org,2002:str", "!") or ev.style:
                 val: Value = ev.value
             else:
-                val = resolve_plain(ev.value)
+                val = yamlv2.resolve_plain(ev.value)
             if ev.anchor:
                 anchors[ev.anchor] = val
             add(val)
         elif isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             if len(stack) >= max_depth:
                 raise Fault("depth limit")
-            stack.append(([] if isinstance(ev, yaml.SequenceStartEvent) else {}, ev.anchor, []))
+            stack.append(([] if isinstance(ev, yaml.SequenceStartEvent) else _Map(), ev.anchor, []))
         elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             container, anchor, _ = stack.pop()
             if anchor:
@@ -274,14 +312,33 @@ def _compose(budget: Budget, text: str) -> Value:
                 raise ValueError
             add(anchors[ev.anchor])
         elif isinstance(ev, yaml.DocumentEndEvent):
-            done = True
             break
-    del done
-    return root[0] if root else None
+    doc = root[0] if root else None
+    first = _first_refused(budget, doc) if refused and not invalid else None
+    if not invalid and first is None:
+        return doc, None
+    msg = _GoSyntax(budget)
+    if invalid:
+        msg.write("yaml: invalid map key: ")  # decode.go's failf("invalid map key: %#v", k)
+        msg.value(invalid[0])
+    elif first is not None:
+        key, value = first
+        # fmt.Errorf("unsupported map key of type: %s, key: %+#v, value: %+#v", reflect.TypeOf(k), k, v)
+        msg.write("unsupported map key of type: %s, key: " % ("%!s(<nil>)" if key is None else "uint64"))
+        msg.value(key)
+        msg.write(", value: ")
+        msg.value(value)
+    return doc, msg.text()
 
 
 def _json_numbers(budget: Budget, v: Value, depth: int) -> Value:
-    """sigs.k8s.io/yaml goes through JSON: every number comes back a float64."""
+    """sigs.k8s.io/yaml goes through JSON: every number comes back a float64.
+
+    The first number JSON cannot hold is the one encoding/json's ``json.Marshal`` meets first, and it
+    stops there: ``mapEncoder.encode`` visits a map's entries in the order of their keys' bytes
+    (``slices.SortFunc`` with ``strings.Compare``), ``arrayEncoder`` elements in order, each value
+    depth-first before the next key; ``floatEncoder`` refuses ±Inf and NaN (``UnsupportedValueError``).
+    """
     budget.step()
     if depth > budget.limits.max_depth:
         raise Fault("depth limit")
@@ -294,7 +351,8 @@ def _json_numbers(budget: Budget, v: Value, depth: int) -> Value:
         return f
     if isinstance(v, list):
         return [_json_numbers(budget, e, depth + 1) for e in v]
-    return {k: _json_numbers(budget, e, depth + 1) for k, e in v.items()}
+    done = {k: _json_numbers(budget, v[k], depth + 1) for k in sorted(v, key=to_bytes)}
+    return {k: done[k] for k in v}
 
 
 class _Unsupported(ValueError):
@@ -315,12 +373,15 @@ def _not_a_map(doc: Value) -> str:
 def from_yaml(budget: Budget, s: str) -> Value:
     budget.bytes_step(len(s) * 4)
     try:
-        doc = _compose(budget, s)
+        doc, refused = _compose(budget, s)
+        if refused is not None:
+            return {"Error": "error converting YAML to JSON: " + refused}
         if doc is None:
             return {}
+        # yamlToJSONTarget marshals whatever the document holds before JSON is read into the map
+        result = _json_numbers(budget, doc, 0)
         if not isinstance(doc, dict):
             return {"Error": _not_a_map(doc)}
-        result = _json_numbers(budget, doc, 0)
     except _Unsupported as exc:
         return {"Error": f"error converting YAML to JSON: json: unsupported value: {exc.args[0]}"}
     except (yaml.YAMLError, ValueError, TypeError):
@@ -330,112 +391,6 @@ def from_yaml(budget: Budget, s: str) -> Value:
 
 
 # --- filterPEM ---------------------------------------------------------------------------------
-
-_PEM_START = b"\n-----BEGIN "
-_PEM_END = b"\n-----END "
-_PEM_EOL = b"-----"
-
-
-def _get_line(data: bytes, pos: int) -> tuple[bytes, int, int]:
-    """Go's pem ``getLine`` from offset ``pos``: (line, next offset, bytes consumed)."""
-    i = data.find(b"\n", pos)
-    if i < 0:
-        i = j = len(data)
-    else:
-        j = i + 1
-        if i > pos and data[i - 1] == 13:
-            i -= 1
-    return data[pos:i].rstrip(b" \t"), j, j - pos
-
-
-Block = tuple[bytes, dict[bytes, bytes], bytes]
-
-
-def pem_decode(data: bytes, start: int) -> tuple[Block | None, int]:
-    """Go's ``pem.Decode`` on ``data[start:]``: the next block and where the rest starts.
-
-    Offsets instead of slices keep it linear: each step is a ``find`` from where the
-    previous one stopped.
-    """
-    r = start
-    eti = 0
-    while True:
-        if eti < 0 or eti > len(data) - r:
-            return None, start
-        r += eti
-        ei = data.find(_PEM_END, r)
-        if ei < 0:
-            return None, start
-        ei -= r
-        eti = ei + len(_PEM_END)
-        bi = data.rfind(_PEM_START[1:], r, r + ei)
-        if bi < 0:
-            continue
-        bi -= r
-        if bi > 0 and data[r + bi - 1] != 10:
-            continue
-        skip = bi + len(_PEM_START) - 1
-        r += skip
-        ei -= skip
-        eti -= skip
-        type_line, r, consumed = _get_line(data, r)
-        ei -= consumed
-        eti -= consumed
-        if not type_line.endswith(_PEM_EOL):
-            continue
-        type_line = type_line[: -len(_PEM_EOL)]
-        headers: dict[bytes, bytes] = {}
-        while True:
-            if r >= len(data):
-                return None, start
-            line, nxt, consumed = _get_line(data, r)
-            key, sep, val = line.partition(b":")
-            if not sep:
-                break
-            headers[key.strip()] = val.strip()
-            r = nxt
-            ei -= consumed
-            eti -= consumed
-        if headers and ei < 0:
-            continue
-        et = r + eti
-        trailer_len = len(type_line) + len(_PEM_EOL)
-        if len(data) - et < trailer_len:
-            continue
-        trailer = data[et : et + trailer_len]
-        if not trailer.startswith(type_line) or not trailer.endswith(_PEM_EOL):
-            continue
-        if _get_line(data, et + trailer_len)[0]:
-            continue
-        body = b""
-        if ei > 0:
-            raw = data[r : r + ei]
-            for ch in (b" ", b"\t", b"\r", b"\n"):
-                raw = raw.replace(ch, b"")
-            try:
-                body = base64.b64decode(raw, validate=True)
-            except (binascii.Error, ValueError):
-                continue
-        _, nxt, _ = _get_line(data, r + ei + len(_PEM_END) - 1)
-        return (type_line, headers, body), nxt
-
-
-def pem_encode(block: Block) -> bytes:
-    """Go's ``pem.Encode``: Proc-Type first, other headers sorted, 64-column base64."""
-    typ, headers, body = block
-    if any(b":" in k for k in headers):
-        raise ValueError
-    out = [b"-----BEGIN ", typ, b"-----\n"]
-    if headers:
-        keys = sorted(k for k in headers if k != b"Proc-Type")
-        if b"Proc-Type" in headers:
-            keys.insert(0, b"Proc-Type")
-        out += [k + b": " + headers[k] + b"\n" for k in keys]
-        out.append(b"\n")
-    b64 = base64.b64encode(body)
-    out += [b64[i : i + 64] + b"\n" for i in range(0, len(b64), 64)]
-    out += [b"-----END ", typ, b"-----\n"]
-    return b"".join(out)
 
 
 @register(ESO, "filterPEM", "str", "str")
@@ -448,13 +403,13 @@ def filter_pem(budget: Budget, pem_type: str, s: str) -> str:
     size = 0
     while True:
         budget.step()
-        block, pos = pem_decode(data, pos)
+        block, pos = gopem.decode(data, pos)
         if block is None:
             break
         if from_bytes(block[0]).casefold() != want:
             continue
         try:
-            encoded = pem_encode(block)
+            encoded = gopem.encode(block)
         except ValueError:
             raise Fault("function failed") from None
         size += len(encoded)

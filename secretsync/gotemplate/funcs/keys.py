@@ -19,8 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa, x25519
 
-from secretsync.gotemplate.funcs import der
-from secretsync.gotemplate.funcs.eso import pem_decode, pem_encode
+from secretsync.gotemplate.funcs import der, gopem
 from secretsync.gotemplate.gostrconv import from_bytes, to_bytes
 
 MAX_RSA_BITS = 8192
@@ -54,7 +53,7 @@ def pem_blocks(text: str) -> Iterator[tuple[str, bytes]]:
     data = to_bytes(text)
     pos = 0
     while True:
-        block, pos = pem_decode(data, pos)
+        block, pos = gopem.decode(data, pos)
         if block is None:
             return
         yield from_bytes(block[0]), block[2]
@@ -62,7 +61,7 @@ def pem_blocks(text: str) -> Iterator[tuple[str, bytes]]:
 
 def first_pem(data: bytes) -> tuple[tuple[str, bytes] | None, bytes]:
     """Go's ``pem.Decode(data)``: the first block (type, DER) or None, and the rest."""
-    block, pos = pem_decode(data, 0)
+    block, pos = gopem.decode(data, 0)
     if block is None:
         return None, data
     return (from_bytes(block[0]), block[2]), data[pos:]
@@ -70,7 +69,7 @@ def first_pem(data: bytes) -> tuple[tuple[str, bytes] | None, bytes]:
 
 def pem(block_type: str, body: bytes) -> str:
     """Go's ``pem.EncodeToMemory`` of a block without headers."""
-    return from_bytes(pem_encode((to_bytes(block_type), {}, body)))
+    return from_bytes(gopem.encode((to_bytes(block_type), {}, body)))
 
 
 # --- parsing private keys ------------------------------------------------------------------------------
@@ -103,10 +102,12 @@ def _load_der(body: bytes) -> Any:
         raise KeyFormatError("not a private key") from None
 
 
-def _shape(body: bytes) -> str:
-    """Which DER layout ``body`` has: ``pkcs1``, ``pkcs8``, ``sec1``, ``dsa`` or ``?``."""
+def _shape(key: der.TLV) -> str:
+    """Which DER layout ``key`` has: ``pkcs1``, ``pkcs8``, ``sec1``, ``dsa`` or ``?``."""
+    if key.tag != der.SEQUENCE:
+        return "?"
     try:
-        items = der.seq(body)
+        items = der.children(key)
     except der.DERError:
         return "?"
     if len(items) >= 3 and items[0].tag == der.INTEGER and items[1].tag == der.SEQUENCE:
@@ -135,13 +136,24 @@ def _accept(key: Any) -> PrivateKey:
 
 
 def parse_private(body: bytes, layout: str) -> PrivateKey:
-    """A private key in one of Go's layouts (``pkcs1``, ``pkcs8``, ``sec1``), or ``any`` of them."""
-    shape = _shape(body)
+    """A private key in one of Go's layouts (``pkcs1``, ``pkcs8``, ``sec1``), or ``any`` of them.
+
+    Bytes after the key: ``x509.ParsePKCS1PrivateKey`` refuses them ("trailing data"), while
+    ``ParsePKCS8PrivateKey`` and ``ParseECPrivateKey`` ignore what ``asn1.Unmarshal`` leaves over
+    (its ``rest``); ESO's parsePrivateKey tries those three in turn, so the same holds for ``any``.
+    """
+    try:
+        first, end = der.read(body)
+    except der.DERError:
+        raise KeyFormatError("unexpected key layout") from None
+    shape = _shape(first)
     if shape == "?" or shape == "dsa" or (layout != "any" and shape != layout):
         raise KeyFormatError("unexpected key layout")
-    if shape == "pkcs1" and len(der.seq(body)) != 9:
+    if shape == "pkcs1" and end != len(body):
+        raise KeyFormatError("trailing data")
+    if shape == "pkcs1" and len(der.children(first)) != 9:
         raise KeyFormatError("multi-prime RSA")
-    key = _accept(_load_der(body))
+    key = _accept(_load_der(first.raw))
     if shape == "pkcs1" and not isinstance(key, rsa.RSAPrivateKey):
         raise KeyFormatError("unexpected key layout")
     if shape == "sec1" and not isinstance(key, ec.EllipticCurvePrivateKey):
