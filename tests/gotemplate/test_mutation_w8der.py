@@ -3,9 +3,11 @@
 The reader follows Go's encoding/asn1 strictness: definite lengths of 1..4 bytes only, minimal
 lengths (a long form below 0x80 or with a leading zero byte is refused), minimal INTEGERs, no
 high tag numbers, no trailing data; OBJECT IDENTIFIER's first byte splits as in Go's
-parseObjectIdentifier (v/40, v%40 below 80, else 2 and v-80). Its error reasons are never shown to
-a template author (callers turn every DERError into "function failed"), so they are asserted here,
-on the module: each refusal must be a DERError with its exact reason.
+parseObjectIdentifier (v/40, v%40 below 80, else 2 and v-80) and each arc is read as its
+parseBase128Int reads it (no leading 0x80, at most five bytes, at most 2**31 - 1). Its error
+reasons are never shown to a template author (callers turn every DERError into "function
+failed"), so they are asserted here, on the module: each refusal must be a DERError with its
+exact reason.
 """
 
 from __future__ import annotations
@@ -157,12 +159,40 @@ def test_to_oid_refuses(tlv: TLV) -> None:
     assert _reason(der.to_oid, tlv) == "not an object identifier"
 
 
+# Go's parseBase128Int: at most five bytes an arc, no leading 0x80, nothing past math.MaxInt32
+def test_to_oid_reads_an_arc_up_to_max_int32() -> None:
+    assert der.to_oid(_t(der.OID, b"\x2a\x87\xff\xff\xff\x7f")) == "1.2.2147483647"
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        (b"\x80\x01", "non-minimal object identifier"),  # the first arc as well
+        (b"\x2a\x80\x7f", "non-minimal object identifier"),
+        (b"\x2a\x88\x80\x80\x80\x00", "object identifier arc too large"),  # 2**31
+        (b"\x2a\x81\x80\x80\x80\x80\x00", "object identifier arc too large"),  # a sixth byte
+    ],
+)
+def test_to_oid_refuses_arcs_go_refuses(value: bytes, want: str) -> None:
+    assert _reason(der.to_oid, _t(der.OID, value)) == want
+
+
+def test_fields_reads_the_first_elements_of_a_sequence_and_leaves_the_rest_unread() -> None:
+    # encoding/asn1 reading a struct: one element per field, then "We allow extra bytes at the end"
+    null = TLV(5, b"", b"\x05\x00")
+    body = b"\x05\x00" * 2 + b"\x04\x05\x00"  # a truncated third element
+    assert der.fields(_t(der.SEQUENCE, body), 2) == [null, null]
+    assert der.fields(_t(der.SEQUENCE, b"\x05\x00"), 3) == [null]
+    assert _reason(der.fields, _t(der.SEQUENCE, body), 3) == "truncated"
+    assert _reason(der.fields, _t(der.SET, b"\x05\x00"), 1) == "unexpected tag"
+
+
 def test_octets() -> None:
     assert der.octets(_t(der.OCTET_STRING, b"\x01")) == b"\x01"
     assert _reason(der.octets, _t(der.NULL, b"")) == "not an octet string"
 
 
-# --- a divergence from Go: OBJECT IDENTIFIER arcs are not checked for minimal encoding ---------------
+# --- OBJECT IDENTIFIER arcs as Go's parseBase128Int reads them -------------------------------------
 
 
 def _with_outer_oid(p12: bytes, oid_value: bytes) -> str:
@@ -182,12 +212,9 @@ def test_rebuilt_pfx_still_decodes() -> None:
     assert run(_KEY, {"p": _with_outer_oid(_P12, _DATA), "pw": "pw"}).startswith("-----BEGIN PRIVATE KEY")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Go's encoding/asn1 parseBase128Int refuses an OID arc led by 0x80 ('integer is not minimally "
-    "encoded'), so go-pkcs12 fails; der.to_oid reads 2a..07 80 01 as 1.2.840.113549.1.7.1",
-)
 def test_non_minimal_oid_arc_is_refused_as_go_does() -> None:
+    # Go's encoding/asn1 parseBase128Int: an arc led by 0x80 is "integer is not minimally encoded",
+    # so go-pkcs12 fails on 2a..07 80 01 where a lax reader sees 1.2.840.113549.1.7.1
     with pytest.raises(TemplateError) as info:
         run(_KEY, {"p": _with_outer_oid(_P12, _DATA[:-1] + b"\x80" + _DATA[-1:]), "pw": "pw"})
     assert info.value.kind == "function failed"

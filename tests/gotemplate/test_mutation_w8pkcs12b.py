@@ -245,10 +245,5 @@ def test_pkcs12_pbe_iterations_are_charged_twice() -> None:
 
 
 # go-pkcs12's macData.MacSalt is not optional: a MacData without salt does not unmarshal
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="go-pkcs12 requires MacData.macSalt; secretsync reads it as empty",
-)
 def test_pkcs12_mac_without_salt_is_refused_as_go() -> None:
     assert _run(_pfx(_encrypted(_pbe(_padded(8))), lambda a: _classic_mac(a, salt=False))) == FAILED

@@ -4,7 +4,7 @@ Reading: hand-built PKCS#12 files go through ESO's pkcs12key/pkcs12cert; what mu
 refused is go-pkcs12 v0.7.4's getSafeContents/DecodeChain (the retry of the MAC with an empty
 byte string for the empty password, one or two items in the authenticated safe, version 0
 EncryptedData, EncryptedContent as implicit [0], safeBag values as explicit [0], X.509 cert bags
-only, one certificate per cert bag, a key bag holding a PKCS#8 SEQUENCE).
+only, one certificate per cert bag, a key bag holding a key x509.ParsePKCS8PrivateKey reads).
 Writing: the shape of pemToPkcs12's output is compared with an archive written by go-pkcs12's
 Modern encoder (F["p12_modern_nopw"]): 16-byte salts, the PRF AlgorithmIdentifier with its NULL,
 localKeyId attributes on the leaf certificate bag and on the key bag.
@@ -69,9 +69,8 @@ def _data(*bags: bytes) -> bytes:
     return pkcs12._data_content(der.sequence(*bags))
 
 
-def _encrypted(
-    *bags: bytes, version: int = 0, tag: int | None = 0x80, iterations: int = 1, extra: bytes = b""
-) -> bytes:
+def _pbes2(plain: bytes, iterations: int = 1) -> tuple[bytes, bytes]:
+    """PBES2 (PBKDF2-HMAC-SHA-256, AES-256-CBC), empty password: (AlgorithmIdentifier, ciphertext)."""
     salt, iv = b"s" * 16, b"i" * 16
     key = hashlib.pbkdf2_hmac("sha256", b"", salt, 1, 32)
     kdf = der.sequence(
@@ -83,10 +82,21 @@ def _encrypted(
             der.sequence(der.oid(pkcs12.OID_PBKDF2), kdf), der.sequence(der.oid(AES256), der.octet_string(iv))
         ),
     )
-    plain = der.sequence(*bags)
     pad = 16 - len(plain) % 16
     enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    ct = enc.update(plain + bytes([pad]) * pad) + enc.finalize()
+    return alg, enc.update(plain + bytes([pad]) * pad) + enc.finalize()
+
+
+def _shrouded_key_bag(plain: bytes = KEY8, extra: bytes = b"") -> bytes:
+    alg, ct = _pbes2(plain)
+    info = der.sequence(alg, der.octet_string(ct), extra)  # encryptedPrivateKeyInfo
+    return der.sequence(der.oid(pkcs12.OID_SHROUDED_KEY_BAG), der.explicit(0, info))
+
+
+def _encrypted(
+    *bags: bytes, version: int = 0, tag: int | None = 0x80, iterations: int = 1, extra: bytes = b""
+) -> bytes:
+    alg, ct = _pbes2(der.sequence(*bags), iterations)
     parts = [der.oid(pkcs12.OID_DATA), alg] + ([] if tag is None else [der.tlv(tag, ct)])
     inner = (
         der.sequence(der.integer(version), der.sequence(*parts))
@@ -127,6 +137,11 @@ GOOD = [
     # one item in the authenticated safe (DecodeChain: getSafeContents(..., 1, 2))
     ("one_item", _pfx(_data(_cert_bag(), _key_bag()))),
     ("two_items", _pfx(_encrypted(_cert_bag()), _data(_key_bag()))),
+    ("shrouded_key_bag", _pfx(_encrypted(_cert_bag()), _data(_shrouded_key_bag()))),
+    # encryptedPrivateKeyInfo is a Go struct: an extra element at its end is left unread
+    ("shrouded_key_bag_extra_element", _pfx(_data(_cert_bag(), _shrouded_key_bag(extra=der.null())))),
+    # DecodeChain's x509.ParsePKCS8PrivateKey(bag.Value.Bytes) ignores bytes after the key
+    ("key_bag_trailing_bytes", _pfx(_data(_cert_bag(), _key_bag(KEY8 + b"\0")))),
 ]
 
 
@@ -170,6 +185,12 @@ BAD = [
     ),
     # x509.ParsePKCS8PrivateKey of a non-SEQUENCE key bag fails DecodeChain, also for pkcs12cert
     ("key_bag_octet_string", _pfx(_data(_cert_bag(), _key_bag(der.octet_string(KEY8)))), "function failed"),
+    # decodePkcs8ShroudedKeyBag unmarshals the decrypted key as one element: bytes after it are refused
+    (
+        "shrouded_key_trailing_bytes",
+        _pfx(_data(_cert_bag(), _shrouded_key_bag(KEY8 + b"\0"))),
+        "function failed",
+    ),
 ]
 
 
@@ -227,24 +248,17 @@ def test_pem_to_pkcs12_has_the_shape_of_go_pkcs12_modern() -> None:
     ]
 
 
-# --- divergences from go-pkcs12 (pinned) ------------------------------------------------------------
+# --- structures go-pkcs12 reads into Go structs; the key bag through x509.ParsePKCS8PrivateKey --------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="encoding/asn1 allows extra elements at the end of a SEQUENCE read into a struct "
-    "(encryptedData): go-pkcs12 reads this file, safe_bags refuses len(enc) != 2",
-)
 def test_encrypted_data_with_an_extra_element_is_read_as_go() -> None:
+    # encoding/asn1 leaves extra elements at the end of a SEQUENCE read into a struct (encryptedData)
+    # unread: go-pkcs12 reads this file
     pfx = _pfx(_encrypted(_cert_bag(), extra=der.null()), _data(_key_bag()))
     assert _read("pkcs12key", pfx) == KEY_PEM
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="go-pkcs12 DecodeChain runs x509.ParsePKCS8PrivateKey on the key bag, so pkcs12cert fails "
-    "on a key that is no PKCS#8 key; decode_chain only checks for a SEQUENCE",
-)
 def test_pkcs12cert_refuses_a_key_bag_that_is_no_pkcs8_key() -> None:
+    # go-pkcs12 DecodeChain runs x509.ParsePKCS8PrivateKey on the key bag, so pkcs12cert fails too
     pfx = _pfx(_data(_cert_bag(), _key_bag(der.sequence(der.integer(0)))))
     assert _kind("pkcs12cert", pfx) == "function failed"

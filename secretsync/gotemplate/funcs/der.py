@@ -3,8 +3,10 @@
 Why our own: PKCS#12 files are tenant data, and OpenSSL's parser would run whatever key
 derivation iteration counts a file asks for. Reading the structure ourselves lets us
 bound every count before any derivation runs, and match Go's ``encoding/asn1``
-strictness (definite lengths only, minimal lengths, no trailing data). The reader is
-iterative over one level at a time and never recurses on input.
+strictness (definite lengths only, minimal lengths, minimal OBJECT IDENTIFIER arcs, no
+trailing data after a top-level element; extra elements at the end of a SEQUENCE that Go
+reads into a struct are left unread, see :func:`fields`). The reader is iterative over one
+level at a time and never recurses on input.
 """
 
 from __future__ import annotations
@@ -87,6 +89,24 @@ def seq(data: bytes) -> list[TLV]:
     return children(parse(data, SEQUENCE))
 
 
+def fields(tlv: TLV, n: int) -> list[TLV]:
+    """The first ``n`` elements of a SEQUENCE that Go reads into a struct of ``n`` fields.
+
+    encoding/asn1 parseField (reflect.Struct) reads one element per field and then stops: "We allow
+    extra bytes at the end of the SEQUENCE", so whatever follows is neither read nor checked. A
+    struct is always a SEQUENCE (a SET or a tagged element does not match its tag). Fewer than ``n``
+    elements come back when the SEQUENCE ends first; the caller decides which fields are optional.
+    """
+    if tlv.tag != SEQUENCE:
+        raise DERError("unexpected tag")
+    out: list[TLV] = []
+    pos = 0
+    while pos < len(tlv.value) and len(out) < n:
+        child, pos = read(tlv.value, pos)
+        out.append(child)
+    return out
+
+
 def to_int(tlv: TLV) -> int:
     if tlv.tag != INTEGER or not tlv.value:
         raise DERError("not an integer")
@@ -107,15 +127,30 @@ def small_int(tlv: TLV, bound: int) -> int:
 
 
 def to_oid(tlv: TLV) -> str:
+    """An OBJECT IDENTIFIER as Go's encoding/asn1 parseObjectIdentifier reads it.
+
+    Each arc is parseBase128Int's: a leading 0x80 byte is "integer is not minimally encoded", a sixth
+    byte or a value past 2**31 - 1 is "base 128 integer too large" (both Go errors, so go-pkcs12
+    fails), and a last byte with its top bit set is "truncated base 128 integer".
+    """
     if tlv.tag != OID or not tlv.value or tlv.value[-1] & 0x80:
         raise DERError("not an object identifier")
     arcs: list[int] = []
     n = 0
+    size = 0
     for b in tlv.value:
+        if size == 0 and b == 0x80:
+            raise DERError("non-minimal object identifier")
+        if size == 5:
+            raise DERError("object identifier arc too large")
         n = (n << 7) | (b & 0x7F)
+        size += 1
         if not b & 0x80:
+            if n > 0x7FFFFFFF:
+                raise DERError("object identifier arc too large")
             arcs.append(n)
             n = 0
+            size = 0
     first = arcs[0]
     head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
     return ".".join(str(a) for a in head + arcs[1:])

@@ -6,7 +6,9 @@ ask for a billion iterations and pin a worker. Here every derivation is announce
 render's budget (:meth:`Budget.charge_expensive`) *before* it runs, and refused past the
 per-render cost (kind ``expensive call limit``). The rules are go-pkcs12's: version 3, one
 or two items in the authenticated safe, a MAC unless the password is empty, exactly one key
-bag, the first certificate is the leaf, the rest its chain. Writing follows its ``Modern``
+bag, the first certificate is the leaf, the rest its chain. Its structures are Go structs read by
+``encoding/asn1``: extra elements at the end of one are left unread (:func:`der.fields`), while
+bytes after a whole structure (go-pkcs12's ``unmarshal``) are refused. Writing follows its ``Modern``
 encoder (PBES2: PBKDF2-HMAC-SHA-256 and AES-256-CBC, 2048 iterations; MAC HMAC-SHA-256).
 """
 
@@ -21,7 +23,7 @@ from typing import Any
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from secretsync.gotemplate.funcs import der
+from secretsync.gotemplate.funcs import der, keys
 from secretsync.gotemplate.limits import Budget
 
 OID_DATA = "1.2.840.113549.1.7.1"
@@ -182,8 +184,9 @@ def _rc2_cbc_decrypt(budget: Budget, key: bytes, iv: bytes, data: bytes) -> byte
 
 
 def _alg(tlv: der.TLV) -> tuple[str, der.TLV | None]:
-    items = der.children(tlv)
-    if not items or len(items) > 2:
+    """pkix.AlgorithmIdentifier: the algorithm and its optional parameters (any tag, asn1.RawValue)."""
+    items = der.fields(tlv, 2)
+    if not items:
         raise PKCS12Error("bad algorithm identifier")
     return der.to_oid(items[0]), items[1] if len(items) > 1 else None
 
@@ -193,16 +196,19 @@ def _pbkdf2(
 ) -> tuple[bytes, int]:
     if params is None:
         raise PKCS12Error("missing PBKDF2 parameters")
-    items = der.children(params)
+    # pbkdf2Params{Salt, Iterations, KeyLength optional, Prf optional}: Go reads the fourth element
+    # only when the third was the key length
+    items = der.fields(params, 3)
     if len(items) < 2 or items[0].tag != der.OCTET_STRING:
         raise PKCS12Error("only octet string salts")
     salt = items[0].value
     iterations = der.small_int(items[1], 1 << 31)
-    rest = items[2:]
     declared = 0
-    if rest and rest[0].tag == der.INTEGER:
-        declared = der.small_int(rest[0], 1 << 16)
-        rest = rest[1:]
+    has_length = len(items) > 2 and items[2].tag == der.INTEGER
+    if has_length:
+        declared = der.small_int(items[2], 1 << 16)
+        items = der.fields(params, 4)
+    rest = items[3:] if has_length else items[2:]
     prf = "sha1"
     if rest:
         prf_oid, _ = _alg(rest[0])
@@ -226,7 +232,10 @@ def _pb_decrypt(budget: Budget, alg: der.TLV, data: bytes, password: bytes | Non
     if oid == OID_PBES2:
         if params is None:
             raise PKCS12Error("missing PBES2 parameters")
-        kdf, scheme = der.children(params)[:2]
+        pbes2_params = der.fields(params, 2)
+        if len(pbes2_params) < 2:
+            raise PKCS12Error("bad PBES2 parameters")
+        kdf, scheme = pbes2_params
         kdf_oid, kdf_params = _alg(kdf)
         if kdf_oid != OID_PBKDF2:
             raise PKCS12Error("unsupported KDF")
@@ -245,7 +254,10 @@ def _pb_decrypt(budget: Budget, alg: der.TLV, data: bytes, password: bytes | Non
     elif oid in (OID_PBE_3DES, OID_PBE_RC2_128, OID_PBE_RC2_40):
         if params is None:
             raise PKCS12Error("missing PBE parameters")
-        salt_tlv, iter_tlv = der.children(params)[:2]
+        pbe_params = der.fields(params, 2)
+        if len(pbe_params) < 2:
+            raise PKCS12Error("bad PBE parameters")
+        salt_tlv, iter_tlv = pbe_params
         salt = der.octets(salt_tlv)
         iterations = der.small_int(iter_tlv, 1 << 31)
         pw = password or b""
@@ -269,13 +281,39 @@ def _pb_decrypt(budget: Budget, alg: der.TLV, data: bytes, password: bytes | Non
     return plain[:-pad]
 
 
-def _mac(budget: Budget, mac_data: list[der.TLV], message: bytes, password: bytes | None) -> bytes:
-    digest_info = der.children(mac_data[0])
-    alg_oid, alg_params = _alg(digest_info[0])
+def _mac_data(tlv: der.TLV) -> tuple[der.TLV, bytes, bytes, der.TLV | None]:
+    """go-pkcs12's macData: (the digest's AlgorithmIdentifier, the digest, the salt, the iteration count).
+
+    macData{Mac digestInfo{Algorithm, Digest}, MacSalt []byte, Iterations optional}: MacSalt is no
+    optional field, so a MacData without one does not unmarshal and go-pkcs12 fails whatever the
+    password and whatever the algorithm (PBMAC1 ignores the salt, but it must be there).
+    """
+    mac_data = der.fields(tlv, 3)
+    if len(mac_data) < 2:
+        raise PKCS12Error("bad MAC data")
+    digest_info = der.fields(mac_data[0], 2)
+    if len(digest_info) < 2:
+        raise PKCS12Error("bad MAC digest")
+    digest = der.octets(digest_info[1])
+    salt = der.octets(mac_data[1])
+    return digest_info[0], digest, salt, mac_data[2] if len(mac_data) > 2 else None
+
+
+def _mac(
+    budget: Budget,
+    mac_data: tuple[der.TLV, bytes, bytes, der.TLV | None],
+    message: bytes,
+    password: bytes | None,
+) -> bytes:
+    alg, _, salt, iterations_tlv = mac_data
+    alg_oid, alg_params = _alg(alg)
     if alg_oid == OID_PBMAC1:
         if alg_params is None:
             raise PKCS12Error("missing PBMAC1 parameters")
-        kdf, mac_alg = der.children(alg_params)[:2]
+        pbmac1_params = der.fields(alg_params, 2)
+        if len(pbmac1_params) < 2:
+            raise PKCS12Error("bad PBMAC1 parameters")
+        kdf, mac_alg = pbmac1_params
         kdf_oid, kdf_params = _alg(kdf)
         mac_oid, _ = _alg(mac_alg)
         if kdf_oid != OID_PBKDF2 or mac_oid not in OID_HMAC:
@@ -287,8 +325,7 @@ def _mac(budget: Budget, mac_data: list[der.TLV], message: bytes, password: byte
     if alg_oid not in OID_MAC_DIGEST:
         raise PKCS12Error("unsupported MAC")
     algo = OID_MAC_DIGEST[alg_oid]
-    salt = der.octets(mac_data[1]) if len(mac_data) > 1 else b""
-    iterations = der.small_int(mac_data[2], 1 << 31) if len(mac_data) > 2 else 1
+    iterations = der.small_int(iterations_tlv, 1 << 31) if iterations_tlv is not None else 1
     _charge(budget, iterations)
     key = pkcs12_kdf(algo, salt, password or b"", iterations, 3, _HASH_UV[algo][0])
     return hmac.new(key, message, algo).digest()
@@ -296,7 +333,7 @@ def _mac(budget: Budget, mac_data: list[der.TLV], message: bytes, password: byte
 
 def _content(ci: der.TLV) -> tuple[str, bytes]:
     """A ContentInfo's type and the bytes inside its explicit [0]."""
-    items = der.children(ci)
+    items = der.fields(ci, 2)
     if not items:
         raise PKCS12Error("empty content info")
     kind = der.to_oid(items[0])
@@ -312,7 +349,7 @@ def safe_bags(
 ) -> tuple[list[der.TLV], bytes | None]:
     """go-pkcs12's ``getSafeContents``: every SafeBag, and the password form that worked."""
     pw: bytes | None = bmp_password(password)
-    pfx = der.seq(data)
+    pfx = der.fields(der.parse(data, der.SEQUENCE), 3)
     if len(pfx) < 2 or der.small_int(pfx[0], 1 << 16) != 3:
         raise PKCS12Error("only v3 PFX")
     kind, inner = _content(pfx[1])
@@ -324,8 +361,8 @@ def safe_bags(
         if not empty:
             raise PKCS12Error("no MAC")
     else:
-        mac_data = der.children(pfx[2])
-        digest = der.octets(der.children(mac_data[0])[1])
+        mac_data = _mac_data(pfx[2])
+        digest = mac_data[1]
         if not hmac.compare_digest(_mac(budget, mac_data, auth_safe_bytes, pw), digest):
             if not empty:
                 raise PKCS12Error("incorrect password")
@@ -341,10 +378,11 @@ def safe_bags(
         if kind == OID_DATA:
             contents = der.octets(der.parse(inner))
         elif kind == OID_ENCRYPTED_DATA:
-            enc = der.seq(inner)
-            if len(enc) != 2 or der.small_int(enc[0], 1 << 16) != 0:
+            # encryptedData{Version, EncryptedContentInfo}: extra elements after those are unread
+            enc = der.fields(der.parse(inner, der.SEQUENCE), 2)
+            if len(enc) < 2 or der.small_int(enc[0], 1 << 16) != 0:
                 raise PKCS12Error("only version 0 EncryptedData")
-            eci = der.children(enc[1])
+            eci = der.fields(enc[1], 3)
             if len(eci) < 2:
                 raise PKCS12Error("bad encrypted content info")
             payload = eci[2].value if len(eci) > 2 and eci[2].tag == 0x80 else b""
@@ -362,13 +400,13 @@ def decode_chain(budget: Budget, data: bytes, password: str) -> tuple[bytes, byt
     leaf: bytes | None = None
     chain: list[bytes] = []
     for bag in bags:
-        items = der.children(bag)
+        items = der.fields(bag, 3)  # safeBag{Id, Value, Attributes optional}
         if len(items) < 2 or items[1].tag != 0xA0:
             raise PKCS12Error("bad safe bag")
         bag_id = der.to_oid(items[0])
         value = items[1].value
         if bag_id == OID_CERT_BAG:
-            cert_bag = der.seq(value)
+            cert_bag = der.fields(der.parse(value, der.SEQUENCE), 2)
             if len(cert_bag) < 2 or der.to_oid(cert_bag[0]) != OID_X509_CERT or cert_bag[1].tag != 0xA0:
                 raise PKCS12Error("only X.509 certificate bags")
             cert_der = der.octets(der.parse(cert_bag[1].value))
@@ -381,20 +419,34 @@ def decode_chain(budget: Budget, data: bytes, password: str) -> tuple[bytes, byt
         elif bag_id == OID_KEY_BAG:
             if key is not None:
                 raise PKCS12Error("expected exactly one key bag")
-            key = der.parse(value, der.SEQUENCE).raw
+            key = _pkcs8_key(value)
         elif bag_id == OID_SHROUDED_KEY_BAG:
             if key is not None:
                 raise PKCS12Error("expected exactly one key bag")
-            info = der.seq(value)
-            if len(info) != 2:
+            info = der.fields(der.parse(value, der.SEQUENCE), 2)  # encryptedPrivateKeyInfo
+            if len(info) < 2:
                 raise PKCS12Error("bad shrouded key bag")
             plain = _pb_decrypt(budget, info[0], der.octets(info[1]), pw)
-            key = der.parse(plain).raw
+            der.parse(plain)  # decodePkcs8ShroudedKeyBag: one element, nothing after it
+            key = _pkcs8_key(plain)
     if leaf is None:
         raise PKCS12Error("certificate missing")
     if key is None:
         raise PKCS12Error("private key missing")
     return key, leaf, chain
+
+
+def _pkcs8_key(data: bytes) -> bytes:
+    """``x509.ParsePKCS8PrivateKey``, which DecodeChain runs on either kind of key bag: the key's DER.
+
+    A key bag that holds no PKCS#8 key Go parses fails DecodeChain, so pkcs12cert fails too. Go
+    ignores bytes after the key (what asn1.Unmarshal leaves over); they are not returned.
+    """
+    try:
+        keys.parse_private(data, "pkcs8")
+        return der.read(data)[0].raw
+    except (keys.KeyFormatError, der.DERError):
+        raise PKCS12Error("bad private key") from None
 
 
 def _split_certs(data: bytes) -> list[bytes]:
