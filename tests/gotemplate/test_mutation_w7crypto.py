@@ -16,8 +16,7 @@ import ctypes.util
 import datetime as dt
 import functools
 import secrets
-import time
-from collections.abc import Iterator
+import types
 from typing import Any
 
 import pytest
@@ -26,12 +25,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 from cryptography.x509.name import _ASN1Type
 
-from secretsync.gotemplate import Limits, TemplateError, render
+from secretsync.gotemplate import Limits, TemplateError
 from secretsync.gotemplate.errors import Fault
 from secretsync.gotemplate.funcs import sprig_crypto
 from secretsync.gotemplate.funcs.sprig_crypto import bcrypt_check, crypt
 from secretsync.gotemplate.limits import Budget
 from tests.gotemplate.cases_crypto import F
+from tests.gotemplate.test_crypto import _cert, run
+from tests.gotemplate.test_mutation_funcsB import fails
 
 _RSA_512 = (
     "-----BEGIN RSA PRIVATE KEY-----\n"
@@ -169,20 +170,6 @@ _DSA_1024 = (
 )
 
 
-def _run(source: str, data: Any = None, **kw: Any) -> str:
-    return render({"t": source}, F if data is None else data, **kw)["t"]
-
-
-def _kind(source: str, data: Any = None, **kw: Any) -> str:
-    with pytest.raises(TemplateError) as info:
-        _run(source, data, **kw)
-    return info.value.kind
-
-
-def _cert(text: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(text.encode())
-
-
 def _pem(key: Any, fmt: serialization.PrivateFormat) -> str:
     data: bytes = key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
     return data.decode()
@@ -208,7 +195,7 @@ _SELF = "{{ (genSelfSignedCertWithKey .cn nil (list `a.example`) .days .k).Cert 
 
 
 def _self_signed(cn: str = "x", days: int = 1, key: str = F["ec_key"], **kw: Any) -> x509.Certificate:
-    return _cert(_run(_SELF, {"cn": cn, "days": days, "k": key}, **kw))
+    return _cert(run(_SELF, {"cn": cn, "days": days, "k": key}, **kw))
 
 
 # --- libcrypt: crypt_rn is looked up once, by its link name, with a fallback soname ------------------
@@ -223,11 +210,11 @@ def fresh_libcrypt(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 
 def test_libcrypt_is_loaded_on_first_use(fresh_libcrypt: list[Any]) -> None:
-    hashed = _run('{{ bcrypt "hunter2" }}')
+    hashed = run('{{ bcrypt "hunter2" }}')
     assert hashed.startswith("$2a$10$") and len(hashed) == 60
     assert bcrypt_check(hashed.encode(), b"hunter2")
     assert len(fresh_libcrypt) == 1 and fresh_libcrypt[0].restype is ctypes.c_char_p
-    assert _run('{{ bcrypt "x" | len }}') == "60"  # the cached function is used again
+    assert run('{{ bcrypt "x" | len }}') == "60"  # the cached function is used again
     assert len(fresh_libcrypt) == 1
 
 
@@ -242,14 +229,34 @@ def test_libcrypt_is_asked_for_by_its_link_name(
         return real if name == "crypt" else None
 
     monkeypatch.setattr(ctypes.util, "find_library", find_library)
-    assert bcrypt_check(_run('{{ bcrypt "pw" }}').encode(), b"pw")
+    assert bcrypt_check(run('{{ bcrypt "pw" }}').encode(), b"pw")
     assert asked == ["crypt"]
 
 
-def test_libcrypt_soname_is_the_fallback(fresh_libcrypt: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    # find_library gives None where there is no ldconfig or compiler (slim images)
-    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
-    assert bcrypt_check(_run('{{ bcrypt "pw" }}').encode(), b"pw")
+@pytest.mark.parametrize(
+    ("found", "loaded"),
+    [("libcrypt.so.2", "libcrypt.so.2"), (None, "libcrypt.so.1")],
+    ids=["the_link_name_found", "nothing_found"],
+)
+def test_libcrypt_soname_is_the_fallback(
+    fresh_libcrypt: list[Any], monkeypatch: pytest.MonkeyPatch, found: str | None, loaded: str
+) -> None:
+    # find_library gives None where there is no ldconfig or compiler (slim images): then the soname
+    # libcrypt.so.1 is loaded; a library find_library does name is loaded as named. Whichever name it
+    # is asked for, the fake CDLL hands out this machine's own crypt_rn (loaded first the ordinary
+    # way), so this holds whatever libcrypt soname the machine has.
+    crypt_rn = sprig_crypto._crypt_rn()
+    fresh_libcrypt.clear()
+    names: list[str | None] = []
+
+    def cdll(name: str | None) -> types.SimpleNamespace:
+        names.append(name)
+        return types.SimpleNamespace(crypt_rn=crypt_rn)
+
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: found if name == "crypt" else None)
+    monkeypatch.setattr(ctypes, "CDLL", cdll)
+    assert bcrypt_check(run('{{ bcrypt "pw" }}').encode(), b"pw")
+    assert names == [loaded]
 
 
 # --- crypt and bcrypt_check --------------------------------------------------------------------------
@@ -296,7 +303,7 @@ def test_crypt_raises_when_crypt_rn_returns_null() -> None:
     reason="Go's x/crypto/bcrypt hashes a password holding NUL bytes; libcrypt can't",
 )
 def test_bcrypt_of_a_password_with_a_nul_byte() -> None:
-    hashed = _run("{{ bcrypt .pw }}", {"pw": "a\x00b"})
+    hashed = run("{{ bcrypt .pw }}", {"pw": "a\x00b"})
     assert hashed.startswith("$2a$10$") and len(hashed) == 60
 
 
@@ -310,8 +317,8 @@ def test_bcrypt_of_a_password_with_a_nul_byte() -> None:
 def test_a_signature_costs_40_ms_only_past_4096_bits(key: str, cost: int) -> None:
     pem = F[key] if key in F else globals()[key]
     source = "{{ (genSelfSignedCertWithKey `x` nil nil 1 .k).Key | eq .k }}"
-    assert _run(source, {"k": pem}, limits=Limits(max_expensive_ms=cost)) == "true"
-    assert _kind(source, {"k": pem}, limits=Limits(max_expensive_ms=cost - 1)) == "expensive call limit"
+    assert run(source, {"k": pem}, limits=Limits(max_expensive_ms=cost)) == "true"
+    assert fails(source, {"k": pem}, limits=Limits(max_expensive_ms=cost - 1)).kind == "expensive call limit"
 
 
 # --- IP addresses and the subject -------------------------------------------------------------------------
@@ -320,7 +327,7 @@ def test_a_signature_costs_40_ms_only_past_4096_bits(key: str, cost: int) -> Non
 @pytest.mark.parametrize("ip", ["fe80::1%eth0", "fe80::1%1", "::1%"])
 def test_an_ip_with_a_zone_is_refused(ip: str) -> None:
     source = "{{ genSelfSignedCertWithKey `x` (list .ip) nil 1 .k }}"
-    assert _kind(source, {"ip": ip, "k": F["ec_key"]}) == "function failed"
+    assert fails(source, {"ip": ip, "k": F["ec_key"]}).kind == "function failed"
 
 
 def test_an_empty_common_name_gives_an_empty_subject() -> None:
@@ -348,7 +355,7 @@ def test_common_name_string_type(cn: str, tag: _ASN1Type) -> None:
 @pytest.mark.parametrize("cn", ["\ud800", "\udfff", "a\udc80"])
 def test_a_common_name_holding_a_surrogate_is_refused(cn: str) -> None:
     # Go: "asn1: string not valid UTF-8"
-    assert _kind(_SELF, {"cn": cn, "days": 1, "k": F["ec_key"]}) == "function failed"
+    assert fails(_SELF, {"cn": cn, "days": 1, "k": F["ec_key"]}).kind == "function failed"
 
 
 # --- signature algorithms ----------------------------------------------------------------------------------
@@ -361,7 +368,7 @@ def test_rsa_keys_of_1024_bits_still_sign() -> None:
 
 def test_rsa_keys_under_1024_bits_are_refused() -> None:
     # Go 1.24+ (rsa1024min): "crypto/rsa: 512-bit keys are insecure"
-    assert _kind(_SELF, {"cn": "x", "days": 1, "k": _RSA_512}) == "function failed"
+    assert fails(_SELF, {"cn": "x", "days": 1, "k": _RSA_512}).kind == "function failed"
 
 
 def test_p521_signs_with_sha512() -> None:
@@ -372,14 +379,15 @@ def test_p521_signs_with_sha512() -> None:
 
 def test_an_x25519_key_cannot_sign() -> None:
     # Go: an *ecdh.PrivateKey is no crypto.Signer
-    assert _kind(_SELF, {"cn": "x", "days": 1, "k": _x25519()}) == "function failed"
+    assert fails(_SELF, {"cn": "x", "days": 1, "k": _x25519()}).kind == "function failed"
 
 
 def test_a_dsa_key_cannot_be_certified() -> None:
     # Go's marshalPublicKey: "x509: unsupported public key type: *dsa.PublicKey"
     source = "{{ $ca := genCAWithKey `ca` 1 .ca }}{{ genSignedCertWithKey `x` nil nil 1 $ca .k }}"
-    assert _kind(source, {"ca": F["ec_key"], "k": _DSA_1024}) == "function failed"
-    assert _kind("{{ genSelfSignedCertWithKey `x` nil nil 1 .k }}", {"k": _DSA_1024}) == "function failed"
+    assert fails(source, {"ca": F["ec_key"], "k": _DSA_1024}).kind == "function failed"
+    self_signed = "{{ genSelfSignedCertWithKey `x` nil nil 1 .k }}"
+    assert fails(self_signed, {"k": _DSA_1024}).kind == "function failed"
 
 
 # --- validity ----------------------------------------------------------------------------------------------
@@ -393,7 +401,7 @@ def test_the_longest_validity_go_can_express() -> None:
 @pytest.mark.parametrize("days", [106752, -106752, 1 << 40])
 def test_a_validity_past_go_durations_is_refused(days: int) -> None:
     # Go's time.Duration(days) * 24h wraps around there; we refuse instead
-    assert _kind(_SELF, {"cn": "x", "days": days, "k": F["ec_key"]}) == "function failed"
+    assert fails(_SELF, {"cn": "x", "days": days, "k": F["ec_key"]}).kind == "function failed"
 
 
 @pytest.mark.xfail(
@@ -405,18 +413,8 @@ def test_a_negative_validity_as_go(days: int) -> None:
     assert round((cert.not_valid_after_utc - cert.not_valid_before_utc).total_seconds()) == days * 86400
 
 
-@pytest.fixture
-def far_east_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14
-    time.tzset()
-    try:
-        yield
-    finally:
-        monkeypatch.undo()
-        time.tzset()
-
-
-@pytest.mark.usefixtures("far_east_zone")
+# tokyo (tests/support/fixtures_time.py): TZ=JST-9, a POSIX zone string that needs no tz database
+@pytest.mark.usefixtures("tokyo")
 def test_validity_starts_now_in_utc_whatever_the_local_zone() -> None:
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     cert = _self_signed(days=2)
@@ -467,7 +465,7 @@ def _key_usage(ca: bool) -> x509.KeyUsage:
     ],
 )
 def test_key_usage_as_sprig(source: str, ca: bool) -> None:
-    usage = _cert(_run(source)).extensions.get_extension_for_class(x509.KeyUsage)
+    usage = _cert(run(source)).extensions.get_extension_for_class(x509.KeyUsage)
     assert usage.critical and usage.value == _key_usage(ca)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+from cryptography.hazmat.primitives.asymmetric import dsa, ed25519, x25519
 from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
 
 from secretsync.gotemplate import TemplateError, render
@@ -63,13 +63,16 @@ KEY_CASES = [
     ("pkcs8_as_pkcs1", "RSA PRIVATE KEY", _der_of(F["leaf_key8"]), "error: function failed"),
     ("pkcs8_as_sec1", "EC PRIVATE KEY", _der_of(F["int_key8"]), "error: function failed"),
     ("pkcs8", "PRIVATE KEY", _der_of(F["leaf_key8"]), "ok"),
-    # DSA: read, not validated further by Sprig (our bound: p of at most 4096 bits)
+    # DSA: read, not validated further by Sprig; we refuse a p past 4096 bits (see dsa_4097)
     ("dsa", "DSA PRIVATE KEY", _DSA_1024, "ok"),
     ("dsa_other_type", "FOO PRIVATE KEY", _DSA_1024, "error: function failed"),
     ("dsa_lowercase_type", "dsa PRIVATE KEY", _DSA_1024, "error: function failed"),
     ("dsa_extra_element", "DSA PRIVATE KEY", _dsa(1024, (7,)), "ok"),
     ("dsa_4096", "DSA PRIVATE KEY", _dsa(4096), "ok"),
-    ("dsa_4097", "DSA PRIVATE KEY", _dsa(4097), "error: function failed"),  # our bound; Go has none
+    # Go accepts any p. We refuse this one twice over: our bound in keys._parse_dsa (p of at most 4096
+    # bits) and, after it, cryptography's own check (p of 1024, 2048, 3072 or 4096 bits only), so this
+    # case holds with or without our bound; test_our_dsa_bound_comes_before_cryptography checks the bound
+    ("dsa_4097", "DSA PRIVATE KEY", _dsa(4097), "error: function failed"),
     # asn1.Unmarshal ignores what follows the SEQUENCE; we read up to MAX_DER bytes (our bound)
     ("dsa_trailing_max", "DSA PRIVATE KEY", _pad(_DSA_1024, keys.MAX_DER), "ok"),
     ("dsa_trailing_past_max", "DSA PRIVATE KEY", _pad(_DSA_1024, keys.MAX_DER + 1), "error: function failed"),
@@ -83,6 +86,34 @@ def test_build_custom_cert_key_layout_follows_the_pem_type(block_type: str, body
     key_pem = keys.pem(block_type, body)
     got = _run(BCC_KEY, {"c": F["leaf"], "k": key_pem})
     assert got == (str(len(key_pem)) if want == "ok" else want)
+
+
+@pytest.mark.parametrize(("p_bits", "built"), [(4096, True), (4097, False)])
+def test_our_dsa_bound_comes_before_cryptography(
+    monkeypatch: pytest.MonkeyPatch, p_bits: int, built: bool
+) -> None:
+    # cryptography's DSAPrivateNumbers replaced by one that takes a p of any size: our bound alone
+    # must refuse a p past 4096 bits, before cryptography is asked to build the key
+    sizes: list[int] = []
+    key = object()
+
+    class AnySize:
+        def __init__(self, x: int, public_numbers: dsa.DSAPublicNumbers) -> None:
+            self.p = public_numbers.parameter_numbers.p
+
+        def private_key(self) -> object:
+            sizes.append(self.p.bit_length())
+            return key
+
+    monkeypatch.setattr(dsa, "DSAPrivateNumbers", AnySize)
+    key_pem = keys.pem("DSA PRIVATE KEY", _dsa(p_bits))
+    if built:
+        assert keys.parse_sprig_pem(key_pem) is key
+        assert sizes == [p_bits]
+    else:
+        with pytest.raises(keys.KeyFormatError):
+            keys.parse_sprig_pem(key_pem)
+        assert sizes == []
 
 
 _P = (1 << 1023) | 1

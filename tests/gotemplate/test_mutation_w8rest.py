@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from secretsync.gotemplate import Limits, TemplateError
 from secretsync.gotemplate.funcs import sprig_crypto
 from tests.gotemplate.cases_crypto import F
+from tests.gotemplate.test_crypto import _cert, run
 
 from .test_mutation_funcsB import least_limit, r
 
@@ -186,15 +187,11 @@ def test_an_rsa_key_has_4096_bits(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == [(65537, 4096)]
 
 
-def _cert(source: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(r(source, F).encode())
-
-
 _CA = '{{$ca := genCAWithKey "ca" 1 .ec_key}}'
 
 
 def test_extensions_criticality_as_go() -> None:
-    cert = _cert(_CA + '{{(genSignedCertWithKey "x" nil (list "a.example") 1 $ca .ec_key).Cert}}')
+    cert = _cert(run(_CA + '{{(genSignedCertWithKey "x" nil (list "a.example") 1 $ca .ec_key).Cert}}'))
     crit = {e.oid.dotted_string: e.critical for e in cert.extensions}
     assert crit == {
         "2.5.29.15": True,  # key usage
@@ -203,7 +200,7 @@ def test_extensions_criticality_as_go() -> None:
         "2.5.29.35": False,  # authority key id
         "2.5.29.17": False,  # SANs, with a CN
     }
-    ca = _cert(_CA + "{{$ca.Cert}}")
+    ca = _cert(run(_CA + "{{$ca.Cert}}"))
     assert {e.oid.dotted_string: e.critical for e in ca.extensions}["2.5.29.14"] is False  # subject key id
 
 
@@ -216,7 +213,7 @@ def test_extensions_criticality_as_go() -> None:
     ],
 )
 def test_sans_with_names_or_addresses(names: str, ips: str, want: Any) -> None:
-    cert = _cert(_CA + f'{{{{(genSignedCertWithKey "x" {ips} {names} 1 $ca .ec_key).Cert}}}}')
+    cert = _cert(run(_CA + f'{{{{(genSignedCertWithKey "x" {ips} {names} 1 $ca .ec_key).Cert}}}}'))
     try:
         sans = list(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
     except x509.ExtensionNotFound:
@@ -229,7 +226,7 @@ def test_sans_with_names_or_addresses(names: str, ips: str, want: Any) -> None:
 
 def test_no_authority_key_id_when_issuer_is_subject() -> None:
     # Go: the parent's SubjectKeyId is copied only when the issuer and subject names differ
-    cert = _cert(_CA + '{{(genSignedCertWithKey "ca" nil nil 1 $ca .ec_key).Cert}}')
+    cert = _cert(run(_CA + '{{(genSignedCertWithKey "ca" nil nil 1 $ca .ec_key).Cert}}'))
     assert "2.5.29.35" not in {e.oid.dotted_string for e in cert.extensions}
 
 

@@ -2,7 +2,8 @@
 
 Sprig's ``untilStep`` returns an empty list for a step of 0 either way (and for a step pointing
 away from ``stop``); the list's size is checked against ``max_value_bytes`` (8 bytes an element)
-before it is built, so the least limit a render passes with grows with the element count.
+before it is built, so the least limit a render passes with grows with the element count; so does
+the step count: one step an element, charged whichever way the list counts.
 """
 
 from __future__ import annotations
@@ -30,8 +31,27 @@ def test_until_step_charges_eight_bytes_an_element_before_building() -> None:
     assert [_least(s, "max_value_bytes", "value limit") for s in sources] == [48, 48, 88]
 
 
-def test_until_step_charges_a_step_an_element_either_way() -> None:
-    up, down = (
-        _least(s, "max_steps", "step limit") for s in ("{{ untilStep 0 10 1 }}", "{{ untilStep 10 0 -1 }}")
-    )
-    assert up == down
+@pytest.mark.parametrize(
+    ("args", "elements"),
+    [
+        ("0 10 1", 10),
+        ("10 0 -1", 10),
+        ("-5 5 1", 10),
+        ("5 -5 -1", 10),
+        ("0 100 1", 100),
+        ("100 0 -1", 100),
+        ("3 10 3", 3),  # 3 6 9
+        ("10 3 -3", 3),  # 10 7 4
+        ("0 10 4", 3),  # 0 4 8
+        ("10 0 -4", 3),  # 10 6 2
+    ],
+)
+def test_until_step_charges_a_step_an_element_either_way(args: str, elements: int) -> None:
+    # until_step charges budget.step(count), count being the number of elements (not the range's
+    # width). Under ``len`` nothing else is charged per element (printing the list would charge one
+    # more step an element), so over an empty untilStep of the same shape the least max_steps grows
+    # by exactly the element count, counting up or down.
+    def least(until_step_args: str) -> int:
+        return _least("{{ len (untilStep " + until_step_args + ") }}", "max_steps", "step limit")
+
+    assert least(args) - least("0 0 1") == elements
