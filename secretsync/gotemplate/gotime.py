@@ -2,8 +2,8 @@
 
 Why a port: Sprig users write Go layouts (``2006-01-02 15:04:05``), not ``strftime``,
 and read Go's ``Duration.String`` (``1h1m1s``) and ``Time.String``. Formatting covers
-every layout element; parsing covers the numeric, name and zone elements. Zone names
-are checked before the system zone database is consulted.
+every layout element; parsing (Go's ``time.Parse``) is in :mod:`secretsync.gotemplate.goparse`.
+Zone names are checked before the system zone database is consulted.
 """
 
 from __future__ import annotations
@@ -77,7 +77,10 @@ _STD0X = ["01", "02", "03", "04", "05", "06"]
 
 
 def _chunks(layout: str) -> list[tuple[str, str]]:
-    """Go's ``nextStdChunk`` over the whole layout: (literal prefix, element) pairs."""
+    """Go's ``nextStdChunk`` over the whole layout: (literal prefix, element) pairs.
+
+    Linear in the layout: tokens are matched in place (``startswith`` at an index), never on a
+    copy of the rest of the layout."""
     out: list[tuple[str, str]] = []
     start = 0
     i = 0
@@ -90,79 +93,78 @@ def _chunks(layout: str) -> list[tuple[str, str]]:
 
     while i < n:
         c = layout[i]
-        rest = layout[i:]
-        if c == "J" and rest.startswith("Jan"):
-            if rest.startswith("January"):
+        if c == "J" and layout.startswith("Jan", i):
+            if layout.startswith("January", i):
                 emit("January", i + 7)
                 continue
-            if not (len(rest) > 3 and "a" <= rest[3] <= "z"):
+            if not (i + 3 < n and "a" <= layout[i + 3] <= "z"):
                 emit("Jan", i + 3)
                 continue
-        elif c == "M" and len(rest) >= 3:
-            if rest.startswith("Mon"):
-                if rest.startswith("Monday"):
+        elif c == "M" and n - i >= 3:
+            if layout.startswith("Mon", i):
+                if layout.startswith("Monday", i):
                     emit("Monday", i + 6)
                     continue
-                if not (len(rest) > 3 and "a" <= rest[3] <= "z"):
+                if not (i + 3 < n and "a" <= layout[i + 3] <= "z"):
                     emit("Mon", i + 3)
                     continue
-            if rest.startswith("MST"):
+            if layout.startswith("MST", i):
                 emit("MST", i + 3)
                 continue
         elif c == "0":
-            if len(rest) >= 2 and "1" <= rest[1] <= "6":
-                emit(rest[:2], i + 2)
+            if i + 1 < n and "1" <= layout[i + 1] <= "6":
+                emit(layout[i : i + 2], i + 2)
                 continue
-            if rest.startswith("002"):
+            if layout.startswith("002", i):
                 emit("002", i + 3)
                 continue
         elif c == "1":
-            if rest.startswith("15"):
+            if layout.startswith("15", i):
                 emit("15", i + 2)
             else:
                 emit("1", i + 1)
             continue
         elif c == "2":
-            if rest.startswith("2006"):
+            if layout.startswith("2006", i):
                 emit("2006", i + 4)
             else:
                 emit("2", i + 1)
             continue
         elif c == "_":
-            if rest.startswith("_2"):
-                if rest.startswith("_2006"):
+            if layout.startswith("_2", i):
+                if layout.startswith("_2006", i):
                     emit("2006", i + 5, i + 1)
                 else:
                     emit("_2", i + 2)
                 continue
-            if rest.startswith("__2"):
+            if layout.startswith("__2", i):
                 emit("__2", i + 3)
                 continue
         elif c in "345":
             emit(c, i + 1)
             continue
-        elif c == "P" and rest.startswith("PM"):
+        elif c == "P" and layout.startswith("PM", i):
             emit("PM", i + 2)
             continue
-        elif c == "p" and rest.startswith("pm"):
+        elif c == "p" and layout.startswith("pm", i):
             emit("pm", i + 2)
             continue
         elif c in "-Z":
             for tok in ("070000", "07:00:00", "0700", "07:00", "07"):
-                if rest.startswith(c + tok):
+                if layout.startswith(tok, i + 1):
                     emit(c + tok, i + 1 + len(tok))
                     break
             else:
                 i += 1
                 continue
             continue
-        elif c in ".," and len(rest) > 1 and rest[1] in "09":
-            ch = rest[1]
-            j = 1
-            while j < len(rest) and rest[j] == ch:
+        elif c in ".," and i + 1 < n and layout[i + 1] in "09":
+            ch = layout[i + 1]
+            j = i + 1
+            while j < n and layout[j] == ch:
                 j += 1
-            if not (j < len(rest) and rest[j].isdigit()):
-                emit(c + rest[1:j], i + j)
+            if not (j < n and "0" <= layout[j] <= "9"):
+                emit(layout[i:j], j)
                 continue
         i += 1
     if start < n:
@@ -239,13 +241,15 @@ def format_time(t: GoTime, layout: str) -> str:
             out.append(ampm if std == "PM" else ampm.lower())
         elif std == "MST":
             name = d.tzname() or ""
-            if not name or name[0] in "+-" or (name.startswith("UTC") and name != "UTC"):
+            # Go's stdTZ: the abbreviation as it is, even a numeric one (-03), else -0700; a
+            # datetime.timezone without a name calls itself "UTC+02:00", which Go's has not
+            if not name or (name.startswith("UTC") and name != "UTC"):
                 name = _offset_text(off_secs, "-0700")
             out.append(name)
         elif std[0] in "-Z":
             out.append(_offset_text(off_secs, std))
         else:  # fractional seconds
-            digits = f"{nanos:09d}"[: len(std) - 1]
+            digits = f"{nanos:09d}"[: (len(std) - 1) & 0xFFF]  # Go's digitsLen keeps 12 bits
             if std[1] == "9":
                 digits = digits.rstrip("0")
                 if digits:
@@ -253,139 +257,6 @@ def format_time(t: GoTime, layout: str) -> str:
             else:
                 out.append(std[0] + digits)
     return "".join(out)
-
-
-def parse_time(layout: str, value: str, tz: dt.tzinfo) -> GoTime:
-    """A subset of Go's ``time.ParseInLocation``; raises ValueError when it cannot parse."""
-    fields: dict[str, int] = {
-        "year": 1,
-        "month": 1,
-        "day": 1,
-        "hour": 0,
-        "minute": 0,
-        "second": 0,
-        "nanos": 0,
-    }
-    pm: bool | None = None
-    offset: int | None = None
-    pos = 0
-
-    def number(minimum: int, maximum: int) -> int:
-        nonlocal pos
-        j = pos
-        if j < len(value) and value[j] in "+-" and maximum > 4:
-            j += 1
-        while j < len(value) and value[j].isdigit() and j - pos < maximum:
-            j += 1
-        if j - pos < minimum:
-            raise ValueError
-        n = int(value[pos:j])
-        pos = j
-        return n
-
-    def name(options: list[str]) -> int:
-        nonlocal pos
-        for k, opt in enumerate(options):
-            if value[pos : pos + len(opt)].lower() == opt.lower():
-                pos += len(opt)
-                return k
-        raise ValueError
-
-    for lit, std in _chunks(layout):
-        if value[pos : pos + len(lit)] != lit:
-            raise ValueError
-        pos += len(lit)
-        if not std:
-            continue
-        if std == "January":
-            fields["month"] = name(_MONTHS) + 1
-        elif std == "Jan":
-            fields["month"] = name([m[:3] for m in _MONTHS]) + 1
-        elif std in ("1", "01"):
-            fields["month"] = number(2 if std == "01" else 1, 2)
-        elif std in ("Monday", "Mon"):
-            name(_DAYS if std == "Monday" else [d[:3] for d in _DAYS])
-        elif std in ("2", "_2", "02"):
-            if std == "_2" and value[pos : pos + 1] == " ":
-                pos += 1
-            fields["day"] = number(2 if std == "02" else 1, 2)
-        elif std in ("__2", "002"):
-            number(3 if std == "002" else 1, 3)
-        elif std == "15":
-            fields["hour"] = number(1, 2)
-        elif std in ("3", "03"):
-            fields["hour"] = number(2 if std == "03" else 1, 2)
-        elif std in ("4", "04"):
-            fields["minute"] = number(2 if std == "04" else 1, 2)
-        elif std in ("5", "05"):
-            fields["second"] = number(2 if std == "05" else 1, 2)
-            if value[pos : pos + 1] in (".", ",") and value[pos + 1 : pos + 2].isdigit():
-                pos += 1
-                start = pos
-                while pos < len(value) and value[pos].isdigit():
-                    pos += 1
-                fields["nanos"] = int((value[start:pos] + "000000000")[:9])
-        elif std == "2006":
-            fields["year"] = number(4, 4)
-        elif std == "06":
-            y = number(2, 2)
-            fields["year"] = y + (1900 if y >= 69 else 2000)
-        elif std in ("PM", "pm"):
-            pm = name(["AM", "PM"]) == 1
-        elif std == "MST":
-            j = pos
-            while j < len(value) and value[j].isalpha():
-                j += 1
-            if j - pos < 3:
-                raise ValueError
-            if value[pos:j] == "UTC":
-                offset = 0
-            pos = j
-        elif std[0] in "-Z":
-            if std[0] == "Z" and value[pos : pos + 1] == "Z":
-                pos += 1
-                offset = 0
-                continue
-            m = re.match(r"([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?", value[pos:])
-            if not m:
-                raise ValueError
-            pos += m.end()
-            sign = -1 if m.group(1) == "-" else 1
-            offset = sign * (int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60 + int(m.group(4) or 0))
-        else:
-            if value[pos : pos + 1] != std[0]:
-                if std[1] == "9":
-                    continue
-                raise ValueError
-            pos += 1
-            start = pos
-            while pos < len(value) and value[pos].isdigit():
-                pos += 1
-            if std[1] == "0" and pos - start != len(std) - 1:
-                raise ValueError
-            fields["nanos"] = int((value[start:pos] + "000000000")[:9])
-    if pos != len(value):
-        raise ValueError
-    hour = fields["hour"]
-    if pm is not None:
-        if hour > 12:
-            raise ValueError
-        hour = hour % 12 + (12 if pm else 0)
-    zone: dt.tzinfo = (
-        tz if offset is None else (UTC if offset == 0 else dt.timezone(dt.timedelta(seconds=offset)))
-    )
-    nanos = fields["nanos"]
-    d = dt.datetime(
-        fields["year"],
-        fields["month"],
-        fields["day"],
-        hour,
-        fields["minute"],
-        fields["second"],
-        nanos // 1000,
-        zone,
-    )
-    return GoTime(d, nanos % 1000)
 
 
 # --- durations ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Mutation survivors in Go's time layouts (``gotime.format_time``, ``gotime.parse_time``).
+"""Mutation survivors in Go's time layouts (``gotime.format_time``, ``goparse.parse_time``).
 
 Expected values are Go 1.26's ``time.Time.Format`` and ``time.ParseInLocation`` (``format.go``:
 ``appendFormat``, ``parse``, ``getnum``, ``getnum3``, ``parseTimeZone``), reached through Sprig's
@@ -16,7 +16,7 @@ import datetime as dt
 
 import pytest
 
-from secretsync.gotemplate import gotime
+from secretsync.gotemplate import goparse, gotime
 from secretsync.gotemplate.funcs import sprig_dates
 from secretsync.gotemplate.values import GoTime
 from tests.gotemplate.test_mutation_time import _kind, _render
@@ -99,10 +99,14 @@ def test_format_zone_name(layout: str, zone: str, expected: str) -> None:
     assert _fmt(layout, T, zone) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="Go prints a zone's abbreviation as is, even a numeric one (-03)")
 def test_format_numeric_zone_abbreviation_as_go() -> None:
     # Go: Format's stdTZ appends the abbreviation when it is not empty; tzdata names Sao Paulo's "-03".
     assert _fmt("MST -0700", T, "America/Sao_Paulo") == "-03 -0300"
+    t = GoTime(dt.datetime(2024, 3, 5, 11, 7, 9, tzinfo=dt.timezone(dt.timedelta(hours=-3), "-03")))
+    assert gotime.format_time(t, "MST -0700") == "-03 -0300"
+    # a datetime.timezone without a name calls itself "UTC-03:00": Go's FixedZone("", ...) has none
+    t = GoTime(dt.datetime(2024, 3, 5, 11, 7, 9, tzinfo=dt.timezone(dt.timedelta(hours=-3))))
+    assert gotime.format_time(t, "MST -0700") == "-0300 -0300"
 
 
 class _Anonymous(dt.tzinfo):
@@ -238,14 +242,13 @@ def test_parse_with_zone(layout: str, value: str, expected: str) -> None:
     assert _parsed(layout, value, "UTC") == expected
 
 
-# --- Go behaviour this port does not have yet ------------------------------------------------
+# --- Parse: Go's rules that parse_time once missed (format.go ``parse``; checked with go1.26.8) -----
 
 
-@pytest.mark.xfail(strict=True, reason="bug: parse_time differs from Go's time.Parse here")
 @pytest.mark.parametrize(
     ("layout", "value", "zone", "expected"),
     [
-        # the seconds element eats a following fraction even when the layout has .000 next
+        # the seconds element leaves a fraction to a .000 that follows it in the layout
         ("2006-01-02T15:04:05.000", "2024-03-05T10:30:09.123", "Local", D + "10:30:09.123000000"),
         # with PM, a 24-hour clock past noon stays as it is (Go adds 12 only below 12)
         ("2006-01-02T15PM", "2024-03-05T13PM", "Local", D + "13:00:00.000000000"),
@@ -264,7 +267,53 @@ def test_parse_as_go(layout: str, value: str, zone: str, expected: str) -> None:
     assert _parsed(layout, value, zone) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="bug: parse_time accepts values Go's time.Parse refuses")
+@pytest.mark.parametrize(
+    ("layout", "value", "expected"),
+    [
+        ("06-01-02 15:04", "+5-01-02 10:00", "2005-01-02 08:00:00.000000000"),  # 06 reads with atoi
+        ("06-01-02 15:04", "-5-01-02 10:00", "1995-01-02 08:00:00.000000000"),
+        ("2006-01-02 15:04:05.000", "2024-03-05 10:30:09.+12", D + "08:30:09.012000000"),
+        ("2006-01-02 15:04:05", "2024-03-05 10:30:09,123456789123", D + "08:30:09.123456789"),
+        ("2006 15:04:05.0000000000", "2024 10:30:09.123456789x", "2024-01-01 08:30:09.123456789"),
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 GMT+3", D + "10:00:00.000000000"),
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 +03", D + "10:00:00.000000000"),
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 ChST", D + "10:00:00.000000000"),
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 WITA", D + "10:00:00.000000000"),
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 ABCDT", D + "10:00:00.000000000"),
+        ("2006-01-02 15:04 MST -0700", "2024-03-05 10:00 EST -0500", D + "15:00:00.000000000"),
+        ("2006-01-02 15:04 Z0700 MST", "2024-03-05 10:00 Z EST", D + "10:00:00.000000000"),
+        ("2006-01-02 15:04 ", "2024-03-05 10:00", D + "08:00:00.000000000"),  # spaces match none at the end
+        ("2006 002", "2024 060", "2024-02-28 22:00:00.000000000"),  # day 60 of a leap year
+        ("2006 002 2", "2024 061 1", "2024-02-29 22:00:00.000000000"),
+        ("2006 3 PM", "2024 0 PM", "2024-01-01 10:00:00.000000000"),
+        ("2006 3 PM", "2024 12 AM", "2023-12-31 22:00:00.000000000"),
+        ("2006 Jan Mon", "2024 mAR tUE", "2024-02-29 22:00:00.000000000"),  # names ignore case
+        ("2006 .9", "2024 ,123", "2023-12-31 22:00:00.123000000"),
+    ],
+)
+def test_parse_more_as_go(layout: str, value: str, expected: str) -> None:
+    assert _parsed(layout, value, "UTC") == expected
+
+
+@pytest.mark.parametrize(
+    ("layout", "value", "expected"),
+    [
+        # an unknown abbreviation relabels the time as UTC read (Go's setLoc), GMT+h with h hours
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 GMT+3", D + "13:00:00 +0300 GMT+3"),
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 +03", D + "10:00:00 +0000 +03"),
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 EST", D + "10:00:00 +0000 EST"),
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 XST", D + "10:00:00 +0200 XST"),  # the local zone's
+        ("2006-01-02 15:04 MST -0700", "2024-03-05 10:00 EST -0500", D + "10:00:00 -0500 EST"),
+        ("2006-01-02 15:04 MST -0700", "2024-03-05 10:00 XST +0200", D + "10:00:00 +0200 XST"),
+        ("2006-01-02 15:04 -0700", "2024-03-05 10:00 +0000", D + "10:00:00 +0000 +0000"),  # FixedZone("")
+        ("2006-01-02 15:04 -0700", "2024-03-05 10:00 +0200", D + "10:00:00 +0200 XST"),
+    ],
+)
+def test_parse_keeps_the_zone_as_go(layout: str, value: str, expected: str) -> None:
+    t = goparse.parse_time(layout, value, LOCAL)
+    assert gotime.format_time(t, "2006-01-02 15:04:05 -0700 MST") == expected
+
+
 @pytest.mark.parametrize(
     ("layout", "value"),
     [
@@ -273,10 +322,24 @@ def test_parse_as_go(layout: str, value: str, zone: str, expected: str) -> None:
         ("2006-01-02/002", "2024-03-05/066"),  # the day of the year must agree
         ("2006-01-02T15:04-07:00", "2024-03-05T10:00+0530"),  # -07:00 needs the colon
         ("2006-01-02T15:04-07", "2024-03-05T10:00+0530"),  # -07 takes the hours only
+        ("2006-01-02 15:04:05 .000", "2024-03-05 10:30:09.123 .456"),  # the fraction waits for .000
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 ABCD"),  # four letters need a final T
+        ("2006-01-02 15:04 MST", "2024-03-05 10:00 ABCDEF"),  # six are too many
+        ("2006-01-02 15:04 -0700", "2024-03-05 10:00 +2500"),  # offset hours up to 24
+        ("2006-01-02 15:04", "2024-03-05 10:00 "),
+        ("2006 002", "2023 366"),
+        ("2006 01 02", "2024 0\u0663 05"),  # ASCII digits only
+        ("2006 1 _2", "2023 2 29"),
+        ("2006 15:04:05.0000000000", "2024 10:30:09.123456789\u00e9"),  # Go counts UTF-8 bytes
     ],
 )
 def test_parse_refuses_as_go(layout: str, value: str) -> None:
+    with pytest.raises(ValueError):
+        goparse.parse_time(layout, value, LOCAL)
     assert _kind(f'{{{{ mustToDate "{layout}" "{value}" }}}}') == "function failed"
+
+
+# --- Go behaviour this port does not have yet ------------------------------------------------
 
 
 @pytest.mark.xfail(strict=True, reason="datetime has no year 0, Go's default year when parsing")

@@ -53,7 +53,6 @@ def test_to_date_without_a_year_is_year_zero_like_go() -> None:
     assert _render(source) == "0000-02-05 10:30"
 
 
-@pytest.mark.xfail(strict=True, reason="Go matches stdPM/stdpm case-sensitively; secretsync folds case")
 def test_to_date_am_pm_is_case_sensitive_like_go() -> None:
     # Go: stdpm accepts only "am"/"pm"; the parse error makes Sprig's toDate return the zero time
     source = '{{ toDate "2006 pm" "2024 PM" | date "2006-01-02 15:04" }}'

@@ -10,6 +10,7 @@ import datetime as dt
 
 from secretsync.gotemplate.errors import Fault
 from secretsync.gotemplate.funcs.spec import Table, alias, register
+from secretsync.gotemplate.goparse import parse_time
 from secretsync.gotemplate.gostrconv import parse_int, wrap64
 from secretsync.gotemplate.gotime import (
     UTC,
@@ -21,7 +22,6 @@ from secretsync.gotemplate.gotime import (
     local_zone,
     now,
     parse_duration,
-    parse_time,
 )
 from secretsync.gotemplate.limits import Budget
 from secretsync.gotemplate.values import GoTime, Value
