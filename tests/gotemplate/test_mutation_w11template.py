@@ -1,0 +1,45 @@
+"""template.py: where an error is reported (line and column) and what a bad option says.
+
+Go's text/template counts lines from 1 and columns from 1 after the last newline before the error;
+ours counts characters. Newlines before, at and after the error's position all matter, and so
+does a newline as the very first character.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from secretsync.gotemplate import TemplateError, render
+from secretsync.gotemplate.template import _position
+
+
+@pytest.mark.parametrize(
+    ("source", "pos", "where"),
+    [
+        ("abc", 0, (1, 1)),
+        ("abc", 2, (1, 3)),
+        ("abc", 99, (1, 4)),  # past the end: the end
+        ("abc", -5, (1, 1)),
+        ("\nabc", 0, (1, 1)),
+        ("\nabc", 1, (2, 1)),  # a newline at index 0 counts
+        ("\nabc", 3, (2, 3)),
+        ("a\nb\nc\nd", 2, (2, 1)),  # newlines after the position do not count
+        ("a\nb\nc\nd", 5, (3, 2)),  # the column starts after the last newline before it
+        ("ab\ncd\n\n", 4, (2, 2)),
+    ],
+)
+def test_position_is_line_and_column_from_one(source: str, pos: int, where: tuple[int, int]) -> None:
+    assert _position(source, pos) == where
+
+
+def test_an_error_on_a_middle_line_names_that_line_and_column() -> None:
+    source = "\nfirst {{ .a }}\n  {{ .nope }}\nlast\n"
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {"a": "1"})
+    assert (info.value.line, info.value.column, info.value.kind) == (3, 6, "missing key")
+
+
+def test_a_bad_missing_key_option_is_named_in_the_error() -> None:
+    with pytest.raises(TemplateError) as info:
+        render({"t": "x"}, {}, missing_key="bogus")
+    assert (info.value.kind, info.value.detail) == ("internal error", "missing_key")
