@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from secretsync.gotemplate import TemplateError, render
+from secretsync.gotemplate import Limits, TemplateError, render
+from secretsync.gotemplate.errors import Fault
 from secretsync.gotemplate.template import _position
 
 
@@ -43,3 +44,25 @@ def test_a_bad_missing_key_option_is_named_in_the_error() -> None:
     with pytest.raises(TemplateError) as info:
         render({"t": "x"}, {}, missing_key="bogus")
     assert (info.value.kind, info.value.detail) == ("internal error", "missing_key")
+
+
+def test_a_fault_before_execution_starts_is_at_line_1_column_1() -> None:
+    deep: object = "x"
+    for _ in range(5):
+        deep = [deep]
+    with pytest.raises(TemplateError) as info:
+        render({"t": "abc\n{{ . }}"}, deep, limits=Limits(max_depth=2))
+    assert (info.value.kind, info.value.line, info.value.column) == ("depth limit", 1, 1)
+    with pytest.raises(TemplateError) as info:
+        render({"t": "abc"}, {}, missing_key="bogus")
+    assert (info.value.line, info.value.column) == (1, 1)
+
+
+def test_a_fault_carrying_its_own_position_and_hint_is_reported_there() -> None:
+    # the engine's own functions raise Fault without either; the template layer still honours them
+    def placed() -> str:
+        raise Fault("fail", "x", pos=4, hint="jinja")
+
+    with pytest.raises(TemplateError) as info:
+        render({"t": "ab\ncd {{ placed }}"}, {}, funcs={"placed": placed})
+    assert (info.value.line, info.value.column, info.value.hint) == (2, 2, "jinja")
