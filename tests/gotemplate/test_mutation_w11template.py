@@ -66,3 +66,12 @@ def test_a_fault_carrying_its_own_position_and_hint_is_reported_there() -> None:
     with pytest.raises(TemplateError) as info:
         render({"t": "ab\ncd {{ placed }}"}, {}, funcs={"placed": placed})
     assert (info.value.line, info.value.column, info.value.hint) == (2, 2, "jinja")
+
+
+def test_python_running_out_of_stack_is_a_depth_limit_where_the_recursion_is() -> None:
+    # with the engine's own depth bound raised out of reach, Python's RecursionError ends the
+    # recursion; it is reported at the node running then (line 2), not at the start of the source
+    source = '\n{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}'
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {}, limits=Limits(max_depth=100_000))
+    assert (info.value.kind, info.value.line) == ("depth limit", 2)
