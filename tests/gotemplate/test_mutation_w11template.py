@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from secretsync.gotemplate import Limits, TemplateError, render
+from secretsync.gotemplate import Limits, TemplateError, parse, render
+from secretsync.gotemplate import template as template_module
 from secretsync.gotemplate.errors import Fault
 from secretsync.gotemplate.template import _position
 
@@ -75,3 +76,38 @@ def test_python_running_out_of_stack_is_a_depth_limit_where_the_recursion_is() -
     with pytest.raises(TemplateError) as info:
         render({"t": source}, {}, limits=Limits(max_depth=100_000))
     assert (info.value.kind, info.value.line) == ("depth limit", 2)
+
+
+class _RunningNode:
+    pos = 4  # line 2, column 2 of the source below
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (MemoryError(), "value limit"),
+        (ValueError("a secret"), "internal error"),
+        (RecursionError(), "depth limit"),
+    ],
+)
+def test_python_errors_while_executing_become_fixed_kinds_at_the_running_node(
+    monkeypatch: pytest.MonkeyPatch, exc: BaseException, kind: str
+) -> None:
+    class FailingExec:
+        def __init__(self, *_: object) -> None:
+            self.node = _RunningNode()
+
+        def run(self, *_: object) -> str:
+            raise exc
+
+    monkeypatch.setattr(template_module, "Exec", FailingExec)
+    with pytest.raises(TemplateError) as info:
+        render({"t": "ab\ncd {{ 1 }}"}, {})
+    assert (info.value.kind, info.value.line, info.value.column) == (kind, 2, 2)
+    assert "secret" not in str(info.value)
+
+
+def test_a_name_or_source_that_is_no_string_is_a_syntax_error_saying_so() -> None:
+    with pytest.raises(TemplateError) as info:
+        parse(1, "x")  # type: ignore[arg-type]
+    assert (info.value.kind, info.value.detail) == ("syntax", "template name and source must be strings")
