@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cluster.conftest import CRDS, ROOT, Operators, wait_for
+from tests.cluster.conftest import CRDS, OPERATOR_NS, ROOT, SA, Operators, wait_for
 from tests.support.external_env import API
 from tests.support.operator_proc import OperatorProcess
 from tests.support.real_cluster import ControlPlane
 
 WATCHED = ("team-a", "team-b")
+API_PATH = f"/apis/{API}"
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +76,24 @@ def test_namespaced_mode_reconciles_within_seconds_and_stays_up(
     namespaced.apply(_fake_store_and_es("elsewhere", "x"))
     time.sleep(3)
     assert namespaced.get("/api/v1/namespaces/elsewhere/secrets/es") is None
-    # ... and it is still up after kopf's watch retries would have given up (about a minute).
-    deadline = time.monotonic() + 70
-    while time.monotonic() < deadline:
-        assert operator.proc is not None and operator.proc.poll() is None, operator.logs()[-3000:]
-        time.sleep(2)
+    # kopf retries a watch the API server refuses and stops the operator once its retries run out
+    # (about a minute): so the operator must never have been refused anything, and it must watch
+    # (and list) only the namespaces it was given, each of our kinds and Secrets in both.
+    events = namespaced.audit(f"system:serviceaccount:{OPERATOR_NS}:{SA}")
+    refused = [
+        (e["verb"], e["requestURI"]) for e in events if (e.get("responseStatus") or {}).get("code") == 403
+    ]
+    assert not refused, refused
+    watched = {
+        e["requestURI"].split("?")[0]
+        for e in events
+        if e["verb"] in ("watch", "list") and "/namespaces/" in e["requestURI"]
+    }
+    for ns in WATCHED:
+        for path in (f"/api/v1/namespaces/{ns}/secrets", f"{API_PATH}/namespaces/{ns}/externalsecrets"):
+            assert path in watched, (path, sorted(watched))
+    assert not [p for p in watched if "/namespaces/elsewhere/" in p], sorted(watched)
+    assert operator.proc is not None and operator.proc.poll() is None, operator.logs()[-3000:]
     assert operator.reconciling()
 
 
