@@ -3,19 +3,21 @@
 A port over the UTF-8 bytes of the value, as Go reads a string: Go's state (month, day and year
 day unset, AM/PM, zone offset and name) and its end-of-parse steps in Go's order. Every scan is
 linear in layout plus value, with no regular expression. Layouts are split by
-:func:`secretsync.gotemplate.gotime._chunks`, the same tokens ``Format`` uses.
+:func:`secretsync.gotemplate.gotime.layout_chunks`, the same tokens ``Format`` uses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
-from secretsync.gotemplate.gotime import _DAYS, _MONTHS, UTC, _chunks, _leading_int
+from secretsync.gotemplate.gostrconv import to_bytes
+from secretsync.gotemplate.gotime import DAYS, MONTHS, UTC, layout_chunks, leading_int
 from secretsync.gotemplate.values import GoTime
 
 _DAYS_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365)  # Go's daysBefore
-_SHORT_MONTHS = [m[:3] for m in _MONTHS]
-_LONG_DAYS = ["Sunday", *_DAYS[:6]]  # Go's longDayNames order
+_SHORT_MONTHS = [m[:3] for m in MONTHS]
+_LONG_DAYS = ["Sunday", *DAYS[:6]]  # Go's longDayNames order
 _SHORT_DAYS = [d[:3] for d in _LONG_DAYS]
 
 
@@ -61,7 +63,7 @@ def _atoi(s: bytes) -> int:
     if s[:1] in (b"-", b"+"):
         s = s[1:]
     text = s.decode("latin-1")  # byte for byte; only ASCII digits pass
-    x, end = _leading_int(text, 0)
+    x, end = leading_int(text, 0)
     if end != len(text):
         raise ValueError
     return -x if neg else x
@@ -202,14 +204,47 @@ def _lookup_name(tz: dt.tzinfo, name: str, wall: dt.datetime) -> int | None:
     return None
 
 
+class _Fields(NamedTuple):
+    """What Go's ``parse`` has read once every check passed, before it builds the time."""
+
+    year: int
+    year_set: bool
+    month: int
+    day: int
+    hour: int
+    minute: int
+    sec: int
+    nsec: int
+    z_utc: bool
+    zone_offset: int | None
+    zone_name: str
+
+
+def parses(layout: str, value: str) -> bool:
+    """Go's ``time.Parse(layout, value)`` returns no error (yaml.v2's timestamp test).
+
+    Go's checks only: a year (0 included) that datetime cannot hold still parses."""
+    try:
+        _fields(layout, value)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_time(layout: str, value: str, tz: dt.tzinfo) -> GoTime:
     """Go's ``time.ParseInLocation(layout, value, tz)`` (format.go ``parse``); ValueError when Go
     returns an error. Works on the UTF-8 bytes, so lengths are Go's; linear in layout and value.
     Go's default year is 0, which datetime cannot hold: the checks use year 0 as Go does, and the
     time is then built in year 1 (a parsed year 0, or 29 February of the default year, fails)."""
-    v = value.encode("utf-8", "surrogatepass")
+    f = _fields(layout, value)
+    return _build(f, tz)
+
+
+def _fields(layout: str, value: str) -> _Fields:
+    """Go's ``parse`` up to building the time: every check, ValueError where Go errs."""
+    v = to_bytes(value)
     n = len(v)
-    chunks = _chunks(layout)
+    chunks = layout_chunks(layout)
     year, month, day, yday = 0, -1, -1, -1
     year_set = False
     hour = minute = sec = nsec = 0
@@ -218,7 +253,7 @@ def parse_time(layout: str, value: str, tz: dt.tzinfo) -> GoTime:
     zone_name = ""
     pos = 0
     for k, (lit, std) in enumerate(chunks):
-        pos = _skip(v, pos, lit.encode("utf-8", "surrogatepass"))
+        pos = _skip(v, pos, to_bytes(lit))
         if not std:
             continue
         if std == "06":
@@ -235,7 +270,7 @@ def parse_time(layout: str, value: str, tz: dt.tzinfo) -> GoTime:
             year_set = True
             pos += 4
         elif std in ("January", "Jan"):
-            month, pos = _lookup(_MONTHS if std == "January" else _SHORT_MONTHS, v, pos)
+            month, pos = _lookup(MONTHS if std == "January" else _SHORT_MONTHS, v, pos)
             month += 1
         elif std in ("1", "01"):
             month, pos = _getnum(v, pos, std == "01")
@@ -346,7 +381,14 @@ def parse_time(layout: str, value: str, tz: dt.tzinfo) -> GoTime:
         day = 1 if day < 0 else day
     if not 1 <= day <= _days_in(month, year):
         raise ValueError
-    wall = dt.datetime(year if year_set else 1, month, day, hour, minute, sec, nsec // 1000)
+    return _Fields(year, year_set, month, day, hour, minute, sec, nsec, z_utc, zone_offset, zone_name)
+
+
+def _build(f: _Fields, tz: dt.tzinfo) -> GoTime:
+    """The time Go's ``parse`` builds from what it read (``Date`` in UTC, a fixed or the local zone)."""
+    year, month, day, hour, minute, sec, nsec = f.year, f.month, f.day, f.hour, f.minute, f.sec, f.nsec
+    z_utc, zone_offset, zone_name = f.z_utc, f.zone_offset, f.zone_name
+    wall = dt.datetime(year if f.year_set else 1, month, day, hour, minute, sec, nsec // 1000)
     if z_utc:
         t = wall.replace(tzinfo=UTC)
     elif zone_offset is not None:

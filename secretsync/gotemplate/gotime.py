@@ -19,7 +19,7 @@ from secretsync.gotemplate.values import GoTime
 UTC = dt.UTC
 ZERO_TIME = GoTime(dt.datetime(1, 1, 1, tzinfo=UTC))
 _ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
-_MONTHS = [
+MONTHS = [
     "January",
     "February",
     "March",
@@ -33,7 +33,7 @@ _MONTHS = [
     "November",
     "December",
 ]
-_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 def local_zone() -> dt.tzinfo:
@@ -76,7 +76,7 @@ def from_unix(sec: int, tz: dt.tzinfo) -> GoTime:
 _STD0X = ["01", "02", "03", "04", "05", "06"]
 
 
-def _chunks(layout: str) -> list[tuple[str, str]]:
+def layout_chunks(layout: str) -> list[tuple[str, str]]:
     """Go's ``nextStdChunk`` over the whole layout: (literal prefix, element) pairs.
 
     Linear in the layout: tokens are matched in place (``startswith`` at an index), never on a
@@ -197,22 +197,22 @@ def format_time(t: GoTime, layout: str) -> str:
     off_secs = int(off.total_seconds()) if off is not None else 0
     nanos = d.microsecond * 1000 + t.nanos
     out: list[str] = []
-    for lit, std in _chunks(layout):
+    for lit, std in layout_chunks(layout):
         out.append(lit)
         if not std:
             continue
         if std == "January":
-            out.append(_MONTHS[d.month - 1])
+            out.append(MONTHS[d.month - 1])
         elif std == "Jan":
-            out.append(_MONTHS[d.month - 1][:3])
+            out.append(MONTHS[d.month - 1][:3])
         elif std == "1":
             out.append(str(d.month))
         elif std == "01":
             out.append(f"{d.month:02d}")
         elif std == "Monday":
-            out.append(_DAYS[d.weekday()])
+            out.append(DAYS[d.weekday()])
         elif std == "Mon":
-            out.append(_DAYS[d.weekday()][:3])
+            out.append(DAYS[d.weekday()][:3])
         elif std == "2":
             out.append(str(d.day))
         elif std == "_2":
@@ -274,7 +274,7 @@ _UNITS = {
 _MAX = 1 << 63
 
 
-def _leading_int(s: str, pos: int) -> tuple[int, int]:
+def leading_int(s: str, pos: int) -> tuple[int, int]:
     """Go's ``leadingInt``: the digits at ``pos`` as an integer (ValueError past 1<<63), the end."""
     x = 0
     while pos < len(s) and "0" <= s[pos] <= "9":
@@ -317,7 +317,7 @@ def parse_duration(s: str) -> int:
         if not (s[pos] == "." or "0" <= s[pos] <= "9"):
             raise ValueError
         start = pos
-        whole, pos = _leading_int(s, pos)
+        whole, pos = leading_int(s, pos)
         digits_before = pos != start
         frac, scale, digits_after = 0, 1.0, False
         if pos < len(s) and s[pos] == ".":

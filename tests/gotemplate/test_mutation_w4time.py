@@ -1,4 +1,4 @@
-"""Mutation survivors in Go's ``time.ParseDuration`` port (``gotime._leading_int``,
+"""Mutation survivors in Go's ``time.ParseDuration`` port (``gotime.leading_int``,
 ``gotime._leading_fraction``), reached through Sprig's ``dateModify`` / ``mustDateModify``.
 
 Expected values are Go 1.26's ``time.ParseDuration`` (``leadingInt``, ``leadingFraction``: a digit is

@@ -1,4 +1,4 @@
-"""Round-3 mutation survivors in gotime.py: ``_chunks`` (Go's ``nextStdChunk``).
+"""Round-3 mutation survivors in gotime.py: ``layout_chunks`` (Go's ``nextStdChunk``).
 
 Expected values are Go 1.26's ``time.Time.Format`` (src/time/format.go ``nextStdChunk``): ``Jan``/``Mon``
 are elements only when not followed by a lower-case ASCII letter (``startsWithLowerCase``: 'a'..'z');

@@ -1,4 +1,4 @@
-"""Sixth-wave (r3-timeB) mutation survivors in gotime.py (``_chunks``, ``format_time``, ``parse_time``).
+"""Sixth-wave (r3-timeB) mutation survivors in gotime.py (``layout_chunks``, ``format_time``, ``parse_time``).
 
 Expected values are Go 1.26's ``time.Time.Format`` / ``time.ParseInLocation`` (``nextStdChunk``:
 ``_2006`` is a literal ``_`` then the year; ``PM``/``pm`` need both letters; ``.0``/``.9`` runs are

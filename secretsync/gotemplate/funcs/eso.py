@@ -4,7 +4,7 @@
 as float64, keys sorted the way yaml.v2 sorts them, yaml.v2's quoting choices).
 YAML is read from libyaml's *event* stream with our own bounded composer: PyYAML's
 C composer recurses on nesting and crashes the process on deep input. ``filterPEM``
-ports Go's ``encoding/pem`` scanner: ``bytes.Index`` based, no regular expression.
+walks the blocks of Go's ``encoding/pem`` (:mod:`secretsync.gotemplate.funcs.gopem`).
 
 yaml.v2's scalar resolution, quoting and key order are in :mod:`secretsync.gotemplate.funcs.yamlv2`.
 """
@@ -36,15 +36,8 @@ def _scalar(value: str, style: str | None) -> yaml.ScalarEvent:
     return yaml.ScalarEvent(None, None, (True, True), value, style=style)
 
 
-def _valid_utf8(s: str) -> str:
-    """Go's encoding/json writes an invalid byte (a stray surrogate here) as U+FFFD."""
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in s):
-        s = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in s)
-    return s
-
-
 def _string_event(s: str) -> yaml.ScalarEvent:
-    s = _valid_utf8(s)
+    s = jsonenc.valid_utf8(s)
     if "\n" in s:
         return _scalar(s, "|")
     return _scalar(s, '"' if yamlv2.needs_quotes(s) else None)
@@ -60,7 +53,7 @@ def _json_object(m: dict[str, Value]) -> dict[str, Value]:
         return m
     out: dict[str, Value] = {}
     for k in sorted(m, key=to_bytes):
-        out[_valid_utf8(k)] = m[k]
+        out[jsonenc.valid_utf8(k)] = m[k]
     return out
 
 
@@ -372,6 +365,13 @@ def _not_a_map(doc: Value) -> str:
 @register(ESO, "fromYaml", "str")
 def from_yaml(budget: Budget, s: str) -> Value:
     budget.bytes_step(len(s) * 4)
+    result = _from_yaml(budget, s)
+    # the {"Error": ...} map too: its text may quote a key or value of the document
+    budget.account(size_of(result, 0, budget.limits.max_depth))
+    return result
+
+
+def _from_yaml(budget: Budget, s: str) -> Value:
     try:
         doc, refused = _compose(budget, s)
         if refused is not None:
@@ -386,7 +386,6 @@ def from_yaml(budget: Budget, s: str) -> Value:
         return {"Error": f"error converting YAML to JSON: json: unsupported value: {exc.args[0]}"}
     except (yaml.YAMLError, ValueError, TypeError):
         return {"Error": "error converting YAML to JSON: yaml: invalid document"}
-    budget.account(size_of(result, 0, budget.limits.max_depth))
     return result
 
 

@@ -118,7 +118,7 @@ def _is_root(cert: x509.Certificate) -> bool:
 # --- PKCS#12 ----------------------------------------------------------------------------------------
 
 
-def _decode_pkcs12(budget: Budget, password: str, data: str) -> tuple[bytes, bytes, list[bytes]]:
+def _decode_pkcs12(budget: Budget, password: str, data: str) -> tuple[keys.PrivateKey, bytes, list[bytes]]:
     raw = to_bytes(data)
     budget.bytes_step(len(raw))
     try:
@@ -130,15 +130,11 @@ def _decode_pkcs12(budget: Budget, password: str, data: str) -> tuple[bytes, byt
 @register(ESO_CRYPTO, "pkcs12keyPass", "str", "str")
 def pkcs12_key_pass(budget: Budget, password: str, data: str) -> str:
     with budget.expensive(COST_PKCS12):
-        key_der, leaf, chain = _decode_pkcs12(budget, password, data)
+        key, leaf, chain = _decode_pkcs12(budget, password, data)
         # go-pkcs12's DecodeChain runs x509.ParseCertificates on every cert bag, so a bag holding DER
         # that is no certificate fails ESO's pkcs12keyPass too (the certificates are then dropped)
         for cert in [leaf, *chain]:
             _parse_cert(cert)
-        try:
-            key = keys.parse_private(key_der, "pkcs8")
-        except keys.KeyFormatError:
-            raise _failed() from None
         return keys.pem("PRIVATE KEY", keys.marshal_pkcs8(key))
 
 

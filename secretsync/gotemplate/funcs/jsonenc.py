@@ -171,15 +171,16 @@ def _clean(v: Any, depth: int, max_depth: int) -> Value:
     if depth > max_depth:
         raise Fault("depth limit")
     if isinstance(v, str):
-        return _fix_surrogates(v)
+        return valid_utf8(v)
     if isinstance(v, list):
         return [_clean(e, depth + 1, max_depth) for e in v]
     if isinstance(v, dict):
-        return {_fix_surrogates(k): _clean(e, depth + 1, max_depth) for k, e in v.items()}
+        return {valid_utf8(k): _clean(e, depth + 1, max_depth) for k, e in v.items()}
     return v
 
 
-def _fix_surrogates(s: str) -> str:
+def valid_utf8(s: str) -> str:
+    """Go's encoding/json writes an invalid byte (a stray surrogate here) as U+FFFD."""
     if s.isascii():
         return s
     return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in s)

@@ -393,10 +393,11 @@ def safe_bags(
     return bags, pw
 
 
-def decode_chain(budget: Budget, data: bytes, password: str) -> tuple[bytes, bytes, list[bytes]]:
-    """go-pkcs12's ``DecodeChain``: (PKCS#8 key, leaf certificate, chain), all DER."""
+def decode_chain(budget: Budget, data: bytes, password: str) -> tuple[keys.PrivateKey, bytes, list[bytes]]:
+    """go-pkcs12's ``DecodeChain``: (the parsed key, leaf certificate, chain), the certificates DER
+    (the caller parses them: it needs them as ``x509.ParseCertificate`` reads them)."""
     bags, pw = safe_bags(budget, data, password, 1, 2)
-    key: bytes | None = None
+    key: keys.PrivateKey | None = None
     leaf: bytes | None = None
     chain: list[bytes] = []
     for bag in bags:
@@ -436,16 +437,15 @@ def decode_chain(budget: Budget, data: bytes, password: str) -> tuple[bytes, byt
     return key, leaf, chain
 
 
-def _pkcs8_key(data: bytes) -> bytes:
-    """``x509.ParsePKCS8PrivateKey``, which DecodeChain runs on either kind of key bag: the key's DER.
+def _pkcs8_key(data: bytes) -> keys.PrivateKey:
+    """``x509.ParsePKCS8PrivateKey``, which DecodeChain runs on either kind of key bag.
 
     A key bag that holds no PKCS#8 key Go parses fails DecodeChain, so pkcs12cert fails too. Go
-    ignores bytes after the key (what asn1.Unmarshal leaves over); they are not returned.
+    ignores bytes after the key (what asn1.Unmarshal leaves over).
     """
     try:
-        keys.parse_private(data, "pkcs8")
-        return der.read(data)[0].raw
-    except (keys.KeyFormatError, der.DERError):
+        return keys.parse_private(data, "pkcs8")
+    except keys.KeyFormatError:
         raise PKCS12Error("bad private key") from None
 
 

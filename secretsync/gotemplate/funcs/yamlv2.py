@@ -12,7 +12,8 @@ import math
 import re
 
 from secretsync.gotemplate.funcs.casing import is_digit, is_letter
-from secretsync.gotemplate.gostrconv import INT_MAX, wrap64
+from secretsync.gotemplate.goparse import parses
+from secretsync.gotemplate.gostrconv import parse_int, parse_uint, wrap64
 from secretsync.gotemplate.values import Value
 
 # --- yaml.v2's implicit resolution --------------------------------------------------------------
@@ -40,112 +41,33 @@ _YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 # single "_" between them, an optional exponent whose first character is a digit.
 _DOT_FLOAT = re.compile(r"\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*)?")
 _BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")  # encode.go's base60float
-_DIGITS = {b: re.compile(f"[{d}]*") for b, d in ((2, "01"), (8, "0-7"), (10, "0-9"), (16, "0-9a-fA-F"))}
-_WIDTH = {2: 64, 8: 22, 10: 20, 16: 16}  # digits of 2**64 - 1 in each base
-_PREFIX_BASE = {"b": 2, "o": 8, "x": 16}
-_DAYS_IN = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# resolve.go's allowedTimestampFormats, in its order
+_TIMESTAMP_LAYOUTS = (
+    "2006-1-2T15:4:5.999999999Z07:00",
+    "2006-1-2t15:4:5.999999999Z07:00",
+    "2006-1-2 15:4:5.999999999",
+    "2006-1-2",
+)
 
 
 def _parse_uint(s: str, base: int) -> int | None:
-    """``strconv.ParseUint(s, base, 64)`` for base 0 or 2, on text without ``_``: the value or None.
-
-    yaml.v2 removes every ``_`` before it parses a number, so the underscore rules never apply.
-    Leading zeros stripped, at most 64 binary digits reach ``int()``: no work grows past that.
-    """
-    if not s:
-        return None
-    body = s
-    if base == 0:  # ParseUint's prefixes: 0b, 0o, 0x (len >= 3), else a leading 0 is octal
-        base = 10
-        if s[0] == "0":
-            base, body = 8, s[1:]
-            if len(s) >= 3 and s[1] in "bBoOxX":
-                base, body = _PREFIX_BASE[s[1].lower()], s[2:]
-    if not _DIGITS[base].fullmatch(body):
-        return None
-    body = body.lstrip("0")
-    if len(body) > _WIDTH[base]:
-        return None
-    n = int(body or "0", base)
-    return n if n >> 64 == 0 else None
+    """``strconv.ParseUint(s, base, 64)``: the value or None (yaml.v2 has removed every ``_``)."""
+    n, err = parse_uint(s, base)
+    return None if err else n
 
 
 def _parse_int(s: str, base: int) -> int | None:
-    """``strconv.ParseInt(s, base, 64)`` (one sign, then ParseUint) on text without ``_``."""
-    neg = s[:1] == "-"
-    u = _parse_uint(s[1:] if s[:1] in ("+", "-") else s, base)
-    if u is None or u > INT_MAX + neg:
-        return None
-    return -u if neg else u
-
-
-def _getnum(s: str, i: int) -> tuple[int, int]:
-    """time's ``getnum(s[i:], false)``: one or two ASCII digits and where they end; -1 for none."""
-    if s[i : i + 1].isdigit():
-        if s[i + 1 : i + 2].isdigit():
-            return int(s[i : i + 2]), i + 2
-        return int(s[i]), i + 1
-    return -1, i
+    """``strconv.ParseInt(s, base, 64)``: the value or None."""
+    n, err = parse_int(s, base)
+    return None if err else n
 
 
 def _is_timestamp(s: str) -> bool:
-    """yaml.v2's ``parseTimestamp``: ``time.Parse`` accepts ``s`` under one of its four layouts.
-
-    The layouts ("2006-1-2T15:4:5.999999999Z07:00", the same with "t", "2006-1-2 15:4:5.999999999"
-    and "2006-1-2") share the date, and what follows it picks one. As Go's time.Parse reads them:
-    month, day, hour, minute and second of one or two digits (getnum), a run of blanks for the
-    layout's blank (skip), any number of fraction digits after "." or "," (stdFracSecond9), "Z" or
-    "+hh:mm" / "-hh:mm" with hh <= 24 and mm <= 60 (stdISO8601ColonTZ), the day checked last.
-    """
-    # the quick check: exactly four ASCII digits, then "-"; every layout element is ASCII
-    if len(s) < 5 or not s.isascii() or not s[:4].isdigit() or s[4] != "-":
+    """yaml.v2's ``parseTimestamp``: four ASCII digits and "-" (its quick check), then
+    ``time.Parse`` accepts ``s`` under one of its four layouts."""
+    if len(s) < 5 or not s[:4].isascii() or not s[:4].isdigit() or s[4] != "-":
         return False
-    month, i = _getnum(s, 5)
-    if month < 0 or s[i : i + 1] != "-":
-        return False
-    day, i = _getnum(s, i + 1)
-    if day < 0:
-        return False
-    if i < len(s):
-        sep = s[i]
-        if sep not in "Tt ":
-            return False
-        i += 1
-        while sep == " " and s[i : i + 1] == " ":
-            i += 1
-        hour, i = _getnum(s, i)
-        if not 0 <= hour < 24 or s[i : i + 1] != ":":
-            return False
-        minute, i = _getnum(s, i + 1)
-        if not 0 <= minute < 60 or s[i : i + 1] != ":":
-            return False
-        second, i = _getnum(s, i + 1)
-        if not 0 <= second < 60:
-            return False
-        if s[i : i + 1] in (".", ",") and s[i + 1 : i + 2].isdigit():
-            i += 2
-            while s[i : i + 1].isdigit():
-                i += 1
-        if sep != " ":
-            zone = s[i : i + 6]
-            if zone[:1] == "Z":
-                i += 1
-            elif (
-                len(zone) == 6
-                and zone[0] in "+-"
-                and zone[3] == ":"
-                and (zone[1:3] + zone[4:6]).isdigit()
-                and int(zone[1:3]) <= 24
-                and int(zone[4:6]) <= 60
-            ):
-                i += 6
-            else:
-                return False
-        if i != len(s):
-            return False
-    year = int(s[:4])
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    return 1 <= month <= 12 and 1 <= day <= _DAYS_IN[month - 1] + (month == 2 and leap)
+    return any(parses(layout, s) for layout in _TIMESTAMP_LAYOUTS)
 
 
 def _float(text: str) -> float | None:
