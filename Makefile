@@ -38,8 +38,12 @@ importlint: $(STAMP)
 
 # Every pytest run (tests/support/run_checks.py) stops at once if a package of the dev extra is
 # missing, prints how many tests were skipped, and fails on a skip its allowlist does not name.
+# Two test processes (pytest-xdist, whole files each: most tests wait on servers, not the CPU),
+# then the tests that bound the wall-clock time of CPU work alone (tests/support/timing.py).
+TEST_WORKERS ?= 2
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 -m "not timing"
+	$(BIN)/python -m pytest -q --durations=5 -m timing
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

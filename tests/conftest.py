@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.support.run_checks",  # a complete install, and every skip accounted for
+    "tests.support.timing",  # the wall-clock tests make unit runs alone, after the parallel part
     "tests.support.fixtures_providers",
     "tests.support.fixtures_kube",
     "tests.support.fixtures_operator",

@@ -8,19 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support import run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAIN = ("-p", "no:cacheprovider", "-p", "no:asyncio")  # nothing but the plugin under test
 
 
-def _pytest(tmp_path: Path, test_source: str, conftest: str = "") -> subprocess.CompletedProcess[str]:
-    """pytest with only the run_checks plugin, on one test module in ``tmp_path``."""
+def _pytest(
+    tmp_path: Path, test_source: str, conftest: str = "", *args: str
+) -> subprocess.CompletedProcess[str]:
+    """pytest with only the run_checks plugin (and ``args``), on one test module in ``tmp_path``."""
     (tmp_path / "test_sample.py").write_text(test_source)
     (tmp_path / "conftest.py").write_text(conftest)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.support.run_checks", *PLAIN],
+        [sys.executable, "-m", "pytest", "-q", "-p", "tests.support.run_checks", *PLAIN, *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -30,13 +34,17 @@ def _pytest(tmp_path: Path, test_source: str, conftest: str = "") -> subprocess.
     )
 
 
-def test_an_unexpected_skip_fails_the_run_and_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [(), ("-p", "xdist", "-n", "2")], ids=["one-process", "xdist"])
+def test_an_unexpected_skip_fails_the_run_and_is_named(tmp_path: Path, workers: tuple[str, ...]) -> None:
+    # make unit runs the suite in two processes (pytest-xdist): the workers' skips count too
     done = _pytest(
         tmp_path,
         "import pytest\n\n"
         "def test_runs():\n    pass\n\n"
         "def test_skips():\n    pytest.skip('no backend here')\n\n"
         "@pytest.mark.xfail(strict=True, reason='known')\ndef test_xfails():\n    assert False\n",
+        "",
+        *workers,
     )
     assert done.returncode == 1, done.stdout
     assert "skipped tests: 1 (0 expected, 1 unexpected)" in done.stdout

@@ -236,8 +236,7 @@ def parse_time(layout: str, value: str, tz: dt.tzinfo) -> GoTime:
     returns an error. Works on the UTF-8 bytes, so lengths are Go's; linear in layout and value.
     Go's default year is 0, which datetime cannot hold: the checks use year 0 as Go does, and the
     time is then built in year 1 (a parsed year 0, or 29 February of the default year, fails)."""
-    f = _fields(layout, value)
-    return _build(f, tz)
+    return _build(_fields(layout, value), tz)
 
 
 def _fields(layout: str, value: str) -> _Fields:
