@@ -380,6 +380,8 @@ def _fields(layout: str, value: str) -> _Fields:
         day = 1 if day < 0 else day
     if not 1 <= day <= _days_in(month, year):
         raise ValueError
+    if zone_offset == -1:  # Go's "unset" is an offset of -1: a zone of exactly -1 s is none
+        zone_offset = None
     return _Fields(year, year_set, month, day, hour, minute, sec, nsec, z_utc, zone_offset, zone_name)
 
 

@@ -172,22 +172,33 @@ def layout_chunks(layout: str) -> list[tuple[str, str]]:
     return out
 
 
+def _go_int(x: int, width: int) -> str:
+    """Go's ``appendInt(b, x, width)``: a negative number keeps its "-" before the padded digits."""
+    return ("-" if x < 0 else "") + f"{abs(x):0{width}d}"
+
+
 def _offset_text(secs: int, std: str) -> str:
+    """Go's appendFormat for the numeric zones: the sign is that of the offset in whole minutes
+    (truncated toward zero), so an offset of -1 to -59 s prints "+00:00:-01" as Go prints it."""
     if std.startswith("Z") and secs == 0:
         return "Z"
-    sign = "-" if secs < 0 else "+"
-    secs = abs(secs)
-    h, m, s = secs // 3600, (secs // 60) % 60, secs % 60
+    zone = -(-secs // 60) if secs < 0 else secs // 60
+    absoffset = secs
+    sign = "+"
+    if zone < 0:
+        sign, zone, absoffset = "-", -zone, -absoffset
+    h, m = _go_int(zone // 60, 2), _go_int(zone % 60, 2)
+    s = _go_int(absoffset % 60 if absoffset >= 0 else -(-absoffset % 60), 2)
     body = std[1:]
     if body == "07":
-        return f"{sign}{h:02d}"
+        return f"{sign}{h}"
     if body == "0700":
-        return f"{sign}{h:02d}{m:02d}"
+        return f"{sign}{h}{m}"
     if body == "07:00":
-        return f"{sign}{h:02d}:{m:02d}"
+        return f"{sign}{h}:{m}"
     if body == "070000":
-        return f"{sign}{h:02d}{m:02d}{s:02d}"
-    return f"{sign}{h:02d}:{m:02d}:{s:02d}"
+        return f"{sign}{h}{m}{s}"
+    return f"{sign}{h}:{m}:{s}"
 
 
 def format_time(t: GoTime, layout: str) -> str:

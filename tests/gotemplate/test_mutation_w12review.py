@@ -5,9 +5,14 @@
 - yaml.v2's timestamp test is Go's ``time.Parse`` under its four layouts: goparse's checks, not a
   second copy of them, and not datetime's range (year 0 and a year-10000 instant parse in Go).
 - yaml.v2's integers are strconv's ParseInt/ParseUint (gostrconv), not a second copy.
+- Go's ``parse`` keeps "no zone" as an offset of -1: a parsed zone of exactly -1 s is no zone.
+- Go's ``Format`` signs a numeric zone by its whole minutes (truncated toward zero) and prints the
+  seconds with their own sign: -1 to -59 s read "+00:00:-01". Expected texts from go1.26.8.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
@@ -15,8 +20,9 @@ from secretsync.gotemplate.errors import Fault
 from secretsync.gotemplate.funcs import yamlv2
 from secretsync.gotemplate.funcs.eso import from_yaml
 from secretsync.gotemplate.goparse import parse_time, parses
-from secretsync.gotemplate.gotime import UTC
+from secretsync.gotemplate.gotime import UTC, format_time, load_zone
 from secretsync.gotemplate.limits import ALLOC_FACTOR, Budget, Limits
+from secretsync.gotemplate.values import GoTime
 
 
 def test_fromyaml_error_map_quoting_the_document_is_charged_to_the_budget() -> None:
@@ -81,3 +87,41 @@ def test_yaml_v2_resolution_through_goparse_and_gostrconv(plain: str, resolved: 
     assert tag == resolved[0], (plain, tag, value)
     if resolved[1] is not None:
         assert value == resolved[1]
+
+
+FULL = "2006-01-02T15:04:05.999999999Z07:00 MST"
+
+
+@pytest.mark.parametrize(
+    ("value", "in_utc", "in_new_york"),
+    [
+        ("2006-01-02 -00:00:01", "2006-01-02T00:00:00Z UTC", "2006-01-02T00:00:00-05:00 EST"),
+        ("2006-01-02 -00:00:02", "2006-01-02T00:00:00+00:00 +0000", "2006-01-02T00:00:00+00:00 +0000"),
+        ("2006-01-02 +00:00:01", "2006-01-02T00:00:00+00:00 +0000", "2006-01-02T00:00:00+00:00 +0000"),
+    ],
+)
+def test_a_zone_of_minus_one_second_is_no_zone_as_in_go(value: str, in_utc: str, in_new_york: str) -> None:
+    layout = "2006-01-02 -07:00:00"
+    assert format_time(parse_time(layout, value, UTC), FULL) == in_utc
+    assert format_time(parse_time(layout, value, load_zone("America/New_York")), FULL) == in_new_york
+
+
+GO_ZONES = """\
+-1|+00:00:-01|+00:00:-01|+0000-01|+0000|+00|+0000
+-2|+00:00:-02|+00:00:-02|+0000-02|+0000|+00|+0000
+-59|+00:00:-59|+00:00:-59|+0000-59|+0000|+00|+0000
+-60|-00:01:00|-00:01:00|-000100|-0001|-00|-0001
+-61|-00:01:01|-00:01:01|-000101|-0001|-00|-0001
+-3599|-00:59:59|-00:59:59|-005959|-0059|-00|-0059
+-3601|-01:00:01|-01:00:01|-010001|-0100|-01|-0100
+59|+00:00:59|+00:00:59|+000059|+0000|+00|+0000
+61|+00:01:01|+00:01:01|+000101|+0001|+00|+0001
+"""
+
+
+@pytest.mark.parametrize("row", GO_ZONES.splitlines(), ids=lambda r: r.split("|")[0])
+def test_numeric_zones_format_as_go_formats_them(row: str) -> None:
+    offset, *expected = row.split("|")
+    t = GoTime(dt.datetime(2006, 1, 2, tzinfo=dt.timezone(dt.timedelta(seconds=int(offset)))), 0)
+    layouts = ["Z07:00:00", "-07:00:00", "-070000", "MST", "Z07", "-0700"]
+    assert [format_time(t, layout) for layout in layouts] == expected
