@@ -12,6 +12,7 @@ yaml.v2's scalar resolution, quoting and key order are in :mod:`secretsync.gotem
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,24 +37,82 @@ def _scalar(value: str, style: str | None) -> yaml.ScalarEvent:
     return yaml.ScalarEvent(None, None, (True, True), value, style=style)
 
 
-def _string_event(s: str) -> yaml.ScalarEvent:
+# characters yaml.v2's reader refuses ("control characters are not allowed") that encoding/json
+# writes raw: Go's toYaml fails on them, and ESO's returns ""
+_REFUSED_BY_READER = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_BLANKS = re.compile("[ \x85]+")
+
+
+def _read_back(s: str) -> str:
+    """``s`` as yaml.v2 reads it back from encoding/json's double-quoted string (sigs.k8s.io/yaml's
+    JSONToYAML), raising Unsupported where yaml.v2 fails.
+
+    encoding/json escapes every control character, line break and tab but leaves U+0085 (NEL)
+    raw, which yaml.v2's scanner reads as a line break and folds like one (scan_flow_scalar):
+    spaces before it dropped, spaces after it skipped, one break a space, n breaks n-1 newlines.
+    A NEL directly before "---" or "..." and a blank is a document marker: Go fails.
+    """
     s = jsonenc.valid_utf8(s)
+    if s.isascii():
+        if "\x7f" in s:
+            raise jsonenc.Unsupported
+        return s
+    if _REFUSED_BY_READER.search(s):
+        raise jsonenc.Unsupported
+    if "\x85" not in s:
+        return s
+    out: list[str] = []
+    pos = 0
+    for run in _BLANKS.finditer(s):
+        out.append(s[pos : run.start()])
+        blanks = run.group()
+        breaks = blanks.count("\x85")
+        if not breaks:
+            out.append(blanks)
+        else:
+            out.append(" " if breaks == 1 else "\n" * (breaks - 1))
+            end = run.end()
+            if (
+                blanks[-1] == "\x85"
+                and s[end : end + 3] in ("---", "...")
+                and s[end + 3 : end + 4] in (" ", "\x85")
+            ):
+                raise jsonenc.Unsupported
+        pos = run.end()
+    out.append(s[pos:])
+    return "".join(out)
+
+
+def _string_event(s: str) -> yaml.ScalarEvent:
+    s = _read_back(s)
     if "\n" in s:
         return _scalar(s, "|")
     return _scalar(s, '"' if yamlv2.needs_quotes(s) else None)
+
+
+# yaml.v2 forgets a possible simple key once the scanner is 1,024 characters past its start (the
+# key's opening quote): a key whose JSON text (escapes included) is longer is lost and Go fails
+_MAX_KEY_TEXT = 1022
 
 
 def _json_object(m: dict[str, Value]) -> dict[str, Value]:
     """The map as yaml.v2 reads it back from encoding/json's object.
 
     JSON writes the keys in byte order, invalid bytes as U+FFFD; keys that become equal are
-    repeated in the object and yaml.v2 keeps the last one (decode.go's ``SetMapIndex``).
+    repeated in the object and yaml.v2 keeps the last one (decode.go's ``SetMapIndex``). A key
+    yaml.v2 cannot read as a key fails Go's toYaml (Unsupported): one whose JSON text is over
+    1,022 characters, or one holding a NEL (a line break to yaml.v2: the key spans two lines).
     """
+    for k in m:
+        if len(k) > _MAX_KEY_TEXT // 6 and len(jsonenc.quote_json(k)) - 2 > _MAX_KEY_TEXT:
+            raise jsonenc.Unsupported
     if all(k.isascii() for k in m):
         return m
     out: dict[str, Value] = {}
     for k in sorted(m, key=to_bytes):
-        out[jsonenc.valid_utf8(k)] = m[k]
+        if "\x85" in k:
+            raise jsonenc.Unsupported
+        out[_read_back(k)] = m[k]
     return out
 
 
