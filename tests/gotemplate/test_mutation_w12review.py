@@ -6,23 +6,27 @@
   second copy of them, and not datetime's range (year 0 and a year-10000 instant parse in Go).
 - yaml.v2's integers are strconv's ParseInt/ParseUint (gostrconv), not a second copy.
 - Go's ``parse`` keeps "no zone" as an offset of -1: a parsed zone of exactly -1 s is no zone.
+- go-pkcs12's MacData is an optional field: a third PFX element that is no SEQUENCE is no MAC
+  (Go's asn1 leaves the field unset), so an archive with the empty password still reads.
 - Go's ``Format`` signs a numeric zone by its whole minutes (truncated toward zero) and prints the
   seconds with their own sign: -1 to -59 s read "+00:00:-01". Expected texts from go1.26.8.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import pytest
 
 from secretsync.gotemplate.errors import Fault
-from secretsync.gotemplate.funcs import yamlv2
+from secretsync.gotemplate.funcs import der, pkcs12, yamlv2
 from secretsync.gotemplate.funcs.eso import from_yaml
 from secretsync.gotemplate.goparse import parse_time, parses
 from secretsync.gotemplate.gotime import UTC, format_time, load_zone
 from secretsync.gotemplate.limits import ALLOC_FACTOR, Budget, Limits
 from secretsync.gotemplate.values import GoTime
+from tests.gotemplate.test_mutation_w8pkcs12c import CERT_PEM, _cert_bag, _data, _key_bag, _kind, _read
 
 
 def test_fromyaml_error_map_quoting_the_document_is_charged_to_the_budget() -> None:
@@ -125,3 +129,15 @@ def test_numeric_zones_format_as_go_formats_them(row: str) -> None:
     t = GoTime(dt.datetime(2006, 1, 2, tzinfo=dt.timezone(dt.timedelta(seconds=int(offset)))), 0)
     layouts = ["Z07:00:00", "-07:00:00", "-070000", "MST", "Z07", "-0700"]
     assert [format_time(t, layout) for layout in layouts] == expected
+
+
+@pytest.mark.parametrize(
+    "third",
+    [der.integer(5), der.octet_string(b"mac"), der.tlv(0x31, b""), der.tlv(0x10, b"")],
+    ids=["integer", "octet-string", "set", "primitive-sequence-tag"],
+)
+def test_a_pfx_whose_third_element_is_no_sequence_has_no_mac(third: bytes) -> None:
+    auth = der.sequence(_data(_cert_bag(), _key_bag()))
+    pfx = base64.b64encode(der.sequence(der.integer(3), pkcs12._data_content(auth), third)).decode()
+    assert _read("pkcs12cert", pfx) == CERT_PEM
+    assert _kind('pkcs12certPass "pw"', pfx) == "function failed"  # a password needs a MAC

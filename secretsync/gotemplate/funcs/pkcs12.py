@@ -357,7 +357,9 @@ def safe_bags(
         raise PKCS12Error("only password-protected PFX")
     auth_safe_bytes = der.octets(der.parse(inner))
     empty = pw == b"\x00\x00"
-    if len(pfx) < 3:
+    # MacData is an optional struct field: an element that is no SEQUENCE leaves it unset (asn1's
+    # setDefaultValue) and is not read, as if the PFX had none
+    if len(pfx) < 3 or pfx[2].tag != der.SEQUENCE:
         if not empty:
             raise PKCS12Error("no MAC")
     else:
