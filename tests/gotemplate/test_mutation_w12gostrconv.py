@@ -1,0 +1,60 @@
+"""Survivors of gostrconv.py's run (r12): to_bytes' surrogate ranges, unquote's checks, ParseUint's
+defaults. Go's answers: strconv.Unquote refuses a literal whose quotes differ or are missing, a
+newline or an unescaped quote in an interpreted string, and drops carriage returns from a raw
+one; ParseUint defaults to base 0 (prefixes) and 64 bits. to_bytes is how a Go string's bytes
+come back: an escaped byte (U+DC80-U+DCFF) is that byte, any other lone surrogate U+FFFD.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from secretsync.gotemplate.errors import Fault
+from secretsync.gotemplate.gostrconv import parse_uint, to_bytes, unquote
+
+FFFD = "\ufffd".encode()
+
+
+@pytest.mark.parametrize(
+    ("s", "expected"),
+    [
+        ("\ud800\ue000", FFFD + "\ue000".encode()),  # U+E000 is a character, not a surrogate
+        ("\ud800\udc80", FFFD + b"\x80"),  # the first escaped byte
+        ("\ud800\udcff", FFFD + b"\xff"),  # the last escaped byte
+        ("\udd00", FFFD),  # a surrogate past the escaped bytes
+        ("\udc7f", FFFD),  # and one before them
+        ("a\udc80", b"a\x80"),
+    ],
+)
+def test_to_bytes_keeps_escaped_bytes_and_replaces_other_surrogates(s: str, expected: bytes) -> None:
+    assert to_bytes(s) == expected
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ['"abc`', '`abc"', '"', "`", "XabX", "'a'", '"a"b"', '"a\nb"', '"\\t\nx"', '"\\t"x"'],
+)
+def test_unquote_refuses_what_go_refuses(literal: str) -> None:
+    with pytest.raises(Fault):
+        unquote(literal)
+
+
+@pytest.mark.parametrize(
+    ("literal", "value"),
+    [
+        ("`a\rb`", "ab"),  # a raw string loses its carriage returns
+        ('`a"b\nc\\d`', 'a"b\nc\\d'),  # and keeps everything else
+        ('"a\\nb"', "a\nb"),
+        ('""', ""),
+        ("``", ""),
+    ],
+)
+def test_unquote_reads_what_go_reads(literal: str, value: str) -> None:
+    assert unquote(literal) == value
+
+
+def test_parse_uint_defaults_to_base_0_and_64_bits() -> None:
+    assert parse_uint("0x10") == (16, None)
+    assert parse_uint("0b11") == (3, None)
+    assert parse_uint("18446744073709551615") == (2**64 - 1, None)
+    assert parse_uint("18446744073709551616") == (2**64 - 1, "range")
