@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
-from secretsync.gotemplate import render  # noqa: E402 - after the repository is on the path
+from secretsync.gotemplate import render  # after the repository is on the path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 I64 = (-(2**63), 2**63 - 1)
