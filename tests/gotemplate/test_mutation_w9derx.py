@@ -73,18 +73,18 @@ def test_pem_encode_refuses_a_header_key_with_a_colon() -> None:
             gopem.encode((b"X", {key: b"v"}, b""))
 
 
-def _pkcs12_reason(data: bytes, password: str) -> str:
-    with pytest.raises(pkcs12.PKCS12Error) as info:
+def _pkcs12_refused(data: bytes, password: str) -> bool:
+    with pytest.raises(pkcs12.PKCS12Error):
         pkcs12.safe_bags(_budget(), data, password, 1, 10)
-    return str(info.value)
+    return True
 
 
-def test_pkcs12_reasons() -> None:
+def test_pkcs12_refusals() -> None:
+    # PKCS12Error carries no text (every caller says "function failed"): what counts is the refusal
     ci = der.parse(der.sequence(der.oid(pkcs12.OID_DATA), der.octet_string(b"x")))
-    with pytest.raises(pkcs12.PKCS12Error) as info:
-        pkcs12._content(ci)
-    assert str(info.value) == "bad content"
+    with pytest.raises(pkcs12.PKCS12Error):
+        pkcs12._content(ci)  # a Data content that is no [0] EXPLICIT
     good = base64.b64decode(_pfx(_bags(1)))
-    assert _pkcs12_reason(good, "") == "incorrect password"
+    assert _pkcs12_refused(good, "")  # a wrong password
     v2 = base64.b64decode(_pfx(_bags(1), version=2))
-    assert _pkcs12_reason(v2, "pw") == "only v3 PFX"
+    assert _pkcs12_refused(v2, "pw")  # only version 3

@@ -42,7 +42,8 @@ CURVES: dict[str, tuple[str, int]] = {  # cryptography's curve name -> (OID, byt
 
 
 class KeyFormatError(ValueError):
-    """Not a key, certificate or PEM block we (or Go) accept; the reason is never shown."""
+    """Not a key, certificate or PEM block we (or Go) accept. Raised without a message: every
+    caller turns it into "function failed"; the reason is a comment at the raise."""
 
 
 # --- PEM -------------------------------------------------------------------------------------------
@@ -78,28 +79,28 @@ def pem(block_type: str, body: bytes) -> str:
 def check_rsa(key: rsa.RSAPrivateKey) -> rsa.RSAPrivateKey:
     """Go's ``(*rsa.PrivateKey).Validate`` arithmetic, instead of OpenSSL's primality tests."""
     if key.key_size > MAX_RSA_BITS:
-        raise KeyFormatError("RSA key too large")
+        raise KeyFormatError  # RSA key too large
     nums = key.private_numbers()
     pub = nums.public_numbers
     p, q, d, e, n = nums.p, nums.q, nums.d, pub.e, pub.n
     if p <= 1 or q <= 1 or p * q != n or e < 2 or e >= (1 << 31):
-        raise KeyFormatError("invalid RSA key")
+        raise KeyFormatError  # invalid RSA key
     if (d * e) % (p - 1) != 1 or (d * e) % (q - 1) != 1:
-        raise KeyFormatError("invalid RSA key")
+        raise KeyFormatError  # invalid RSA key
     if nums.dmp1 != d % (p - 1) or nums.dmq1 != d % (q - 1) or (nums.iqmp * q) % p != 1:
-        raise KeyFormatError("invalid RSA key")
+        raise KeyFormatError  # invalid RSA key
     return key
 
 
 def _load_der(body: bytes) -> Any:
     if len(body) > MAX_DER:
-        raise KeyFormatError("key too large")
+        raise KeyFormatError  # key too large
     try:
         return serialization.load_der_private_key(body, None, unsafe_skip_rsa_key_validation=True)
     except (ValueError, TypeError):
-        raise KeyFormatError("not a private key") from None
+        raise KeyFormatError from None  # not a private key
     except Exception:  # cryptography's Rust errors (unsupported algorithms and the like)
-        raise KeyFormatError("not a private key") from None
+        raise KeyFormatError from None  # not a private key
 
 
 def _shape(key: der.TLV) -> str:
@@ -128,11 +129,11 @@ def _accept(key: Any) -> PrivateKey:
         return check_rsa(key)
     if isinstance(key, ec.EllipticCurvePrivateKey):
         if key.curve.name not in CURVES:
-            raise KeyFormatError("unsupported curve")
+            raise KeyFormatError  # unsupported curve
         return key
     if isinstance(key, (ed25519.Ed25519PrivateKey, x25519.X25519PrivateKey)):
         return key
-    raise KeyFormatError("unsupported key type")
+    raise KeyFormatError  # unsupported key type
 
 
 def parse_private(body: bytes, layout: str) -> PrivateKey:
@@ -145,19 +146,19 @@ def parse_private(body: bytes, layout: str) -> PrivateKey:
     try:
         first, end = der.read(body)
     except der.DERError:
-        raise KeyFormatError("unexpected key layout") from None
+        raise KeyFormatError from None  # unexpected key layout
     shape = _shape(first)
     if shape == "?" or shape == "dsa" or (layout != "any" and shape != layout):
-        raise KeyFormatError("unexpected key layout")
+        raise KeyFormatError  # unexpected key layout
     if shape == "pkcs1" and end != len(body):
-        raise KeyFormatError("trailing data")
+        raise KeyFormatError  # trailing data
     if shape == "pkcs1" and len(der.children(first)) != 9:
-        raise KeyFormatError("multi-prime RSA")
+        raise KeyFormatError  # multi-prime RSA
     key = _accept(_load_der(first.raw))
     if shape == "pkcs1" and not isinstance(key, rsa.RSAPrivateKey):
-        raise KeyFormatError("unexpected key layout")
+        raise KeyFormatError  # unexpected key layout
     if shape == "sec1" and not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise KeyFormatError("unexpected key layout")
+        raise KeyFormatError  # unexpected key layout
     return key
 
 
@@ -165,12 +166,12 @@ def parse_sprig_pem(text: str) -> PrivateKey | dsa.DSAPrivateKey:
     """Sprig's ``parsePrivateKeyPEM``: the layout follows the PEM block's type."""
     block, _ = first_pem(to_bytes(text))
     if block is None:
-        raise KeyFormatError("no PEM data")
+        raise KeyFormatError  # no PEM data
     typ, body = block
     if typ == "PRIVATE KEY":
         return parse_private(body, "pkcs8")
     if not typ.endswith(" PRIVATE KEY"):
-        raise KeyFormatError("not a private key block")
+        raise KeyFormatError  # not a private key block
     kind = typ[:-12]
     if kind == "RSA":
         return parse_private(body, "pkcs1")
@@ -178,22 +179,22 @@ def parse_sprig_pem(text: str) -> PrivateKey | dsa.DSAPrivateKey:
         return parse_private(body, "sec1")
     if kind == "DSA":
         return _parse_dsa(body)
-    raise KeyFormatError("unknown private key type")
+    raise KeyFormatError  # unknown private key type
 
 
 def _parse_dsa(body: bytes) -> dsa.DSAPrivateKey:
     if len(body) > MAX_DER:
-        raise KeyFormatError("key too large")
+        raise KeyFormatError  # key too large
     try:
         items = der.children(der.read(body)[0])
         _, p, q, g, y, x = (der.to_int(i) for i in items[:6])
         if p.bit_length() > 4096:
-            raise KeyFormatError("DSA key too large")
+            raise KeyFormatError  # DSA key too large
         return dsa.DSAPrivateNumbers(
             x, dsa.DSAPublicNumbers(y, dsa.DSAParameterNumbers(p, q, g))
         ).private_key()
     except (der.DERError, ValueError, TypeError):
-        raise KeyFormatError("invalid DSA key") from None
+        raise KeyFormatError from None  # invalid DSA key
 
 
 # --- Go's marshalling --------------------------------------------------------------------------------
@@ -262,7 +263,7 @@ def marshal_pkix(pub: Any) -> bytes:
     if not isinstance(
         pub, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, x25519.X25519PublicKey)
     ):
-        raise KeyFormatError("unsupported public key type")
+        raise KeyFormatError  # unsupported public key type
     return pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
@@ -288,7 +289,7 @@ _GO_NAME_STRING_TAGS = frozenset({20, 19, 12, 30, 22, 18})
 
 def parse_cert(body: bytes) -> x509.Certificate:
     if len(body) > MAX_DER:
-        raise KeyFormatError("certificate too large")
+        raise KeyFormatError  # certificate too large
     try:
         cert = x509.load_der_x509_certificate(body)
         cert.public_key()  # Go parses the key and the extensions too: bad ones fail the certificate
@@ -299,9 +300,9 @@ def parse_cert(body: bytes) -> x509.Certificate:
             for attribute in name
         )
     except Exception:
-        raise KeyFormatError("not a certificate") from None
+        raise KeyFormatError from None  # not a certificate
     if not names_go_reads:
-        raise KeyFormatError("not a certificate")
+        raise KeyFormatError  # not a certificate
     return cert
 
 

@@ -56,7 +56,8 @@ MAX_ENCRYPTED = 1 << 20
 
 
 class PKCS12Error(ValueError):
-    """Not a PKCS#12 file go-pkcs12 would read, or a wrong password; never says more."""
+    """Not a PKCS#12 file go-pkcs12 would read, or a wrong password. Raised without a message:
+    every caller turns it into "function failed"; the reason is a comment at the raise."""
 
 
 # --- passwords and key derivation -----------------------------------------------------------------
@@ -70,7 +71,7 @@ def bmp_password(password: str) -> bytes:
         if 0xDC80 <= c <= 0xDCFF:  # an invalid UTF-8 byte: Go reads it as U+FFFD
             c = 0xFFFD
         if c > 0xFFFF or 0xD800 <= c <= 0xDFFF:
-            raise PKCS12Error("password not encodable in UCS-2")
+            raise PKCS12Error  # password not encodable in UCS-2
         out += c.to_bytes(2, "big")
     return bytes(out) + b"\x00\x00"
 
@@ -187,7 +188,7 @@ def _alg(tlv: der.TLV) -> tuple[str, der.TLV | None]:
     """pkix.AlgorithmIdentifier: the algorithm and its optional parameters (any tag, asn1.RawValue)."""
     items = der.fields(tlv, 2)
     if not items:
-        raise PKCS12Error("bad algorithm identifier")
+        raise PKCS12Error  # bad algorithm identifier
     return der.to_oid(items[0]), items[1] if len(items) > 1 else None
 
 
@@ -195,12 +196,12 @@ def _pbkdf2(
     budget: Budget, params: der.TLV | None, password: bytes, key_len: int | None
 ) -> tuple[bytes, int]:
     if params is None:
-        raise PKCS12Error("missing PBKDF2 parameters")
+        raise PKCS12Error  # missing PBKDF2 parameters
     # pbkdf2Params{Salt, Iterations, KeyLength optional, Prf optional}: Go reads the fourth element
     # only when the third was the key length
     items = der.fields(params, 3)
     if len(items) < 2 or items[0].tag != der.OCTET_STRING:
-        raise PKCS12Error("only octet string salts")
+        raise PKCS12Error  # only octet string salts
     salt = items[0].value
     iterations = der.small_int(items[1], 1 << 31)
     declared = 0
@@ -213,11 +214,11 @@ def _pbkdf2(
     if rest:
         prf_oid, _ = _alg(rest[0])
         if prf_oid not in OID_HMAC:
-            raise PKCS12Error("unsupported PRF")
+            raise PKCS12Error  # unsupported PRF
         prf = OID_HMAC[prf_oid]
     length = key_len if key_len is not None else declared
     if length <= 0 or length > 64:
-        raise PKCS12Error("bad key length")
+        raise PKCS12Error  # bad key length
     _charge(budget, iterations)
     return hashlib.pbkdf2_hmac(prf, password, salt, max(iterations, 1), length), iterations
 
@@ -225,38 +226,38 @@ def _pbkdf2(
 def _pb_decrypt(budget: Budget, alg: der.TLV, data: bytes, password: bytes | None) -> bytes:
     oid, params = _alg(alg)
     if not data:
-        raise PKCS12Error("empty encrypted data")
+        raise PKCS12Error  # empty encrypted data
     if len(data) > MAX_ENCRYPTED:
-        raise PKCS12Error("too large")
+        raise PKCS12Error  # too large
     budget.bytes_step(len(data))
     if oid == OID_PBES2:
         if params is None:
-            raise PKCS12Error("missing PBES2 parameters")
+            raise PKCS12Error  # missing PBES2 parameters
         pbes2_params = der.fields(params, 2)
         if len(pbes2_params) < 2:
-            raise PKCS12Error("bad PBES2 parameters")
+            raise PKCS12Error  # bad PBES2 parameters
         kdf, scheme = pbes2_params
         kdf_oid, kdf_params = _alg(kdf)
         if kdf_oid != OID_PBKDF2:
-            raise PKCS12Error("unsupported KDF")
+            raise PKCS12Error  # unsupported KDF
         enc_oid, iv_tlv = _alg(scheme)
         if enc_oid not in OID_AES or iv_tlv is None:
-            raise PKCS12Error("unsupported cipher")
+            raise PKCS12Error  # unsupported cipher
         key, _ = _pbkdf2(budget, kdf_params, _utf8_password(password), OID_AES[enc_oid])
         iv = der.octets(iv_tlv)
         if len(iv) != 16:
-            raise PKCS12Error("bad IV")
+            raise PKCS12Error  # bad IV
         block = 16
         if len(data) % block:
-            raise PKCS12Error("not a multiple of the block size")
+            raise PKCS12Error  # not a multiple of the block size
         dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
         plain = dec.update(data) + dec.finalize()
     elif oid in (OID_PBE_3DES, OID_PBE_RC2_128, OID_PBE_RC2_40):
         if params is None:
-            raise PKCS12Error("missing PBE parameters")
+            raise PKCS12Error  # missing PBE parameters
         pbe_params = der.fields(params, 2)
         if len(pbe_params) < 2:
-            raise PKCS12Error("bad PBE parameters")
+            raise PKCS12Error  # bad PBE parameters
         salt_tlv, iter_tlv = pbe_params
         salt = der.octets(salt_tlv)
         iterations = der.small_int(iter_tlv, 1 << 31)
@@ -267,17 +268,17 @@ def _pb_decrypt(budget: Budget, alg: der.TLV, data: bytes, password: bytes | Non
         iv = pkcs12_kdf("sha1", salt, pw, iterations, 2, 8)
         block = 8
         if len(data) % block:
-            raise PKCS12Error("not a multiple of the block size")
+            raise PKCS12Error  # not a multiple of the block size
         if oid == OID_PBE_3DES:
             dec = Cipher(TripleDES(key), modes.CBC(iv)).decryptor()
             plain = dec.update(data) + dec.finalize()
         else:
             plain = _rc2_cbc_decrypt(budget, key, iv, data)
     else:
-        raise PKCS12Error("unsupported PBE algorithm")
+        raise PKCS12Error  # unsupported PBE algorithm
     pad = plain[-1]
     if pad == 0 or pad > block or len(plain) < pad or plain[-pad:] != bytes([pad]) * pad:
-        raise PKCS12Error("decryption error")
+        raise PKCS12Error  # decryption error
     return plain[:-pad]
 
 
@@ -290,10 +291,10 @@ def _mac_data(tlv: der.TLV) -> tuple[der.TLV, bytes, bytes, der.TLV | None]:
     """
     mac_data = der.fields(tlv, 3)
     if len(mac_data) < 2:
-        raise PKCS12Error("bad MAC data")
+        raise PKCS12Error  # bad MAC data
     digest_info = der.fields(mac_data[0], 2)
     if len(digest_info) < 2:
-        raise PKCS12Error("bad MAC digest")
+        raise PKCS12Error  # bad MAC digest
     digest = der.octets(digest_info[1])
     salt = der.octets(mac_data[1])
     return digest_info[0], digest, salt, mac_data[2] if len(mac_data) > 2 else None
@@ -309,21 +310,21 @@ def _mac(
     alg_oid, alg_params = _alg(alg)
     if alg_oid == OID_PBMAC1:
         if alg_params is None:
-            raise PKCS12Error("missing PBMAC1 parameters")
+            raise PKCS12Error  # missing PBMAC1 parameters
         pbmac1_params = der.fields(alg_params, 2)
         if len(pbmac1_params) < 2:
-            raise PKCS12Error("bad PBMAC1 parameters")
+            raise PKCS12Error  # bad PBMAC1 parameters
         kdf, mac_alg = pbmac1_params
         kdf_oid, kdf_params = _alg(kdf)
         mac_oid, _ = _alg(mac_alg)
         if kdf_oid != OID_PBKDF2 or mac_oid not in OID_HMAC:
-            raise PKCS12Error("unsupported PBMAC1")
+            raise PKCS12Error  # unsupported PBMAC1
         key, _ = _pbkdf2(budget, kdf_params, _utf8_password(password), None)
         if len(key) < 20:
-            raise PKCS12Error("PBMAC1 key too short")
+            raise PKCS12Error  # PBMAC1 key too short
         return hmac.new(key, message, OID_HMAC[mac_oid]).digest()
     if alg_oid not in OID_MAC_DIGEST:
-        raise PKCS12Error("unsupported MAC")
+        raise PKCS12Error  # unsupported MAC
     algo = OID_MAC_DIGEST[alg_oid]
     iterations = der.small_int(iterations_tlv, 1 << 31) if iterations_tlv is not None else 1
     _charge(budget, iterations)
@@ -335,12 +336,12 @@ def _content(ci: der.TLV) -> tuple[str, bytes]:
     """A ContentInfo's type and the bytes inside its explicit [0]."""
     items = der.fields(ci, 2)
     if not items:
-        raise PKCS12Error("empty content info")
+        raise PKCS12Error  # empty content info
     kind = der.to_oid(items[0])
     if len(items) < 2:
         return kind, b""
     if items[1].tag != 0xA0:
-        raise PKCS12Error("bad content")
+        raise PKCS12Error  # bad content
     return kind, items[1].value
 
 
@@ -351,29 +352,29 @@ def safe_bags(
     pw: bytes | None = bmp_password(password)
     pfx = der.fields(der.parse(data, der.SEQUENCE), 3)
     if len(pfx) < 2 or der.small_int(pfx[0], 1 << 16) != 3:
-        raise PKCS12Error("only v3 PFX")
+        raise PKCS12Error  # only v3 PFX
     kind, inner = _content(pfx[1])
     if kind != OID_DATA:
-        raise PKCS12Error("only password-protected PFX")
+        raise PKCS12Error  # only password-protected PFX
     auth_safe_bytes = der.octets(der.parse(inner))
     empty = pw == b"\x00\x00"
     # MacData is an optional struct field: an element that is no SEQUENCE leaves it unset (asn1's
     # setDefaultValue) and is not read, as if the PFX had none
     if len(pfx) < 3 or pfx[2].tag != der.SEQUENCE:
         if not empty:
-            raise PKCS12Error("no MAC")
+            raise PKCS12Error  # no MAC
     else:
         mac_data = _mac_data(pfx[2])
         digest = mac_data[1]
         if not hmac.compare_digest(_mac(budget, mac_data, auth_safe_bytes, pw), digest):
             if not empty:
-                raise PKCS12Error("incorrect password")
+                raise PKCS12Error  # incorrect password
             pw = None  # some writers use an empty byte string for the empty password
             if not hmac.compare_digest(_mac(budget, mac_data, auth_safe_bytes, pw), digest):
-                raise PKCS12Error("incorrect password")
+                raise PKCS12Error  # incorrect password
     infos = der.seq(auth_safe_bytes)
     if not min_items <= len(infos) <= max_items:
-        raise PKCS12Error("unexpected number of items")
+        raise PKCS12Error  # unexpected number of items
     bags: list[der.TLV] = []
     for ci in infos:
         kind, inner = _content(ci)
@@ -383,14 +384,14 @@ def safe_bags(
             # encryptedData{Version, EncryptedContentInfo}: extra elements after those are unread
             enc = der.fields(der.parse(inner, der.SEQUENCE), 2)
             if len(enc) < 2 or der.small_int(enc[0], 1 << 16) != 0:
-                raise PKCS12Error("only version 0 EncryptedData")
+                raise PKCS12Error  # only version 0 EncryptedData
             eci = der.fields(enc[1], 3)
             if len(eci) < 2:
-                raise PKCS12Error("bad encrypted content info")
+                raise PKCS12Error  # bad encrypted content info
             payload = eci[2].value if len(eci) > 2 and eci[2].tag == 0x80 else b""
             contents = _pb_decrypt(budget, eci[1], payload, pw)
         else:
-            raise PKCS12Error("unsupported content type")
+            raise PKCS12Error  # unsupported content type
         bags += der.seq(contents)
     return bags, pw
 
@@ -405,37 +406,37 @@ def decode_chain(budget: Budget, data: bytes, password: str) -> tuple[keys.Priva
     for bag in bags:
         items = der.fields(bag, 3)  # safeBag{Id, Value, Attributes optional}
         if len(items) < 2 or items[1].tag != 0xA0:
-            raise PKCS12Error("bad safe bag")
+            raise PKCS12Error  # bad safe bag
         bag_id = der.to_oid(items[0])
         value = items[1].value
         if bag_id == OID_CERT_BAG:
             cert_bag = der.fields(der.parse(value, der.SEQUENCE), 2)
             if len(cert_bag) < 2 or der.to_oid(cert_bag[0]) != OID_X509_CERT or cert_bag[1].tag != 0xA0:
-                raise PKCS12Error("only X.509 certificate bags")
+                raise PKCS12Error  # only X.509 certificate bags
             cert_der = der.octets(der.parse(cert_bag[1].value))
             if len(_split_certs(cert_der)) != 1:
-                raise PKCS12Error("expected exactly one certificate in the certBag")
+                raise PKCS12Error  # expected exactly one certificate in the certBag
             if leaf is None:
                 leaf = cert_der
             else:
                 chain.append(cert_der)
         elif bag_id == OID_KEY_BAG:
             if key is not None:
-                raise PKCS12Error("expected exactly one key bag")
+                raise PKCS12Error  # expected exactly one key bag
             key = _pkcs8_key(value)
         elif bag_id == OID_SHROUDED_KEY_BAG:
             if key is not None:
-                raise PKCS12Error("expected exactly one key bag")
+                raise PKCS12Error  # expected exactly one key bag
             info = der.fields(der.parse(value, der.SEQUENCE), 2)  # encryptedPrivateKeyInfo
             if len(info) < 2:
-                raise PKCS12Error("bad shrouded key bag")
+                raise PKCS12Error  # bad shrouded key bag
             plain = _pb_decrypt(budget, info[0], der.octets(info[1]), pw)
             der.parse(plain)  # decodePkcs8ShroudedKeyBag: one element, nothing after it
             key = _pkcs8_key(plain)
     if leaf is None:
-        raise PKCS12Error("certificate missing")
+        raise PKCS12Error  # certificate missing
     if key is None:
-        raise PKCS12Error("private key missing")
+        raise PKCS12Error  # private key missing
     return key, leaf, chain
 
 
@@ -448,7 +449,7 @@ def _pkcs8_key(data: bytes) -> keys.PrivateKey:
     try:
         return keys.parse_private(data, "pkcs8")
     except keys.KeyFormatError:
-        raise PKCS12Error("bad private key") from None
+        raise PKCS12Error from None  # bad private key
 
 
 def _split_certs(data: bytes) -> list[bytes]:
