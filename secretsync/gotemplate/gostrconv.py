@@ -248,8 +248,7 @@ def parse_uint(s: str, base: int = 0, bits: int = 64) -> tuple[int, str | None]:
                 base, body = 16, s[2:]
             else:
                 base, body = 8, s[1:]
-    if not body and not (base == 8 and s == "0"):
-        return 0, "syntax"
+    # body is empty only for "0" (octal zero): a prefix needs three characters, "" is refused above
     underscores = False
     n = 0
     limit = 1 << bits

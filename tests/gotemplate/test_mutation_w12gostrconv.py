@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from secretsync.gotemplate.errors import Fault
-from secretsync.gotemplate.gostrconv import parse_uint, to_bytes, unquote
+from secretsync.gotemplate.gostrconv import parse_int, parse_uint, to_bytes, unquote
 
 FFFD = "\ufffd".encode()
 
@@ -58,3 +58,24 @@ def test_parse_uint_defaults_to_base_0_and_64_bits() -> None:
     assert parse_uint("0b11") == (3, None)
     assert parse_uint("18446744073709551615") == (2**64 - 1, None)
     assert parse_uint("18446744073709551616") == (2**64 - 1, "range")
+
+
+@pytest.mark.parametrize(
+    ("s", "expected"),
+    [
+        ("", (0, "syntax")),
+        ("0", (0, None)),
+        ("0x", (0, "syntax")),  # two characters: no prefix, so octal "x"
+        ("0b1", (1, None)),  # the shortest prefixed numbers
+        ("0o7", (7, None)),
+        ("0x1", (1, None)),
+        ("0B1", (1, None)),
+    ],
+)
+def test_parse_uint_prefixes_at_their_shortest(s: str, expected: tuple[int, str | None]) -> None:
+    assert parse_uint(s) == expected
+
+
+@pytest.mark.parametrize("s", ["+", "-"])
+def test_parse_int_of_a_lone_sign_is_a_syntax_error(s: str) -> None:
+    assert parse_int(s) == (0, "syntax")
