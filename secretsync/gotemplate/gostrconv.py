@@ -231,8 +231,35 @@ def _underscore_ok(s: str) -> bool:
     return saw != "_"
 
 
+_DIGIT_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _digits_re(base: int, underscores: bool) -> re.Pattern[str]:
+    """The longest run of ``base`` digits (and ``_`` where ParseUint skips them) at a position."""
+    key = (base, underscores)
+    found = _DIGITS_RE.get(key)
+    if found is None:
+        chars = _DIGIT_CHARS[:base]
+        cls = "".join(sorted(set(chars + chars.upper())))
+        found = _DIGITS_RE[key] = re.compile(f"[{re.escape(cls)}{'_' if underscores else ''}]*")
+    return found
+
+
+_DIGITS_RE: dict[tuple[int, bool], re.Pattern[str]] = {}
+# underscoreOK on digits ParseUint has already checked: "_" only between digits, or right after
+# a base prefix
+_UINT_UNDERSCORES = re.compile(r"(?:0[bBoOxX]_?)?[0-9a-zA-Z]+(?:_[0-9a-zA-Z]+)*")
+_WIDTH: dict[tuple[int, int], int] = {}
+
+
 def parse_uint(s: str, base: int = 0, bits: int = 64) -> tuple[int, str | None]:
-    """Go's ``strconv.ParseUint``: (value, None | "syntax" | "range")."""
+    """Go's ``strconv.ParseUint``: (value, None | "syntax" | "range").
+
+    Go reads digit by digit and stops at the first one that is no digit of the base (syntax) or
+    makes the value overflow (range), whichever comes first; underscores (base 0 only) are
+    checked last. Here the run of valid digits is found by one regular expression and at most
+    ``bits`` digits of it reach ``int()``: linear in the text, at C speed.
+    """
     if not s:
         return 0, "syntax"
     base0 = base == 0
@@ -249,26 +276,29 @@ def parse_uint(s: str, base: int = 0, bits: int = 64) -> tuple[int, str | None]:
             else:
                 base, body = 8, s[1:]
     # body is empty only for "0" (octal zero): a prefix needs three characters, "" is refused above
-    underscores = False
-    n = 0
+    run = _digits_re(base, base0).match(body)
+    valid = run.group() if run else ""
     limit = 1 << bits
-    over = False
-    for c in body:
-        if c == "_" and base0:
-            underscores = True
-            continue
-        d = int(c, 36) if c.isascii() and c.isalnum() else 99
-        if d >= base:
-            return 0, "syntax"
-        n = n * base + d
-        if n >= limit:
-            over = True
-            n = limit  # keep the number small while scanning the rest
-    if underscores and not _underscore_ok(s):
+    digits = valid.replace("_", "").lstrip("0") if base0 else valid.lstrip("0")
+    width = _WIDTH.get((base, bits))
+    if width is None:
+        width = _WIDTH[(base, bits)] = len(_to_base(limit - 1, base))
+    if len(digits) > width or (digits and int(digits, base) >= limit):
+        return limit - 1, "range"  # the overflow comes before any bad character after the run
+    if len(valid) != len(body):
         return 0, "syntax"
-    if over:
-        return limit - 1, "range"
-    return n, None
+    if base0 and "_" in valid and not _UINT_UNDERSCORES.fullmatch(s):
+        return 0, "syntax"
+    return (int(digits, base) if digits else 0), None
+
+
+def _to_base(n: int, base: int) -> str:
+    out = ""
+    while True:
+        n, d = divmod(n, base)
+        out = _DIGIT_CHARS[d] + out
+        if not n:
+            return out
 
 
 def parse_int(s: str, base: int = 0) -> tuple[int, str | None]:

@@ -79,3 +79,22 @@ def test_parse_uint_prefixes_at_their_shortest(s: str, expected: tuple[int, str 
 @pytest.mark.parametrize("s", ["+", "-"])
 def test_parse_int_of_a_lone_sign_is_a_syntax_error(s: str) -> None:
     assert parse_int(s) == (0, "syntax")
+
+
+@pytest.mark.parametrize(
+    ("s", "expected"),
+    [  # go1.26.8: the overflow is met before the bad character after it
+        ("99999999999999999999x", (2**64 - 1, "range")),
+        ("9_9999999999999999999x", (2**64 - 1, "range")),
+        ("99999999999999999999_", (2**64 - 1, "range")),
+        ("1_000_", (0, "syntax")),
+        ("0x1_", (0, "syntax")),
+        ("0x_1", (1, None)),
+        ("0_7", (7, None)),
+        ("_1", (0, "syntax")),
+        ("1__0", (0, "syntax")),
+        ("0b1_0", (2, None)),
+    ],
+)
+def test_parse_uint_stops_where_go_stops(s: str, expected: tuple[int, str | None]) -> None:
+    assert parse_uint(s) == expected
