@@ -76,7 +76,7 @@ def test_parse_uint_prefixes_at_their_shortest(s: str, expected: tuple[int, str 
     assert parse_uint(s) == expected
 
 
-@pytest.mark.parametrize("s", ["+", "-"])
+@pytest.mark.parametrize("s", ["+", "-", ""])
 def test_parse_int_of_a_lone_sign_is_a_syntax_error(s: str) -> None:
     assert parse_int(s) == (0, "syntax")
 
