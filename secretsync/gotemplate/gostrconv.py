@@ -9,6 +9,7 @@ bytes maps to lone surrogates U+DC80..U+DCFF, and back.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import struct
@@ -234,22 +235,27 @@ def _underscore_ok(s: str) -> bool:
 _DIGIT_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+@functools.cache
 def _digits_re(base: int, underscores: bool) -> re.Pattern[str]:
     """The longest run of ``base`` digits (and ``_`` where ParseUint skips them) at a position."""
-    key = (base, underscores)
-    found = _DIGITS_RE.get(key)
-    if found is None:
-        chars = _DIGIT_CHARS[:base]
-        cls = "".join(sorted(set(chars + chars.upper())))
-        found = _DIGITS_RE[key] = re.compile(f"[{re.escape(cls)}{'_' if underscores else ''}]*")
-    return found
+    chars = _DIGIT_CHARS[:base]
+    cls = "".join(sorted(set(chars + chars.upper())))
+    return re.compile(f"[{re.escape(cls)}{'_' if underscores else ''}]*")
 
 
-_DIGITS_RE: dict[tuple[int, bool], re.Pattern[str]] = {}
 # underscoreOK on digits ParseUint has already checked: "_" only between digits, or right after
 # a base prefix
 _UINT_UNDERSCORES = re.compile(r"(?:0[bBoOxX]_?)?[0-9a-zA-Z]+(?:_[0-9a-zA-Z]+)*")
-_WIDTH: dict[tuple[int, int], int] = {}
+
+
+@functools.cache
+def _width(base: int, bits: int) -> int:
+    """How many ``base`` digits the largest ``bits``-bit number has."""
+    n, width = (1 << bits) - 1, 1
+    while n >= base:
+        n //= base
+        width += 1
+    return width
 
 
 def parse_uint(s: str, base: int = 0, bits: int = 64) -> tuple[int, str | None]:
@@ -280,25 +286,13 @@ def parse_uint(s: str, base: int = 0, bits: int = 64) -> tuple[int, str | None]:
     valid = run.group() if run else ""
     limit = 1 << bits
     digits = valid.replace("_", "").lstrip("0") if base0 else valid.lstrip("0")
-    width = _WIDTH.get((base, bits))
-    if width is None:
-        width = _WIDTH[(base, bits)] = len(_to_base(limit - 1, base))
-    if len(digits) > width or (digits and int(digits, base) >= limit):
+    if len(digits) > _width(base, bits) or (digits and int(digits, base) >= limit):
         return limit - 1, "range"  # the overflow comes before any bad character after the run
     if len(valid) != len(body):
         return 0, "syntax"
     if base0 and "_" in valid and not _UINT_UNDERSCORES.fullmatch(s):
         return 0, "syntax"
     return (int(digits, base) if digits else 0), None
-
-
-def _to_base(n: int, base: int) -> str:
-    out = ""
-    while True:
-        n, d = divmod(n, base)
-        out = _DIGIT_CHARS[d] + out
-        if not n:
-            return out
 
 
 def parse_int(s: str, base: int = 0) -> tuple[int, str | None]:
