@@ -232,7 +232,7 @@ class Exec:
         if t is n.DotNode:
             return dot
         if t is n.NumberNode:
-            return first.ideal  # type: ignore[attr-defined]
+            return _ideal(first)  # type: ignore[arg-type]
         if t is n.BoolNode:
             return first.value  # type: ignore[attr-defined]
         raise Fault("wrong type", "nil")
@@ -373,13 +373,13 @@ class Exec:
                 return node.value
         elif isinstance(node, n.NumberNode):
             if typ == "any":
-                return node.ideal
+                return _ideal(node)
             if typ == "int" and node.is_int:
                 return node.int_value
             if typ == "float" and node.is_float:
                 return node.float_value
-            if typ == "u32" and node.is_int and node.int_value >= 0:
-                return node.int_value & 0xFFFFFFFF  # Go's reflect SetUint truncates
+            if typ == "u32" and node.is_uint:
+                return node.uint_value & 0xFFFFFFFF  # Go's reflect SetUint truncates
         raise Fault("wrong type", fname or None)
 
     def validate(self, v: Value, typ: str, fname: str) -> Value:
@@ -391,6 +391,13 @@ class Exec:
         elif _TYPE_CHECKS[typ](v):
             return v
         raise Fault("wrong type", fname or None)
+
+
+def _ideal(node: n.NumberNode) -> Value:
+    """Go's ``idealConstant``: a constant that fits uint64 but not int64 fails here, not at parse."""
+    if node.ideal is None:
+        raise Fault("wrong type", f"{node.text} overflows int")
+    return node.ideal
 
 
 def _is_int(v: Value) -> bool:

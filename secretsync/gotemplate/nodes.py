@@ -89,7 +89,9 @@ class NumberNode(Node):
     int_value: int = 0
     is_float: bool = False
     float_value: float = 0.0
-    ideal: Any = None  # the constant as an untyped operand: int or float
+    ideal: Any = None  # the constant as an untyped operand: int or float; None: a uint past int64
+    is_uint: bool = False
+    uint_value: int = 0
 
 
 @dataclass(slots=True, eq=False)

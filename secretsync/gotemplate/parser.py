@@ -371,21 +371,30 @@ class Parser:
         return None
 
     def number(self, tok: Item) -> n.NumberNode:
+        """Go's ``newNumber``: which of int64, uint64 and float64 the constant fits.
+
+        A number that fits uint64 but not int64 parses, as in Go: only evaluating it where an
+        int is wanted fails (``ideal`` is None), a uint32 or float64 argument takes it.
+        """
         text = tok.val
         if tok.typ == T.CHAR_CONST:
             try:
                 r = sc.unquote_char(text)
             except Fault:
                 raise self.fail(tok, "bad character constant") from None
-            return n.NumberNode(tok.pos, text, True, r, True, float(r), r)
-        _, uerr = sc.parse_uint(text)
+            return n.NumberNode(tok.pos, text, True, r, True, float(r), r, True, r)
+        u, uerr = sc.parse_uint(text)
         i, ierr = sc.parse_int(text)
         node = n.NumberNode(tok.pos, text)
+        if uerr is None:
+            node.is_uint, node.uint_value = True, u
         if ierr is None:
             node.is_int, node.int_value = True, i
             node.is_float, node.float_value = True, float(i)
+            if i == 0:
+                node.is_uint, node.uint_value = True, 0  # -0
         elif uerr is None:
-            raise self.fail(tok, "integer overflow")
+            node.is_float, node.float_value = True, float(u)
         else:
             f, ferr = sc.parse_float(text)
             if ferr is None and not math.isnan(f):
@@ -394,12 +403,14 @@ class Parser:
                 node.is_float, node.float_value = True, f
                 if -(2.0**63) <= f < 2.0**63 and f == int(f):
                     node.is_int, node.int_value = True, int(f)
+                if 0 <= f < 2.0**64 and f == int(f):
+                    node.is_uint, node.uint_value = True, int(f)
         if not node.is_int and not node.is_float:
             raise self.fail(tok, "illegal number syntax")
         hex_int = len(text) > 2 and text[0] == "0" and text[1] in "xX" and not any(c in text for c in "pP")
         if node.is_float and not hex_int and any(c in text for c in ".eEpP"):
             node.ideal = node.float_value
-        else:
+        elif node.is_int:
             node.ideal = node.int_value
         return node
 

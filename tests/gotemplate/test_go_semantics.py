@@ -62,3 +62,47 @@ def test_incompatible_types_in_eq() -> None:
         render({"t": '{{ eq 1 "1" }}'}, {})
     assert info.value.kind == "incompatible types"
     assert str(info.value) == 'template "t": line 1, column 4: incompatible types: eq'
+
+
+# A number that fits uint64 but not int64 parses (Go's newNumber sets IsUint); evaluating it
+# where Go wants an int fails ("overflows int"), a uint32 or float64 parameter takes it.
+# Outputs from go1.26.8 text/template (a uint32 and a float64 function stood in for
+# derivePassword's counter and round's variadic float).
+UINT64_CONSTANTS = [
+    ("{{ if false }}{{ 0x8000000000000000 }}{{ end }}ok", "ok"),
+    ("{{ 1e19 }}", "1e+19"),
+    ("{{ round 1.5 0 0xFFFFFFFFFFFFFFFF }}", "1"),  # round's ...float64
+    ("{{ -0 }}", "0"),
+    ("{{ 0x8000000000000000 }}", "overflows int"),
+    ("{{ 18446744073709551615 }}", "overflows int"),
+    ('{{ printf "%v" 9223372036854775808 }}', "overflows int"),
+    ("{{ eq 9223372036854775808 1 }}", "overflows int"),
+    ('{{ 9223372036854775808 | printf "%v" }}', "overflows int"),
+    ("{{ $x := 0xFFFFFFFFFFFFFFFF }}x", "overflows int"),
+    ("{{ randBytes 9223372036854775808 }}", "wrong type"),  # Go: expected integer
+    ("{{ 18446744073709551616 }}", "integer overflow"),  # past uint64: a parse error
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), UINT64_CONSTANTS)
+def test_uint64_constants_fail_when_evaluated_not_when_parsed(source: str, expected: str) -> None:
+    if expected in ("overflows int", "wrong type", "integer overflow"):
+        with pytest.raises(TemplateError) as info:
+            render({"t": source}, {})
+        assert expected in str(info.value)
+    else:
+        assert render({"t": source}, {})["t"] == expected
+
+
+def test_a_uint32_parameter_takes_uint64_constants_truncated() -> None:
+    # go1.26.8 with func(x uint32): 0x8000000000000001 -> 1, 1e19 -> 2313682944, -0 -> 0, 'a' -> 97
+    def password(counter: str) -> str:
+        return f'{{{{ derivePassword {counter} "long" "pw" "u" "s" }}}}'
+
+    out = render({"t": "|".join(password(c) for c in ("0x8000000000000001", "1", "1e19", "2313682944"))}, {})[
+        "t"
+    ].split("|")
+    assert out[0] == out[1] and out[2] == out[3] and out[0] != out[2]
+    with pytest.raises(TemplateError) as info:
+        render({"t": password("1.8446744073709552e19")}, {})  # 2^64: no uint64 (Go: expected unsigned)
+    assert info.value.kind == "wrong type"
