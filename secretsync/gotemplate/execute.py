@@ -238,9 +238,7 @@ class Exec:
         raise Fault("wrong type", "nil")
 
     def eval_chain(self, dot: Value, chain: n.ChainNode, args: list[n.Node] | None, final: Value) -> Value:
-        assert chain.node is not None
-        if isinstance(chain.node, n.NilNode):
-            raise Fault("wrong type", "nil")
+        assert chain.node is not None  # never nil: the parser refuses ".Field" after a literal
         receiver = self.eval_arg(dot, "any", chain.node, "")
         self.node = chain
         return self.eval_field_chain(dot, receiver, chain.fields, args, final)

@@ -24,11 +24,6 @@ class TextNode(Node):
 
 
 @dataclass(slots=True, eq=False)
-class CommentNode(Node):
-    pass
-
-
-@dataclass(slots=True, eq=False)
 class CommandNode(Node):
     args: list[Node] = field(default_factory=list)
 
@@ -173,10 +168,8 @@ def source_text(n: Node) -> str:
     return ""
 
 
-def is_empty_tree(n: Node | None) -> bool:
-    """Go's ``IsEmptyTree``: only blank text and comments (a define may replace it)."""
-    if n is None or isinstance(n, CommentNode):
-        return True
+def is_empty_tree(n: Node) -> bool:
+    """Go's ``IsEmptyTree``: only blank text (a define may replace it; comments are not kept)."""
     if isinstance(n, ListNode):
         return all(is_empty_tree(x) for x in n.nodes)
     if isinstance(n, TextNode):

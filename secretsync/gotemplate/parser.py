@@ -33,8 +33,6 @@ _TERM_START = {
 
 
 def _describe(item: Item) -> str:
-    if item.typ == T.EOF:
-        return "EOF"
     text = item.val if len(item.val) <= 20 else item.val[:20] + "..."
     return repr(text).replace("'", '"') if item.typ not in (T.STRING, T.RAW_STRING) else text
 
