@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from secretsync.gotemplate import TemplateError, render
 from secretsync.gotemplate import nodes as n
-from secretsync.gotemplate import render
 
 # --- IsEmptyTree --------------------------------------------------------------------------------
 
@@ -21,14 +21,15 @@ from secretsync.gotemplate import render
 @pytest.mark.parametrize(
     ("node", "want"),
     [
-        (None, True),  # Go: case nil: return true
-        (n.CommentNode(0), True),  # a comment is empty (kept only in ParseComments mode)
-        (n.ListNode(0, [n.CommentNode(0), n.TextNode(1, " \t\n")]), True),
+        (n.ListNode(0, [n.TextNode(1, " \t\n"), n.TextNode(4, "\u3000")]), True),
+        (n.ListNode(0, [n.TextNode(1, " "), n.ListNode(2, [n.TextNode(3, "x")])]), False),
+        (n.TextNode(0, "\u0085"), True),
+        (n.DotNode(0), False),
         (n.ListNode(0, [n.TextNode(0, " x ")]), False),
         (n.ListNode(0, []), True),
     ],
 )
-def test_is_empty_tree_follows_go(node: n.Node | None, want: bool) -> None:
+def test_is_empty_tree_follows_go(node: n.Node, want: bool) -> None:
     assert n.is_empty_tree(node) is want
 
 
@@ -74,3 +75,12 @@ _DATA = {"a": 1.875, "m": -1.0, "z": -0.0, "b": 1.9999999999999998, "i": float("
 )
 def test_fmt_boundaries_follow_go(source: str, want: str) -> None:
     assert _r(source, _DATA) == want
+
+
+def test_a_define_of_blank_text_and_comments_may_be_redefined() -> None:
+    # Go (no ParseComments) drops comments, so this body is empty and the second define wins
+    source = '{{ define "x" }} {{/* c */}} {{ end }}{{ define "x" }}y{{ end }}{{ template "x" }}'
+    assert render({"t": source}, {})["t"] == "y"
+    with pytest.raises(TemplateError) as info:
+        render({"t": '{{ define "x" }}a{{/* c */}}{{ end }}{{ define "x" }}y{{ end }}'}, {})
+    assert info.value.detail == "multiple definition of template"
