@@ -192,7 +192,7 @@ READ_ERRORS: list[tuple[str, dict[str, Any], dict[str, Answer], RemoteRef, type,
         {},
         RemoteRef("app/db", version="\u0661"),
         SpecError,
-        "remoteRef.version: KV v2 versions are positive integers, not '\u0661'",
+        "remoteRef.version: KV v2 versions are whole numbers (0 is the latest), not '\u0661'",
     ),
     (
         "v2-null-data",

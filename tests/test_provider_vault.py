@@ -253,8 +253,10 @@ def test_kv2_versions(openbao: OpenBaoScope, harness: Harness) -> None:
     path = _write(openbao, "rotating", {"v": "one"})
     _write(openbao, "rotating", {"v": "two"})
     _write(openbao, "rotating", {"v": "three"})
-    openbao.client().secrets.kv.v2.delete_secret_versions(path, versions=[3])
     vault = harness.token_store(openbao.addr, openbao.root_token)
+    assert vault.get(RemoteRef(path, property="v", version="0")) == b"three"  # Vault: 0 is the latest
+    assert vault.get(RemoteRef(path, property="v", version="02")) == b"two"
+    openbao.client().secrets.kv.v2.delete_secret_versions(path, versions=[3])
 
     assert vault.get(RemoteRef(path, property="v", version="1")) == b"one"
     assert vault.get(RemoteRef(path, property="v", version="2")) == b"two"
@@ -263,7 +265,9 @@ def test_kv2_versions(openbao: OpenBaoScope, harness: Harness) -> None:
     assert str(caught.value) == f"vault: secret/data/{path} was deleted"
     with pytest.raises(SecretNotFound, match=r"\(version 9\) not found"):
         vault.get(RemoteRef(path, version="9"))
-    with pytest.raises(SpecError, match=r"remoteRef\.version: KV v2 versions are positive integers"):
+    with pytest.raises(
+        SpecError, match=r"remoteRef\.version: KV v2 versions are whole numbers \(0 is the latest\)"
+    ):
         vault.get(RemoteRef(path, version="latest"))
 
 

@@ -628,9 +628,11 @@ class VaultProvider:
             return None
         if self._kv.version == 1:
             raise SpecError("remoteRef.version", "KV v1 secrets have no versions; remove version")
-        if not version.isdigit() or not version.isascii() or int(version) < 1:
-            raise SpecError("remoteRef.version", f"KV v2 versions are positive integers, not {version!r}")
-        return {"version": version}
+        if not version.isdigit() or not version.isascii():
+            raise SpecError(
+                "remoteRef.version", f"KV v2 versions are whole numbers (0 is the latest), not {version!r}"
+            )
+        return {"version": version}  # passed on as ESO does: Vault reads version 0 as the latest
 
     def _find_root(self, path: str | None) -> tuple[str, str]:
         if not path and self._kv.mount is None:
