@@ -97,21 +97,25 @@ def b64enc(budget: Budget, s: str) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+def std_b64decode(raw: bytes) -> bytes | int:
+    """Go's ``base64.StdEncoding.DecodeString``: the bytes, or where Go reports the first error."""
+    stripped = raw.replace(b"\r", b"").replace(b"\n", b"")
+    if len(stripped) % 4 == 0 and _B64_FAST.fullmatch(stripped):
+        try:
+            return binascii.a2b_base64(stripped, strict_mode=True)
+        except binascii.Error:
+            pass
+    pos = _b64_error_pos(raw)
+    return base64.b64decode(stripped) if pos is None else pos
+
+
 @register(ENCODING, "b64dec", "str")
 def b64dec(budget: Budget, s: str) -> str:
     raw = to_bytes(s)
     budget.bytes_step(len(raw))
-    stripped = raw.replace(b"\r", b"").replace(b"\n", b"")
-    if len(stripped) % 4 == 0 and _B64_FAST.fullmatch(stripped):
-        try:
-            return from_bytes(binascii.a2b_base64(stripped, strict_mode=True))
-        except binascii.Error:
-            pass
     budget.step(len(raw) >> 4)
-    pos = _b64_error_pos(raw)
-    if pos is None:
-        return from_bytes(base64.b64decode(stripped))
-    return f"illegal base64 data at input byte {pos}"
+    out = std_b64decode(raw)
+    return f"illegal base64 data at input byte {out}" if isinstance(out, int) else from_bytes(out)
 
 
 @register(ENCODING, "b32enc", "str")

@@ -12,8 +12,9 @@ import math
 import re
 
 from secretsync.gotemplate.funcs.casing import is_digit, is_letter
+from secretsync.gotemplate.funcs.sprig_encoding import std_b64decode
 from secretsync.gotemplate.goparse import parses
-from secretsync.gotemplate.gostrconv import parse_int, parse_uint, wrap64
+from secretsync.gotemplate.gostrconv import INT_MAX, from_bytes, parse_int, parse_uint, to_bytes, wrap64
 from secretsync.gotemplate.values import Value
 
 # --- yaml.v2's implicit resolution --------------------------------------------------------------
@@ -76,12 +77,14 @@ def _float(text: str) -> float | None:
     return None if math.isinf(f) else f
 
 
-def resolve(s: str) -> tuple[str, Value]:
-    """yaml.v2's ``resolve("", s)`` (resolve.go) for a plain scalar: its tag and value.
+def resolve(s: str, tag: str = "") -> tuple[str, Value]:
+    """yaml.v2's ``resolve`` (resolve.go) before its tag check: the tag ``s`` resolves to and its value.
 
-    Tags are "null", "bool", "int", "float", "timestamp" and "str". An int past int64 is Go's
-    uint64 (ParseUint's turn, after ParseInt refused it); a timestamp's value is its text, as
-    yaml.v2 decodes one into an interface{}.
+    ``tag`` is "" for a plain scalar, else the short name of a resolvable explicit tag (see
+    :func:`decode_scalar`): only "" and "timestamp" look for timestamps. Tags are "null",
+    "bool", "int", "float", "timestamp" and "str". An int past int64 is Go's uint64 (ParseUint's
+    turn, after ParseInt refused it); a timestamp's value is its text, as yaml.v2 decodes one
+    into an interface{}.
     """
     if s and s[0] not in _HINTED:
         return "str", s
@@ -92,7 +95,7 @@ def resolve(s: str) -> tuple[str, Value]:
         f = _float(s.replace("_", "")) if _DOT_FLOAT.fullmatch(s) else None
         return ("str", s) if f is None else ("float", f)
     if s[0] in "+-0123456789":  # an int, a float or a timestamp
-        if _is_timestamp(s):
+        if tag in ("", "timestamp") and _is_timestamp(s):
             return "timestamp", s
         plain = s.replace("_", "")
         n = _parse_int(plain, 0)
@@ -120,6 +123,41 @@ def resolve(s: str) -> tuple[str, Value]:
 def resolve_plain(s: str) -> Value:
     """What yaml.v2 makes of an unquoted scalar: None, bool, int, float, or the string."""
     return resolve(s)[1]
+
+
+LONG_TAG = "tag:yaml.org,2002:"
+_RESOLVABLE = frozenset(("str", "bool", "int", "float", "null", "timestamp"))  # resolvableTag
+
+
+class DecodeError(ValueError):
+    """A scalar yaml.v2 refuses to decode; ``args[0]`` is Go's text after "yaml: "."""
+
+
+def decode_scalar(s: str, tag: str | None, plain_implicit: bool) -> Value:
+    """yaml.v2's ``decoder.scalar`` into an interface{}, for a scalar event's tag and implicitness.
+
+    Untagged: a plain scalar is resolved, a quoted one is its text. An explicit tag of the
+    resolvable ones must be the tag the text resolves to (``!!float`` also takes an int, but
+    not a uint64: resolve's deferred check only converts int); ``!!binary`` is base64
+    (``StdEncoding``, so newlines are skipped); any other tag (``!``, ``!foo``, ``!!merge``)
+    leaves the text.
+    """
+    if not tag:
+        return resolve(s)[1] if plain_implicit else s
+    short = tag[len(LONG_TAG) :] if tag.startswith(LONG_TAG) else ""
+    if short == "binary":
+        data = std_b64decode(to_bytes(s))
+        if isinstance(data, int):
+            raise DecodeError("!!binary value contains invalid base64 data")
+        return from_bytes(data)
+    if short not in _RESOLVABLE or short == "str":
+        return s
+    rtag, value = resolve(s, short)
+    if rtag == short:
+        return value
+    if short == "float" and rtag == "int" and isinstance(value, int) and value <= INT_MAX:
+        return float(value)
+    raise DecodeError(f"cannot decode !!{rtag} `{s}` as a !!{short}")
 
 
 def needs_quotes(s: str) -> bool:

@@ -1,0 +1,185 @@
+"""fromYaml's merge keys and explicit tags, as ESO decodes them (sigs.k8s.io/yaml v1.6.0 on yaml.v2).
+
+Every expected output is what go1.26.8 printed for ``fromYaml`` copied from ESO, through the
+harness in tests/differential/yaml (``toJson`` of the result: JSON numbers, so 1 prints as 1).
+yaml.v2 applies a merge key (a plain or ``!!merge``-tagged ``<<``; quoted, it is a key) in
+document order, later keys replacing earlier ones, and a sequence of mappings from its last
+element to its first; an explicit tag of bool/int/float/null/timestamp must be what the text
+resolves to, ``!!binary`` is base64, other tags leave the text.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from secretsync.gotemplate import Limits, TemplateError, render
+
+_ERR = '{"Error":"error converting YAML to JSON: yaml: '
+
+MERGE = [
+    ("a: 1\n<<: {a: 2, b: 3}\n", '{"a":2,"b":3}'),
+    ("<<: {a: 2, b: 3}\na: 1\n", '{"a":1,"b":3}'),
+    ("x: &m {p: 1}\nz:\n  <<: *m\n  q: 2\n", '{"x":{"p":1},"z":{"p":1,"q":2}}'),
+    (
+        "x: &m {p: 1, q: 0}\nz:\n  <<: [*m, {p: 5, r: 6}]\n  q: 2\n",
+        '{"x":{"p":1,"q":0},"z":{"p":1,"q":2,"r":6}}',
+    ),
+    ("x: &m {p: 1}\nz:\n  <<: [{p: 5, r: 6}, *m]\n", '{"x":{"p":1},"z":{"p":5,"r":6}}'),
+    (
+        "z:\n  <<: 1\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    (
+        "z:\n  <<: [1]\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    (
+        "x: &s [1]\nz:\n  <<: *s\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    ("z:\n  !!merge <<: {a: 1}\n", '{"z":{"a":1}}'),
+    ("z:\n  '<<': {a: 1}\n", '{"z":{"\\u003c\\u003c":{"a":1}}}'),
+    ('z:\n  "<<": {a: 1}\n', '{"z":{"\\u003c\\u003c":{"a":1}}}'),
+    ("z:\n  << : {a: 1}\n  <<: {b: 2}\n", '{"z":{"a":1,"b":2}}'),
+    ("<<: {a: 1}\n", '{"a":1}'),
+    ("z: {<<: {a: 1}, b: 2}\n", '{"z":{"a":1,"b":2}}'),
+    ("x: &m {p: {deep: 1}}\nz:\n  <<: *m\n  p: {other: 2}\n", '{"x":{"p":{"deep":1}},"z":{"p":{"other":2}}}'),
+    (
+        "z:\n  <<: ~\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    ("z:\n  <<: {}\n", '{"z":{}}'),
+    ("z:\n  <<: []\n", '{"z":{}}'),
+    ("x: &n {<<: {a: 1}}\nz:\n  <<: *n\n", '{"x":{"a":1},"z":{"a":1}}'),
+    ("z:\n  ? <<\n  : {a: 1}\n", '{"z":{"a":1}}'),
+    ("z:\n  <<: !!map {a: 1}\n", '{"z":{"a":1}}'),
+    ("z:\n  !!str <<: {a: 1}\n", '{"z":{"\\u003c\\u003c":{"a":1}}}'),
+    ("a: ! '<<'\n", '{"a":"\\u003c\\u003c"}'),
+    ("z:\n  ! '<<': {a: 1}\n", '{"z":{"a":1}}'),
+    ("z:\n  &m <<: {a: 1}\n  b: *m\n", '{"z":{"a":1,"b":"\\u003c\\u003c"}}'),
+    (
+        "z:\n  <<: [{a: 1}, 5]\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    (
+        "z:\n  <<: {a: !!int x}\nb: !!int y\n",
+        _ERR + 'cannot decode !!str `x` as a !!int"}',
+    ),
+]
+
+TAGS = [
+    ("a: !!null ''\n", '{"a":null}'),
+    ("a: !!binary aGk=\n", '{"a":"hi"}'),
+    (
+        "a: !!int 1.5\n",
+        _ERR + 'cannot decode !!float `1.5` as a !!int"}',
+    ),
+    (
+        "a: !!float abc\n",
+        _ERR + 'cannot decode !!str `abc` as a !!float"}',
+    ),
+    (
+        "a: !!bool maybe\n",
+        _ERR + 'cannot decode !!str `maybe` as a !!bool"}',
+    ),
+    (
+        "a: !!timestamp nope\n",
+        _ERR + 'cannot decode !!str `nope` as a !!timestamp"}',
+    ),
+    ("a: !!timestamp 2001-01-01\n", '{"a":"2001-01-01"}'),
+    (
+        "a: !!int 2001-01-01\n",
+        _ERR + 'cannot decode !!str `2001-01-01` as a !!int"}',
+    ),
+    ("a: !!float 1\n", '{"a":1}'),
+    (
+        "a: !!float 18446744073709551615\n",
+        _ERR + 'cannot decode !!int `18446744073709551615` as a !!float"}',
+    ),
+    ("a: !!int 18446744073709551615\n", '{"a":18446744073709552000}'),
+    ("a: !!int '12'\n", '{"a":12}'),
+    ("a: !!str 12\n", '{"a":"12"}'),
+    ("a: !foo 12\n", '{"a":"12"}'),
+    ("a: ! 12\n", '{"a":"12"}'),
+    (
+        "a: !!binary |\n  aGk=\n  aGk=\n",
+        _ERR + '!!binary value contains invalid base64 data"}',
+    ),
+    (
+        "a: !!binary aGk\n",
+        _ERR + '!!binary value contains invalid base64 data"}',
+    ),
+    ("a: !!binary /w==\n", '{"a":"�"}'),
+    ("a: !!binary 4pyT\n", '{"a":"✓"}'),
+    ("!!binary aGk=: 1\n", '{"hi":1}'),
+    ("a: !!null x\n", _ERR + 'cannot decode !!str `x` as a !!null"}'),
+    ("a: !!bool 1\n", _ERR + 'cannot decode !!int `1` as a !!bool"}'),
+    ("a: !!float .5\n", '{"a":0.5}'),
+    ("a: !!int 0x1F\n", '{"a":31}'),
+    (
+        "a: !!float 1e400\n",
+        _ERR + 'cannot decode !!str `1e400` as a !!float"}',
+    ),
+    ("a: !!int\n", _ERR + 'cannot decode !!null `` as a !!int"}'),
+    ("a: !!null\n", '{"a":null}'),
+    ("a: !!str\n", '{"a":""}'),
+    ("a: !!seq [1]\n", '{"a":[1]}'),
+    ("a: !!map {b: 1}\n", '{"a":{"b":1}}'),
+    ("a: !!str {b: 1}\n", '{"a":{"b":1}}'),
+    (
+        "a: [!!int x, {[1]: 2}]\n",
+        _ERR + 'cannot decode !!str `x` as a !!int"}',
+    ),
+    (
+        "a: {[1]: !!int x}\n",
+        _ERR + 'invalid map key: []interface {}{1}"}',
+    ),
+    ("a: !!float -0\n", '{"a":0}'),
+    ("a: !!int +5\n", '{"a":5}'),
+    ("a: !!bool Yes\n", '{"a":true}'),
+    ("a: !!merge 1\n", '{"a":"1"}'),
+    ("a: !!binary ''\n", '{"a":""}'),
+    (
+        "x: {a: !!int q}\n",
+        _ERR + 'cannot decode !!str `q` as a !!int"}',
+    ),
+    (
+        "a: !!binary 'a\\x'\n",
+        _ERR + '!!binary value contains invalid base64 data"}',
+    ),
+]
+
+
+def _from_yaml(doc: str) -> str:
+    return render({"t": "{{ fromYaml .y | toJson }}"}, {"y": doc})["t"]
+
+
+@pytest.mark.parametrize(("doc", "expected"), MERGE)
+def test_merge_keys_as_yaml_v2(doc: str, expected: str) -> None:
+    assert _from_yaml(doc) == expected
+
+
+@pytest.mark.parametrize(("doc", "expected"), TAGS)
+def test_explicit_tags_as_yaml_v2(doc: str, expected: str) -> None:
+    assert _from_yaml(doc) == expected
+
+
+def test_a_merged_value_is_a_copy_for_the_template() -> None:
+    # Go decodes the anchored mapping again for each merge: changing one map leaves the other
+    source = '{{ $d := fromYaml .y }}{{ $_ := set $d.z "p" "9" }}{{ $d.x.p }}{{ $d.z.p }}'
+    assert render({"t": source}, {"y": "x: &m {p: 1}\nz:\n  <<: *m\n"})["t"] == "19"
+
+
+def test_merges_are_charged_to_the_budget() -> None:
+    # one mapping of 2,000 keys merged 2,000 times into one map: 4 million copies for 2,000 keys.
+    # Steps only (no clock): uncharged, the copies would run to the end and the render succeed.
+    limits = Limits(max_steps=100_000, time_budget=600)
+    keys = ", ".join(f"k{i}: {i}" for i in range(2000))
+
+    def doc(merges: int) -> dict[str, str]:
+        return {"y": f"a: &a {{{keys}}}\nm: {{<<: [{', '.join(['*a'] * merges)}]}}\n"}
+
+    with pytest.raises(TemplateError) as info:
+        render({"t": "{{ fromYaml .y | len }}"}, doc(2000), limits=limits)
+    assert info.value.kind == "step limit"
+    assert render({"t": "{{ fromYaml .y | len }}"}, doc(10), limits=limits)["t"] == "2"
