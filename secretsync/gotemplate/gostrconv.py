@@ -304,8 +304,7 @@ def parse_int(s: str, base: int = 0) -> tuple[int, str | None]:
     u, err = parse_uint(body, base)
     if err == "syntax":
         return 0, err
-    if err == "range":
-        return (INT_MIN if neg else INT_MAX), "range"
+    # a range error leaves u at the uint64 maximum, which the checks below clamp and name
     if not neg and u > INT_MAX:
         return INT_MAX, "range"
     if neg and u > -INT_MIN:

@@ -98,3 +98,20 @@ def test_parse_int_of_a_lone_sign_is_a_syntax_error(s: str) -> None:
 )
 def test_parse_uint_stops_where_go_stops(s: str, expected: tuple[int, str | None]) -> None:
     assert parse_uint(s) == expected
+
+
+@pytest.mark.parametrize(
+    ("s", "expected"),
+    [  # go1.26.8 strconv.ParseInt(s, 0, 64): the clamped value and the error's kind
+        ("", (0, "syntax")),
+        ("X5", (0, "syntax")),  # only "+" and "-" are signs
+        ("9223372036854775807", (9223372036854775807, None)),
+        ("9223372036854775808", (9223372036854775807, "range")),  # fits uint64, not int64
+        ("-9223372036854775808", (-9223372036854775808, None)),
+        ("-9223372036854775809", (-9223372036854775808, "range")),
+        ("99999999999999999999", (9223372036854775807, "range")),  # past uint64 too
+        ("-99999999999999999999", (-9223372036854775808, "range")),
+    ],
+)
+def test_parse_int_clamps_and_names_its_errors_as_go(s: str, expected: tuple[int, str | None]) -> None:
+    assert parse_int(s) == expected
