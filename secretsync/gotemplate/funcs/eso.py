@@ -11,6 +11,7 @@ yaml.v2's scalar resolution, quoting and key order are in :mod:`secretsync.gotem
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import yaml
@@ -18,7 +19,7 @@ import yaml
 from secretsync.gotemplate.errors import Fault
 from secretsync.gotemplate.funcs import gopem, jsonenc, yamldecode, yamlv2
 from secretsync.gotemplate.funcs.spec import Table, register
-from secretsync.gotemplate.gostrconv import format_float, from_bytes, to_bytes
+from secretsync.gotemplate.gostrconv import byte_len, format_float, from_bytes, to_bytes
 from secretsync.gotemplate.limits import Budget
 from secretsync.gotemplate.values import GoStruct, GoTime, Value, size_of
 
@@ -148,6 +149,50 @@ def _events(budget: Budget, v: Value, out: list[Any], depth: int) -> None:
         raise jsonenc.Unsupported
 
 
+# yaml.v2's double-quoted writer: the escapes it has a letter for, others as \xXX, \uXXXX, \UXXXXXXXX
+_LETTER_ESCAPES = {
+    "\0": "0", "\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f", "\r": "r",
+    "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\xa0": "_", "\u2028": "L", "\u2029": "P",
+}  # fmt: skip
+
+
+def _escape_every_char(s: str) -> str:
+    """yaml.v2's ``is_bom`` ignores its index: once a string starts with a BOM, the double-quoted
+    writer escapes every character of it (``"\\uFEFF\\x61"`` for BOM + "a")."""
+    out = ['"']
+    for c in s:
+        letter = _LETTER_ESCAPES.get(c)
+        o = ord(c)
+        if letter:
+            out.append("\\" + letter)
+        elif o <= 0xFF:
+            out.append(f"\\x{o:02X}")
+        else:
+            out.append(f"\\u{o:04X}" if o <= 0xFFFF else f"\\U{o:08X}")
+    out.append('"')
+    return "".join(out)
+
+
+_BREAKS = re.compile("[\r\n\x85\u2028\u2029]")
+
+
+def _swap_bom_strings(events: list[Any]) -> dict[str, str]:
+    """Give each string that starts with a BOM a double-quoted ASCII stand-in, as the emitter writes
+    it -> Go's text. A key's stand-in is a simple key exactly when the string is: on the same side
+    of the 128-byte limit, multi-line (an escaped "\\n") when the string is."""
+    swaps: dict[str, str] = {}
+    nonce = secrets.token_hex(8)
+    for i, ev in enumerate(events):
+        if isinstance(ev, yaml.ScalarEvent) and ev.value.startswith("\ufeff"):
+            stand_in = f"bom{nonce}n{len(swaps)}"
+            if byte_len(ev.value) > 128:
+                stand_in = stand_in.ljust(129, "x")
+            multiline = bool(_BREAKS.search(ev.value))
+            events[i] = _scalar(stand_in + "\n" if multiline else stand_in, '"')
+            swaps['"' + stand_in + ("\\n" if multiline else "") + '"'] = _escape_every_char(ev.value)
+    return swaps
+
+
 @register(ESO, "toYaml", "any")
 def to_yaml(budget: Budget, v: Value) -> str:
     events: list[Any] = [yaml.StreamStartEvent(), yaml.DocumentStartEvent(explicit=False)]
@@ -157,9 +202,14 @@ def to_yaml(budget: Budget, v: Value) -> str:
         return ""
     events += [yaml.DocumentEndEvent(explicit=False), yaml.StreamEndEvent()]
     budget.step(len(events))
+    swaps = _swap_bom_strings(events)
     text = str(yaml.emit(events, Dumper=_DUMPER, allow_unicode=True, width=80, indent=2))
     if text.endswith("\n...\n"):
         text = text[:-4]
+    for stand_in, go_text in swaps.items():
+        budget.check_size(len(text) + len(go_text))
+        budget.bytes_step(len(go_text))
+        text = text.replace(stand_in, go_text, 1)
     budget.check_size(len(text))
     return text.removesuffix("\n")
 
