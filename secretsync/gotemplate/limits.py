@@ -117,6 +117,12 @@ class Budget:
         if self.allocated > self.max_alloc:
             raise Fault("value limit")
 
+    def hold(self, nbytes: int) -> None:
+        """Count memory a function holds while it works (not one value) against the render's total."""
+        self.allocated += nbytes
+        if self.allocated > self.max_alloc:
+            raise Fault("value limit")
+
     def expensive(self, cost_ms: int) -> _Expensive:
         """Admit one expensive call estimated at ``cost_ms`` of CPU, before it runs.
 

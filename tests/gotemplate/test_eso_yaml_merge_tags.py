@@ -8,6 +8,8 @@ element to its first; an explicit tag of bool/int/float/null/timestamp must be w
 resolves to, ``!!binary`` is base64, other tags leave the text.
 """
 
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import pytest
@@ -150,6 +152,58 @@ TAGS = [
 ]
 
 
+# aliases: an alias of a sequence is no merge source, an alias inside the node it names fails, an
+# anchor counts from its node's start (a later one of the same name inside replaces it), keys that
+# JSON names alike keep the one with the greatest bytes, a merge refuses a scalar before decoding it
+ALIASES = [
+    (
+        "s: &s [{a: 1}]\nm: {<<: *s}\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    (
+        "a: &e []\nb: {<<: *e}\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    ("a: &x [*x]\n", _ERR + "anchor 'x' value contains itself\"}"),
+    (
+        "a: &x {k: *x}\n",
+        _ERR + "anchor 'x' value contains itself\"}",
+    ),
+    ("a: &x [&x 1]\nb: *x\n", '{"a":[1],"b":1}'),
+    ("a: &x {k: &x {m: 1}}\nb: {<<: *x}\n", '{"a":{"k":{"m":1}},"b":{"m":1}}'),
+    ("{!!binary /w==: a, !!binary /g==: b}\n", '{"�":"a"}'),
+    ("{!!binary /g==: b, !!binary /w==: a}\n", '{"�":"a"}'),
+    ('{!!binary /w==: b, "\\uFFFD": a}\n', '{"�":"b"}'),
+    ('{"\\uFFFD": a, !!binary /w==: b}\n', '{"�":"b"}'),
+    ("{!!binary /w==: a, !!binary /w==: b}\n", '{"�":"b"}'),
+    (
+        "x: {<<: !!int foo}\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    (
+        "x: {<<: !!binary '%%%'}\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    (
+        "x: {<<: &q !!int foo}\ny: *q\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    (
+        "a: &a [1]\nb: {<<: [*a]}\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    ("a: &a {x: 1}\nb: {<<: [*a, *a]}\n", '{"a":{"x":1},"b":{"x":1}}'),
+    (
+        "a: &a 5\nb: {<<: *a}\n",
+        _ERR + 'map merge requires map or sequence of maps as the value"}',
+    ),
+    (
+        "a: &a {x: 1}\nb: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n",
+        '{"a":{"x":1},"b":[{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1},{"x":1}]}',
+    ),
+]
+
+
 def _from_yaml(doc: str) -> str:
     return render({"t": "{{ fromYaml .y | toJson }}"}, {"y": doc})["t"]
 
@@ -159,8 +213,44 @@ def test_merge_keys_as_yaml_v2(doc: str, expected: str) -> None:
     assert _from_yaml(doc) == expected
 
 
+@pytest.mark.parametrize(("doc", "expected"), ALIASES)
+def test_aliases_and_anchors_as_yaml_v2(doc: str, expected: str) -> None:
+    assert _from_yaml(doc) == expected
+
+
 @pytest.mark.parametrize(("doc", "expected"), TAGS)
 def test_explicit_tags_as_yaml_v2(doc: str, expected: str) -> None:
+    assert _from_yaml(doc) == expected
+
+
+def _aliases(levels: int, width: int, merge: bool) -> str:
+    """Each level aliases the one before it ``width`` times (in a merge, or a sequence)."""
+    first = (
+        "{" + ", ".join(f"k{i}: {i}" for i in range(10)) + "}" if merge else "[" + ", ".join(["1"] * 10) + "]"
+    )
+    doc = f"a0: &a0 {first}\n"
+    for n in range(1, levels + 1):
+        refs = ", ".join([f"*a{n - 1}"] * width)
+        doc += f"a{n}: &a{n} {{<<: [{refs}]}}\n" if merge else f"a{n}: &a{n} [{refs}]\n"
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [  # go1.26.8: decoder.unmarshal's allowedAliasRatio, 99 % of nodes up to 400,000
+        (_aliases(3, 30, merge=True), _ERR + 'document contains excessive aliasing"}'),
+        (_aliases(3, 10, merge=False), _ERR + 'document contains excessive aliasing"}'),
+        (
+            "a: &a {x: 1}\nb: [" + ", ".join(["*a"] * 400) + "]\n",
+            '{"a":{"x":1},"b":[' + ",".join(['{"x":1}'] * 400) + "]}",
+        ),
+        (
+            "p: [" + ", ".join(["0"] * 1000) + "]\na: &a {x: 1}\nb: [" + ", ".join(["*a"] * 300) + "]\n",
+            '{"a":{"x":1},"b":[' + ",".join(['{"x":1}'] * 300) + '],"p":[' + ",".join(["0"] * 1000) + "]}",
+        ),
+    ],
+)
+def test_excessive_aliasing_as_yaml_v2(doc: str, expected: str) -> None:
     assert _from_yaml(doc) == expected
 
 
@@ -170,16 +260,24 @@ def test_a_merged_value_is_a_copy_for_the_template() -> None:
     assert render({"t": source}, {"y": "x: &m {p: 1}\nz:\n  <<: *m\n"})["t"] == "19"
 
 
-def test_merges_are_charged_to_the_budget() -> None:
-    # one mapping of 2,000 keys merged 2,000 times into one map: 4 million copies for 2,000 keys.
-    # Steps only (no clock): uncharged, the copies would run to the end and the render succeed.
-    limits = Limits(max_steps=100_000, time_budget=600)
+def _padded_merges(merges: int) -> dict[str, str]:
+    """A 2,000-key mapping merged ``merges`` times into one map (one merge key after another), with
+    enough ordinary nodes (100,000 zeros) that Go's alias guard allows about 190 merges: our
+    budget has to stop the copies before that."""
     keys = ", ".join(f"k{i}: {i}" for i in range(2000))
+    pad = ", ".join(["0"] * 100_000)
+    return {"y": f"p: [{pad}]\na: &a {{{keys}}}\nm: {{{', '.join(['<<: *a'] * merges)}}}\n"}
 
-    def doc(merges: int) -> dict[str, str]:
-        return {"y": f"a: &a {{{keys}}}\nm: {{<<: [{', '.join(['*a'] * merges)}]}}\n"}
 
+@pytest.mark.parametrize(
+    ("limits", "kind"),
+    [  # the clock is no factor: uncharged, the copies would run to the end and the render succeed
+        (Limits(time_budget=600), "value limit"),  # 256 bytes per merged entry against 64 MiB
+        (Limits(time_budget=600, max_steps=300_000), "step limit"),  # a step per merged entry
+    ],
+)
+def test_merges_are_charged_to_the_budget(limits: Limits, kind: str) -> None:
     with pytest.raises(TemplateError) as info:
-        render({"t": "{{ fromYaml .y | len }}"}, doc(2000), limits=limits)
-    assert info.value.kind == "step limit"
-    assert render({"t": "{{ fromYaml .y | len }}"}, doc(10), limits=limits)["t"] == "2"
+        render({"t": "{{ fromYaml .y | len }}"}, _padded_merges(180), limits=limits)
+    assert info.value.kind == kind
+    assert render({"t": "{{ fromYaml .y | len }}"}, _padded_merges(10), limits=limits)["t"] == "3"

@@ -32,11 +32,13 @@ class _Map(dict[str, Value]):
     """A YAML mapping under the names sigs.k8s.io/yaml's JSON step gives its keys; ``raw`` is the
     yaml.v2 map itself (Go-equal keys share an entry), which Go's error texts print with %#v."""
 
-    __slots__ = ("raw",)
+    __slots__ = ("raw", "repaired")
 
     def __init__(self) -> None:
         super().__init__()
         self.raw: dict[object, tuple[Value, Value]] = {}
+        # JSON name -> the raw bytes of the key holding it, for names a key with invalid UTF-8 took
+        self.repaired: dict[str, bytes] = {}
 
 
 def _go_key(k: Value, n: int) -> object:
@@ -155,6 +157,27 @@ def _first_refused(budget: Budget, doc: Value) -> tuple[Value, Value] | None:
     return None
 
 
+# yaml.v2's decoder.unmarshal refuses a document once more than 100 of over 1,000 decoded nodes came
+# from alias expansion and their share passes allowedAliasRatio: 99 % up to 400,000 nodes, then
+# falling linearly to 10 % at 4,000,000 (a billion-laughs guard).
+_ALIAS_LOW, _ALIAS_HIGH = 400_000, 4_000_000
+# what one merged entry holds here (two dict slots, the identity and the pair), counted against the
+# render's allocation cap while the document is composed
+_MERGED_ENTRY_BYTES = 256
+
+
+def _too_many_aliases(decoded: int, aliased: int) -> bool:
+    if aliased <= 100 or decoded <= 1000:
+        return False
+    if decoded <= _ALIAS_LOW:
+        allowed = 0.99
+    elif decoded >= _ALIAS_HIGH:
+        allowed = 0.10
+    else:
+        allowed = 0.99 - 0.89 * ((decoded - _ALIAS_LOW) / (_ALIAS_HIGH - _ALIAS_LOW))
+    return aliased / decoded > allowed
+
+
 def _compose(budget: Budget, text: str) -> tuple[Value, str | None]:
     """The first YAML document as JSON-like values, composed without recursion, and the error Go
     reports for it, if any.
@@ -162,81 +185,122 @@ def _compose(budget: Budget, text: str) -> tuple[Value, str | None]:
     yaml.v2 parses the whole document before it decodes it, and sigs.k8s.io/yaml converts the keys
     to JSON names after that: a syntax error anywhere wins over the first decoding error in
     document order (a sequence or mapping used as a key, decode.go's "invalid map key"; a scalar
-    its explicit tag refuses; a merge of something that is no mapping), which wins over a key JSON
-    cannot name (nil, uint64; Go meets them in random map order, this names the first).
+    its explicit tag refuses; a merge of something that is no mapping; an alias inside the node it
+    names; excessive aliasing), which wins over a key JSON cannot name (nil, uint64; Go meets them
+    in random map order, this names the first). After the first decoding error nothing more is
+    built: only the rest of the syntax is checked.
+
+    yaml.v2 decodes an alias by decoding the node it names again; here the value is shared and each
+    node's decode count (``sizes``) stands for the work, as Go's alias-ratio guard counts it.
     """
     max_depth = budget.limits.max_depth
     anchors: dict[str, Value] = {}
-    stack: list[tuple[Any, str | None, list[Value]]] = []  # (container, anchor, pending key)
+    sizes: dict[int, int] = {}  # id of a finished container -> nodes Go decodes for it
+    open_ids: set[int] = set()  # containers being composed
+    # (container, pending key, [nodes decoded for it so far])
+    stack: list[tuple[Any, list[Value], list[int]]] = []
     root: list[Value] = []
     faults: list[tuple[bool, Value]] = []  # the first decoding error: (True, invalid key) or (False, text)
+    counts = [1, 0]  # nodes decoded (the document node first), of them by alias expansion
     refused = False  # a key convertToJSONableObject refuses was read (it may have been replaced)
 
-    def add(value: Value) -> None:
+    def fault(text: str) -> None:
+        if not faults:
+            faults.append((False, text))
+
+    def add(value: Value, size: int, alias: bool = False) -> None:
         nonlocal refused
+        if faults:
+            return
         if not stack:
             root.append(value)
             return
-        container, _, pending = stack[-1]
+        container, pending, decoded = stack[-1]
         if isinstance(container, list):
             container.append(value)
+            decoded[0] += size
         elif not pending:  # a key: Go meets its faults before anything in its value
             pending.append(value)
+            if value is _MERGE:
+                return  # isMerge: the key itself is not decoded
+            decoded[0] += size
             if isinstance(value, (list, dict)):
-                if not faults:
-                    faults.append((True, value))
-            elif value is not _MERGE and _key_text(value) is None:
+                faults.append((True, value))
+            elif _key_text(value) is None:
                 refused = True
         else:
             key = pending.pop()
             if key is _MERGE:
-                merge(container, value)
-            elif not isinstance(key, (list, dict)):
-                _put(container, key, value)
+                # decoder.merge decodes a sequence's elements, not the sequence node
+                decoded[0] += size - 1 if isinstance(value, list) and not alias else size
+                merge(container, value, alias)
+            else:
+                decoded[0] += size
+                if not isinstance(key, (list, dict)):
+                    _put(container, key, value)
 
-    def merge(container: _Map, value: Value) -> None:
+    def merge(container: _Map, value: Value, alias: bool) -> None:
         """decoder.merge: a mapping's entries, or each mapping's of a sequence, the first winning."""
-        sources = value if isinstance(value, list) else [value]
-        if not all(isinstance(m, _Map) for m in sources):
-            if not faults:
-                faults.append((False, "map merge requires map or sequence of maps as the value"))
+        if isinstance(value, _Map):
+            sources = [value]
+        elif isinstance(value, list) and not alias and all(isinstance(m, _Map) for m in value):
+            sources = value
+        else:  # a scalar, an alias of a sequence, a sequence holding anything but mappings
+            fault("map merge requires map or sequence of maps as the value")
             return
         for m in reversed(sources):
             budget.step(1 + len(m.raw))  # aliases make merges cheap to write, not to do
+            budget.hold(_MERGED_ENTRY_BYTES * len(m.raw))
             for key, v in list(m.raw.values()):
                 _put(container, key, v)
 
     for ev in yaml.parse(text, Loader=_LOADER):
         budget.step()
         if isinstance(ev, yaml.ScalarEvent):
+            counts[0] += 1
             implicit = ev.implicit[0]  # libyaml's plain_implicit: plain and untagged, or tagged "!"
-            if ev.value == "<<" and (implicit or ev.tag == _MERGE_TAG) and _at_key(stack):
-                if ev.anchor:
-                    anchors[ev.anchor] = "<<"
-                add(_MERGE)
-                continue
-            try:
-                val = yamlv2.decode_scalar(ev.value, ev.tag, implicit)
-            except yamlv2.DecodeError as exc:
-                if not faults:
-                    faults.append((False, exc.args[0]))
-                val = ev.value
+            at_key = _at_key(stack)
+            if at_key and ev.value == "<<" and (implicit or ev.tag == _MERGE_TAG):
+                counts[0] -= 1  # isMerge: not decoded
+                val: Value = _MERGE
+            elif _at_merge_value(stack):
+                val = ev.value  # decoder.merge refuses a scalar before it would decode it
+            else:
+                try:
+                    val = yamlv2.decode_scalar(ev.value, ev.tag, implicit)
+                except yamlv2.DecodeError as exc:
+                    fault(exc.args[0])
+                    val = ev.value
             if ev.anchor:
-                anchors[ev.anchor] = val
-            add(val)
+                anchors[ev.anchor] = "<<" if val is _MERGE else val
+            add(val, 1)
         elif isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            counts[0] += 1
             if len(stack) >= max_depth:
                 raise Fault("depth limit")
-            stack.append(([] if isinstance(ev, yaml.SequenceStartEvent) else _Map(), ev.anchor, []))
+            container: Any = [] if isinstance(ev, yaml.SequenceStartEvent) else _Map()
+            if ev.anchor:
+                anchors[ev.anchor] = container  # the parser's anchor: from the node's start
+            open_ids.add(id(container))
+            stack.append((container, [], [1]))
         elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            container, anchor, _ = stack.pop()
-            if anchor:
-                anchors[anchor] = container
-            add(container)
+            container, _, decoded = stack.pop()
+            open_ids.discard(id(container))
+            sizes[id(container)] = decoded[0]
+            add(container, decoded[0])
         elif isinstance(ev, yaml.AliasEvent):
             if ev.anchor not in anchors:
-                raise ValueError
-            add(anchors[ev.anchor])
+                raise ValueError  # yaml.v2's parser: unknown anchor referenced
+            target = anchors[ev.anchor]
+            if id(target) in open_ids:
+                fault(f"anchor '{ev.anchor}' value contains itself")
+                continue
+            size = sizes.get(id(target), 1) if isinstance(target, (list, dict)) else 1
+            counts[0] += 1 + size
+            counts[1] += size
+            if _too_many_aliases(counts[0], counts[1]):
+                fault("document contains excessive aliasing")
+            add(target, 1 + size, alias=True)
         elif isinstance(ev, yaml.DocumentEndEvent):
             break
     doc = root[0] if root else None
@@ -264,19 +328,33 @@ def _compose(budget: Budget, text: str) -> tuple[Value, str | None]:
 _MERGE = object()  # stands for a merge key ("<<") in a mapping being composed
 
 
-def _at_key(stack: list[tuple[Any, str | None, list[Value]]]) -> bool:
+def _at_key(stack: list[tuple[Any, list[Value], list[int]]]) -> bool:
     """The next node is a mapping's key."""
-    return bool(stack) and isinstance(stack[-1][0], _Map) and not stack[-1][2]
+    return bool(stack) and isinstance(stack[-1][0], _Map) and not stack[-1][1]
+
+
+def _at_merge_value(stack: list[tuple[Any, list[Value], list[int]]]) -> bool:
+    """The next node is the value of a merge key."""
+    return bool(stack) and stack[-1][1] == [_MERGE]
 
 
 def _put(container: _Map, key: Value, value: Value) -> None:
-    """mapassign: an equal key replaces key and value; the JSON name follows the last one."""
+    """mapassign: an equal key replaces key and value. Keys that JSON names alike (invalid UTF-8 read
+    as U+FFFD) all reach json.Marshal, which writes them in the order of their bytes; reading
+    that back, the last one wins: the key with the greatest bytes."""
     ident = _go_key(key, len(container.raw))
     container.raw.pop(ident, None)
     container.raw[ident] = (key, value)
     name = _key_text(key)
-    if name is not None:
-        container[name] = value
+    if name is None:
+        return
+    if isinstance(key, str) and (name != key or name in container.repaired):
+        raw = to_bytes(key)
+        held = container.repaired.get(name, to_bytes(name) if name in container else b"")
+        if raw < held:
+            return
+        container.repaired[name] = raw
+    container[name] = value
 
 
 def _json_numbers(budget: Budget, v: Value, depth: int) -> Value:
