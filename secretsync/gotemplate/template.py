@@ -87,7 +87,7 @@ def parse(name: str, source: str, *, limits: Limits = Limits(), funcs: Funcs = N
         if not isinstance(name, str) or not isinstance(source, str):
             raise Fault("syntax", "template name and source must be strings")
         if byte_len(source) > limits.max_source_bytes:
-            raise Fault("source limit", None, 0)
+            raise Fault("source limit")
         table = _funcs.table(funcs)
         try:
             trees = parse_source(name, source, table, limits.max_depth)
