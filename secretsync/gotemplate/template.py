@@ -104,10 +104,10 @@ def parse(name: str, source: str, *, limits: Limits = Limits(), funcs: Funcs = N
         err = _error(
             str(name), source if isinstance(source, str) else "", f.pos or 0, f.kind, f.detail, f.hint
         )
-    except RecursionError:
-        err = _error(str(name), source if isinstance(source, str) else "", 0, "depth limit")
+    except RecursionError:  # only after the type check: name and source are strings
+        err = _error(name, source, 0, "depth limit")
     except Exception:
-        err = _error(str(name), source if isinstance(source, str) else "", 0, "internal error")
+        err = _error(name, source, 0, "internal error")
     raise err
 
 
