@@ -193,6 +193,24 @@ def _swap_bom_strings(events: list[Any]) -> dict[str, str]:
     return swaps
 
 
+_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
+# libyaml 0.2.5 ends a single-quoted scalar whose last characters are line breaks with an indent
+# before the closing quote; yaml.v2 (older libyaml) does not. A raw U+2028/U+2029 is only ever
+# written in a single-quoted or literal scalar (plain refuses breaks, double-quoted escapes them),
+# and inside a single-quoted one a quote after it is doubled: so "separator, spaces, a lone quote"
+# is such an ending, provided no literal scalar holds a separator and no string has spaces after
+# its last one (those spaces would be its own).
+_TRAILING_INDENT = re.compile("([\u2028\u2029]) +'(?!')")
+
+
+_UNSAFE = re.compile("\n[^\n]*[\u2028\u2029]|[\u2028\u2029].*\n|[\u2028\u2029] +$", re.DOTALL)
+
+
+def _safe_to_trim(events: list[Any]) -> bool:
+    """No literal scalar holds a separator, no string ends in a separator and spaces."""
+    return not any(isinstance(ev, yaml.ScalarEvent) and _UNSAFE.search(ev.value) for ev in events)
+
+
 @register(ESO, "toYaml", "any")
 def to_yaml(budget: Budget, v: Value) -> str:
     events: list[Any] = [yaml.StreamStartEvent(), yaml.DocumentStartEvent(explicit=False)]
@@ -204,8 +222,12 @@ def to_yaml(budget: Budget, v: Value) -> str:
     budget.step(len(events))
     swaps = _swap_bom_strings(events)
     text = str(yaml.emit(events, Dumper=_DUMPER, allow_unicode=True, width=80, indent=2))
-    if text.endswith("\n...\n"):
+    # libyaml closes an open-ended document (a kept final break) with "...", yaml.v2 does not; after a
+    # final U+2028/U+2029 (a line break to libyaml) the marker follows it directly
+    if text.endswith("\n...\n") or (text.endswith("...\n") and text[-5:-4] in ("\u2028", "\u2029")):
         text = text[:-4]
+    if _LINE_SEPARATORS.search(text) and _safe_to_trim(events):
+        text = _TRAILING_INDENT.sub(r"\1'", text)
     for stand_in, go_text in swaps.items():
         budget.check_size(len(text) + len(go_text))
         budget.bytes_step(len(go_text))

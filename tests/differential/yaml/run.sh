@@ -9,7 +9,7 @@ OUT="$ROOT/build/differential-yaml"
 PY="$ROOT/.venv/bin/python"
 mkdir -p "$OUT"
 (cd "$HERE" && go build -o yc .)
-"$PY" "$HERE/gen.py" 1 3000 | cat - "$HERE/hand_chars.jsonl" "$HERE/hand_flow.jsonl" "$HERE/hand_tags.jsonl" "$HERE/hand_bom.jsonl" > "$OUT/all.jsonl"  # + hand-picked chars, flow, tags and merges, BOMs
+"$PY" "$HERE/gen.py" 1 3000 | cat - "$HERE/hand_chars.jsonl" "$HERE/hand_flow.jsonl" "$HERE/hand_tags.jsonl" "$HERE/hand_bom.jsonl" "$HERE/hand_separators.jsonl" > "$OUT/all.jsonl"  # + hand-picked chars, flow, tags and merges, BOMs, U+2028
 "$PY" "$HERE/gen.py" 2 20000 > "$OUT/big.jsonl"                                  # hand-picked + 20,000 random
 "$PY" "$HERE/gen.py" 3 20000 | grep '"op": "from"' > "$OUT/soup.jsonl"           # fromYaml only, char soup
 for s in all big soup; do
