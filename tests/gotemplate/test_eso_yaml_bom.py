@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from secretsync.gotemplate import render
+from secretsync.gotemplate import TemplateError, render
 
 CASES: list[tuple[Any, str]] = [
     ("\ufeffa", '"\\uFEFF\\x61"'),
@@ -98,3 +98,12 @@ def test_a_document_cannot_forge_the_stand_in() -> None:
     assert (
         render({"t": "{{ toYaml .v }}"}, {"v": value})["t"] == 'a: "\\uFEFF\\x78"\nb: bom0000000000000000n0'
     )
+
+
+def test_a_huge_string_starting_with_a_bom_is_refused_before_it_is_escaped() -> None:
+    # Go's text is at least two characters for each one: past the value limit, refused at once
+    with pytest.raises(TemplateError) as info:
+        render({"t": '{{ toYaml (print "\ufeff" (repeat 1000000 "a")) }}'}, {})
+    assert info.value.kind == "value limit"
+    many = render({"t": '{{ toYaml (splitList "," (repeat 2000 "\ufeff,")) }}'}, {})["t"]
+    assert many.count('- "\\uFEFF"') == 2000

@@ -281,3 +281,13 @@ def test_merges_are_charged_to_the_budget(limits: Limits, kind: str) -> None:
         render({"t": "{{ fromYaml .y | len }}"}, _padded_merges(180), limits=limits)
     assert info.value.kind == kind
     assert render({"t": "{{ fromYaml .y | len }}"}, _padded_merges(10), limits=limits)["t"] == "3"
+
+
+@pytest.mark.parametrize(("merges", "aliasing"), [(195, False), (200, True)])
+def test_a_merged_sequence_node_is_not_counted_as_decoded(merges: int, aliasing: bool) -> None:
+    # go1.26.8: decoder.merge decodes a sequence's elements, not the sequence: 195 merges of
+    # [*a] (100 keys) pass the alias guard, 200 do not
+    doc = "a: &a {" + ", ".join(f"k{i}: 1" for i in range(100)) + "}\n"
+    doc += "b: {" + ", ".join(["<<: [*a]"] * merges) + ", z: 1}\n"
+    out = _from_yaml(doc)
+    assert (out == _ERR + 'document contains excessive aliasing"}') is aliasing

@@ -176,21 +176,24 @@ def _escape_every_char(s: str) -> str:
 _BREAKS = re.compile("[\r\n\x85\u2028\u2029]")
 
 
-def _swap_bom_strings(events: list[Any]) -> dict[str, str]:
-    """Give each string that starts with a BOM a double-quoted ASCII stand-in, as the emitter writes
-    it -> Go's text. A key's stand-in is a simple key exactly when the string is: on the same side
-    of the 128-byte limit, multi-line (an escaped "\\n") when the string is."""
-    swaps: dict[str, str] = {}
+def _swap_bom_strings(budget: Budget, events: list[Any]) -> tuple[re.Pattern[str], list[str]]:
+    """Give each string that starts with a BOM a double-quoted ASCII stand-in numbered in order; returns
+    the pattern of the stand-ins as the emitter writes them and Go's text for each number. A key's
+    stand-in is a simple key exactly when the string is: on the same side of the 128-byte limit,
+    multi-line (an escaped "\\n") when the string is."""
+    go_texts: list[str] = []
     nonce = secrets.token_hex(8)
     for i, ev in enumerate(events):
         if isinstance(ev, yaml.ScalarEvent) and ev.value.startswith("\ufeff"):
-            stand_in = f"bom{nonce}n{len(swaps)}"
+            stand_in = f"bom{nonce}n{len(go_texts)}"
             if byte_len(ev.value) > 128:
                 stand_in = stand_in.ljust(129, "x")
             multiline = bool(_BREAKS.search(ev.value))
             events[i] = _scalar(stand_in + "\n" if multiline else stand_in, '"')
-            swaps['"' + stand_in + ("\\n" if multiline else "") + '"'] = _escape_every_char(ev.value)
-    return swaps
+            budget.check_size(2 * len(ev.value))  # Go's text: at least two characters for each
+            budget.bytes_step(len(ev.value))
+            go_texts.append(_escape_every_char(ev.value))
+    return re.compile(f'"bom{nonce}n(\\d+)x*(?:\\\\n)?"'), go_texts
 
 
 _LINE_SEPARATORS = re.compile("[\u2028\u2029]")
@@ -220,7 +223,7 @@ def to_yaml(budget: Budget, v: Value) -> str:
         return ""
     events += [yaml.DocumentEndEvent(explicit=False), yaml.StreamEndEvent()]
     budget.step(len(events))
-    swaps = _swap_bom_strings(events)
+    stand_ins, go_texts = _swap_bom_strings(budget, events)
     text = str(yaml.emit(events, Dumper=_DUMPER, allow_unicode=True, width=80, indent=2))
     # libyaml closes an open-ended document (a kept final break) with "...", yaml.v2 does not; after a
     # final U+2028/U+2029 (a line break to libyaml) the marker follows it directly
@@ -228,10 +231,9 @@ def to_yaml(budget: Budget, v: Value) -> str:
         text = text[:-4]
     if _LINE_SEPARATORS.search(text) and _safe_to_trim(events):
         text = _TRAILING_INDENT.sub(r"\1'", text)
-    for stand_in, go_text in swaps.items():
-        budget.check_size(len(text) + len(go_text))
-        budget.bytes_step(len(go_text))
-        text = text.replace(stand_in, go_text, 1)
+    if go_texts:
+        budget.check_size(len(text) + sum(map(len, go_texts)))
+        text = stand_ins.sub(lambda m: go_texts[int(m.group(1))], text)
     budget.check_size(len(text))
     return text.removesuffix("\n")
 

@@ -275,7 +275,8 @@ def _compose(budget: Budget, text: str) -> tuple[Value, str | None]:
                 anchors[ev.anchor] = "<<" if val is _MERGE else val
             add(val, 1)
         elif isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            counts[0] += 1
+            # decoder.merge decodes a sequence's elements, not the sequence node
+            counts[0] += 0 if isinstance(ev, yaml.SequenceStartEvent) and _at_merge_value(stack) else 1
             if len(stack) >= max_depth:
                 raise Fault("depth limit")
             container: Any = [] if isinstance(ev, yaml.SequenceStartEvent) else _Map()
