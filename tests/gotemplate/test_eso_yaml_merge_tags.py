@@ -204,6 +204,17 @@ ALIASES = [
 ]
 
 
+# decoder.merge refuses an alias of anything but a mapping before it expands it (no alias count,
+# no "contains itself"), also as an element of a merged sequence
+MERGED_ALIASES = [
+    ("a: &x [{<<: *x}]\n", _ERR + 'map merge requires map or sequence of maps as the value"}'),
+    ("a: &x {b: {<<: *x}}\n", _ERR + "anchor 'x' value contains itself\"}"),
+    ("a: &x [{<<: [*x]}]\n", _ERR + 'map merge requires map or sequence of maps as the value"}'),
+    ("s: &s 5\nc: {<<: *s}\n", _ERR + 'map merge requires map or sequence of maps as the value"}'),
+    ("s: &s [1]\nc: {<<: *s}\n", _ERR + 'map merge requires map or sequence of maps as the value"}'),
+]
+
+
 def _from_yaml(doc: str) -> str:
     return render({"t": "{{ fromYaml .y | toJson }}"}, {"y": doc})["t"]
 
@@ -215,6 +226,11 @@ def test_merge_keys_as_yaml_v2(doc: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("doc", "expected"), ALIASES)
 def test_aliases_and_anchors_as_yaml_v2(doc: str, expected: str) -> None:
+    assert _from_yaml(doc) == expected
+
+
+@pytest.mark.parametrize(("doc", "expected"), MERGED_ALIASES)
+def test_a_merged_alias_of_no_mapping_is_refused_first(doc: str, expected: str) -> None:
     assert _from_yaml(doc) == expected
 
 

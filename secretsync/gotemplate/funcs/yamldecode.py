@@ -293,6 +293,13 @@ def _compose(budget: Budget, text: str) -> tuple[Value, str | None]:
             if ev.anchor not in anchors:
                 raise ValueError  # yaml.v2's parser: unknown anchor referenced
             target = anchors[ev.anchor]
+            merged = _at_merge_value(stack) or (
+                len(stack) > 1 and isinstance(stack[-1][0], list) and _at_merge_value(stack[:-1])
+            )
+            if merged and not isinstance(target, _Map):
+                # decoder.merge refuses an alias of anything but a mapping before it expands it
+                fault("map merge requires map or sequence of maps as the value")
+                continue
             if id(target) in open_ids:
                 fault(f"anchor '{ev.anchor}' value contains itself")
                 continue
