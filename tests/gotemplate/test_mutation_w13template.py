@@ -29,36 +29,18 @@ def test_a_source_that_is_no_string_is_a_template_error_at_its_start(source: obj
     assert info.value.detail == "template name and source must be strings"
 
 
-def test_python_running_out_of_stack_while_parsing_names_the_template(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def deep(*_: object) -> None:
-        raise RecursionError
-
-    monkeypatch.setattr(template_module, "parse_source", deep)
-    with pytest.raises(TemplateError) as info:
-        parse("tmpl", "a\n{{ 1 }}")
-    assert (info.value.name, info.value.kind, info.value.line, info.value.column) == (
-        "tmpl",
-        "depth limit",
-        1,
-        1,
-    )
-
-
-def test_an_unexpected_error_while_parsing_is_an_internal_error_without_its_text(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("raised", "kind"),
+    [(RecursionError(), "depth limit"), (ValueError("a secret"), "internal error")],
+)
+def test_an_unexpected_error_while_parsing_names_the_template_without_its_text(
+    raised: Exception, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*_: object) -> None:
-        raise ValueError("a secret")
+        raise raised
 
     monkeypatch.setattr(template_module, "parse_source", broken)
     with pytest.raises(TemplateError) as info:
         parse("tmpl", "a\n{{ 1 }}")
-    assert (info.value.name, info.value.kind, info.value.line, info.value.column) == (
-        "tmpl",
-        "internal error",
-        1,
-        1,
-    )
+    assert (info.value.name, info.value.kind, info.value.line, info.value.column) == ("tmpl", kind, 1, 1)
     assert "secret" not in str(info.value)
