@@ -290,3 +290,12 @@ def test_bcrypt_cost_is_fixed_and_long_passwords_are_sprigs_error_text() -> None
     assert render({"t": '{{ bcrypt "x" | trunc 7 }}'}, {})["t"] == "$2a$10$"
     out = render({"t": '{{ bcrypt (repeat 73 "x") }}'}, {})["t"]
     assert out == "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes"
+
+
+def test_to_yaml_of_many_line_separators_is_linear() -> None:
+    # toYaml's check for where libyaml's indent may be trimmed once searched each separator's rest
+    # of the string: 200,000 of them took 40 s, outside any budget check
+    start = time.monotonic()
+    out = render({"t": '{{ toYaml (repeat 200000 "\u2028x") | len }}'}, {})["t"]
+    assert out == "1200002"
+    assert time.monotonic() - start < 3

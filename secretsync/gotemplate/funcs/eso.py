@@ -206,12 +206,15 @@ _LINE_SEPARATORS = re.compile("[\u2028\u2029]")
 _TRAILING_INDENT = re.compile("([\u2028\u2029]) +'(?!')")
 
 
-_UNSAFE = re.compile("\n[^\n]*[\u2028\u2029]|[\u2028\u2029].*\n|[\u2028\u2029] +$", re.DOTALL)
-
-
 def _safe_to_trim(events: list[Any]) -> bool:
-    """No literal scalar holds a separator, no string ends in a separator and spaces."""
-    return not any(isinstance(ev, yaml.ScalarEvent) and _UNSAFE.search(ev.value) for ev in events)
+    """No literal scalar (a string with "\\n") holds a separator, no string ends in one and spaces."""
+    for ev in events:
+        if not isinstance(ev, yaml.ScalarEvent) or not _LINE_SEPARATORS.search(ev.value):
+            continue
+        bare = ev.value.rstrip(" ")
+        if "\n" in ev.value or (len(bare) < len(ev.value) and bare[-1:] in ("\u2028", "\u2029")):
+            return False
+    return True
 
 
 @register(ESO, "toYaml", "any")
