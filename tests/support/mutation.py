@@ -195,6 +195,12 @@ def _copy_repository(work: Path) -> None:
             shutil.copy2(entry, work / entry.name)
 
 
+# mutmut's CPU limit per mutant is 2 x multiplier x (the covering tests' traced time + 1 s). Its default
+# (15) let a mutant that loops forever hold a CPU for 7-8 minutes where the gotemplate tests that cover
+# it take 30-60 s; 5 still leaves a surviving mutant's run more than twice its time.
+TIMEOUT_MULTIPLIER = 5.0
+
+
 def _config_section(module: str, selected: list[str]) -> str:
     """The ``[tool.mutmut]`` section of the scratch copy's pyproject.toml for ``module``."""
     # mutmut copies the source, tests/ and pyproject.toml into mutants/; the tests read these too
@@ -216,6 +222,7 @@ also_copy = {_toml_list(also_copy)}
 pytest_add_cli_args = {_toml_list(["-p", "no:cacheprovider", "-q", *deselect])}
 pytest_add_cli_args_test_selection = {_toml_list(selected)}
 use_git_change_detection = false
+timeout_multiplier = {TIMEOUT_MULTIPLIER}
 """
     return section
 
