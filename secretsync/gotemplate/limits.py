@@ -111,11 +111,8 @@ class Budget:
 
     def account(self, nbytes: int) -> None:
         """Count a value just built against the render's total allocation."""
-        if nbytes > self.max_value:
-            raise Fault("value limit")
-        self.allocated += nbytes
-        if self.allocated > self.max_alloc:
-            raise Fault("value limit")
+        self.check_size(nbytes)
+        self.hold(nbytes)
 
     def hold(self, nbytes: int) -> None:
         """Count memory a function holds while it works (not one value) against the render's total."""
