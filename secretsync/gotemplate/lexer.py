@@ -360,7 +360,11 @@ class Lexer:
     def _lex_number(self) -> None:
         if not self._scan_number():
             raise self._error("bad number syntax")
-        if self._peek() in ("+", "-") and self._peek() != "":
+        if self._peek() in ("+", "-"):
+            # Go's complex constant (1+2i): a second number right after, ending in 'i'; "1+2" is
+            # no sum but a bad number
+            if not self._scan_number() or self.src[self.pos - 1] != "i":
+                raise self._error("bad number syntax")
             raise self._error("complex numbers are not supported")
         if self.src[self.pos - 1] == "i":
             raise self._error("complex numbers are not supported")

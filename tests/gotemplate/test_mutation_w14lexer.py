@@ -61,17 +61,27 @@ def test_number_prefixes_and_exponents_as_go(source: str, expected: str) -> None
         "{{ 1.X }}",
         "{{ 0x1X }}",
         "{{ 1X }}",
+        # a sign right after a number starts Go's complex constant, which must end in 'i'
+        "{{ 1+2 }}",
+        "{{ 1-2 }}",
+        "{{ 1+ }}",
+        "{{ 1+-2i }}",
+        "{{ 1+2x }}",
+        "{{ 1+2",
     ],
 )
-def test_a_letter_inside_a_number_is_bad_number_syntax(source: str) -> None:
+def test_a_malformed_number_is_bad_number_syntax(source: str) -> None:
     with pytest.raises(TemplateError) as info:
         render({"t": source}, {})
     assert (info.value.kind, info.value.detail) == ("syntax", "bad number syntax")
 
 
-@pytest.mark.parametrize("source", ["{{ 1i }}", "{{ 2.5i }}"])
+@pytest.mark.parametrize(
+    "source", ["{{ 1i }}", "{{ 2.5i }}", "{{ 1+2i }}", "{{1-2i}}", "{{ 1+i }}", "{{ 1+2i+3 }}"]
+)
 def test_an_imaginary_constant_is_refused_by_name(source: str) -> None:
-    # Go prints (0+1i); complex numbers are not supported here, and the error says so
+    # Go prints (0+1i) and (1+2i) (1+i and 1+2i+3 fail later, in its parser); complex numbers are not
+    # supported here, and the error says so
     with pytest.raises(TemplateError) as info:
         render({"t": source}, {})
     assert (info.value.kind, info.value.detail) == ("syntax", "complex numbers are not supported")
