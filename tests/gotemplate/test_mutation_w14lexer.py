@@ -3,12 +3,16 @@ a character no name holds is a syntax error saying so."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from secretsync.gotemplate import TemplateError, render
 
 
-@pytest.mark.parametrize("source", ["{{ .a\x01 }}", "{{ $x\x01 }}", "{{ .a-b }}"])
+@pytest.mark.parametrize(
+    "source", ["{{ .a\x01 }}", "{{ $x\x01 }}", "{{ .a-b }}", "{{ a\x01 }}", "{{ and\x01 }}", "{{ a-b }}"]
+)
 def test_a_name_running_into_a_bad_character_is_a_syntax_error_saying_so(source: str) -> None:
     with pytest.raises(TemplateError) as info:
         render({"t": source}, {})
@@ -21,8 +25,13 @@ def test_a_name_running_into_a_bad_character_is_a_syntax_error_saying_so(source:
         ('{{ "a\\\nb" }}', "unterminated quoted string"),
         ('{{ "a\\', "unterminated quoted string"),
         ("{{ 'a\\\n' }}", "unterminated character constant"),
-        # a number at the very end of the source: the action is unclosed, nothing read past the end
+        # a number, a name or spaces at the very end of the source: the action is unclosed, nothing
+        # read past the end
         ("{{ 1", "unclosed action"),
+        ("{{ 1 ", "unclosed action"),
+        ("{{ and", "unclosed action"),
+        ("{{ true", "unclosed action"),
+        ("{{ .X.Y", "unclosed action"),
         ("{{ 0x1", "unclosed action"),
     ],
 )
@@ -85,3 +94,42 @@ def test_an_imaginary_constant_is_refused_by_name(source: str) -> None:
     with pytest.raises(TemplateError) as info:
         render({"t": source}, {})
     assert (info.value.kind, info.value.detail) == ("syntax", "complex numbers are not supported")
+
+
+@pytest.mark.parametrize("source", ["{{ .X }}", "{{ $X := .X }}{{ $X }}", "{{ .X | printf `%s` }}"])
+def test_a_field_or_variable_may_start_with_a_capital_x(source: str) -> None:
+    assert render({"t": source}, {"X": "v"})["t"] == "v"
+
+
+def _break() -> str:
+    return "B"
+
+
+def _continue() -> str:
+    return "C"
+
+
+@pytest.mark.parametrize(
+    ("funcs", "source", "expected"),
+    [  # go1.26.8: a function named break or continue makes the word an identifier (Go's breakOK)
+        ({"break": _break}, "{{ break }}", "B"),
+        ({"continue": _continue}, "{{ break }}", "{{break}} outside {{range}}"),
+        ({}, "{{ break }}", "{{break}} outside {{range}}"),
+        ({"break": _break}, "{{ range 2 }}{{ break }}{{ end }}", "BB"),
+        ({"continue": _continue}, "{{ range 2 }}{{ break }}{{ end }}", ""),
+        ({"break": _break}, "{{ continue }}", "{{continue}} outside {{range}}"),
+        ({"continue": _continue}, "{{ continue }}", "C"),
+        ({}, "{{ continue }}", "{{continue}} outside {{range}}"),
+        ({"break": _break}, "{{ range 2 }}{{ continue }}x{{ end }}", ""),
+        ({"continue": _continue}, "{{ range 2 }}{{ continue }}x{{ end }}", "CxCx"),
+    ],
+)
+def test_break_and_continue_are_functions_when_the_map_has_them(
+    funcs: dict[str, Callable[[], str]], source: str, expected: str
+) -> None:
+    try:
+        got = render({"t": source}, {}, funcs=funcs)["t"]
+    except TemplateError as error:
+        assert error.kind == "syntax"
+        got = str(error.detail)
+    assert got == expected
