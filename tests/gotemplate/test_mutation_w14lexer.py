@@ -133,3 +133,56 @@ def test_break_and_continue_are_functions_when_the_map_has_them(
         assert error.kind == "syntax"
         got = str(error.detail)
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "detail"),
+    [  # go1.26.8 text/template's lexer errors, each where Go's parser meets no fault first
+        ("{{ (1 }}", "unclosed left paren"),
+        ("{{ ( ( 1 ) }}", "unclosed left paren"),
+        ("{{ ( -}}", "unclosed left paren"),
+        ("{{ 1) }}", "unexpected right paren"),
+        ("{{ ( 1 ) ) }}", "unexpected right paren"),
+        ("{{ $x := 1 }}{{ $x : 2 }}", "expected :="),
+        ("{{ 1 : 2 }}", "expected :="),
+        ("{{ : }}", "expected :="),
+        ("{{ 1 }}{{ :", "expected :="),
+        ("{{ `abc }}", "unterminated raw quoted string"),
+        ("{{ 1 `x }}", "unterminated raw quoted string"),
+        ("{{ 1 'x }}", "unterminated character constant"),
+        ("{{ 1 \x01 }}", "unrecognized character in action"),
+        ("{{ -}}", "missing value for command"),
+        ("{{  -}}x", "missing value for command"),
+        ("{{\t-}}x", "missing value for command"),
+        ("{{ - }}", "illegal number syntax"),
+        ("{{ 1 - }}", "illegal number syntax"),
+    ],
+)
+def test_lexer_errors_as_go(source: str, detail: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {})
+    assert (info.value.kind, info.value.detail) == ("syntax", detail)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [  # go1.26.8: " -}}" trims the spaces after the action; one space or more before the marker
+        ("{{ 1 -}}x", "1x"),
+        ("{{ 1 -}}  x", "1x"),
+        ("{{ 1  -}}  x", "1x"),
+        ("{{1 -}}\n x", "1x"),
+        ("{{ 1\t-}} \n x", "1x"),
+        ("{{ 1 \t -}}\n\tx", "1x"),
+        ("{{ (1) -}} y", "1y"),
+        ("{{ 1 -}}{{ 2 }}", "12"),
+        ("{{ $x := 1 -}} y{{ $x }}", "y1"),
+        ("{{ 1 | -}}", "1"),
+        ("{{ 1 }} -}}", "1 -}}"),
+        ("a {{- 1 -}} b", "a1b"),
+        ("{{ 1 -}}}", "1}"),
+        ("{{ 1 -}}}}", "1}}"),
+        ("{{ 1 -}}\n", "1"),
+    ],
+)
+def test_right_trim_markers_as_go(source: str, expected: str) -> None:
+    assert render({"t": source}, {})["t"] == expected
