@@ -89,7 +89,7 @@ def _is_alnum(c: str) -> bool:
 class Lexer:
     """Scans a whole source into items; a lexing error raises ``Fault("syntax")``."""
 
-    def __init__(self, src: str, break_ok: bool = True, continue_ok: bool = True) -> None:
+    def __init__(self, src: str, break_ok: bool, continue_ok: bool) -> None:
         self.src = src
         self.n = len(src)
         self.pos = 0

@@ -186,3 +186,52 @@ def test_lexer_errors_as_go(source: str, detail: str) -> None:
 )
 def test_right_trim_markers_as_go(source: str, expected: str) -> None:
     assert render({"t": source}, {})["t"] == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [  # go1.26.8
+        ("a {{- /*/ */}} b", "a b"),  # the comment's end is searched after its "/*"
+        ("a {{- /*/ */ -}} b", "ab"),
+        ("{{/*/ */}}x", "x"),
+        ("{{ $x :=1 }}{{$x}}", "1"),
+        ("{{$x:=1}}{{$x}}", "1"),
+        ("{{ .0 }}", "0"),  # a dot before a digit starts a number, not a field
+        ("{{ .05 }}", "0.05"),
+        ("{{ .9 }}", "0.9"),
+        ("{{ .5e1 }}", "5"),
+    ],
+)
+def test_comments_declarations_and_leading_dot_numbers_as_go(source: str, expected: str) -> None:
+    assert render({"t": source}, {})["t"] == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "detail"),
+    [  # go1.26.8
+        ("x{{", "unclosed action"),
+        ("{{ ; }}", 'unexpected ";" in command'),
+        ("{{ @ }}", 'unexpected "@" in command'),
+        ("{{ < }}", 'unexpected "<" in command'),
+        ("{{ 1 ; }}", 'unexpected ";" in operand'),
+    ],
+)
+def test_an_action_cut_off_or_holding_a_stray_character_as_go(source: str, detail: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {})
+    assert (info.value.kind, info.value.detail) == ("syntax", detail)
+
+
+@pytest.mark.parametrize("source", ["{{-", "x{{-", "{{ ."])
+def test_a_source_ending_inside_an_action_start_is_a_syntax_error(source: str) -> None:
+    # Go names the first fault its parser meets (illegal number syntax: "-" or "."), lexing lazily;
+    # here the lexer's own fault (unclosed action) comes first. Either way a syntax error, never a
+    # read past the end of the source
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {})
+    assert info.value.kind == "syntax"
+
+
+@pytest.mark.parametrize("name", ["X", "A", "Q"])
+def test_a_function_named_by_a_capital_letter_is_an_identifier(name: str) -> None:
+    assert render({"t": "{{ " + name + " }}"}, {}, funcs={name: _break})["t"] == "B"
