@@ -213,8 +213,7 @@ class Lexer:
             self.pos += 1
             if _is_space(c):
                 self.pos -= 1
-                if self._lex_space():
-                    return
+                self._lex_space()
             elif c == "=":
                 self._emit(T.ASSIGN)
             elif c == ":":
@@ -257,19 +256,15 @@ class Lexer:
             else:
                 raise self._error("unrecognized character in action")
 
-    def _lex_space(self) -> bool:
-        """A run of spaces; True if it ended the action (``" -}}"`` after one space)."""
-        num = 0
+    def _lex_space(self) -> None:
+        """A run of spaces; before ``-}}`` its last space is left to the trim marker. (Go's lexSpace
+        also goes to the right delimiter when that leaves no space; it cannot: one space before
+        ``-}}`` is a trim marker, which lexInsideAction, like ours, checks for first.)"""
         while self.pos < self.n and _is_space(self.src[self.pos]):
             self.pos += 1
-            num += 1
         if self._has_right_trim(self.pos - 1) and self.src.startswith(RIGHT, self.pos + 1):
             self.pos -= 1
-            if num == 1:
-                self._lex_right_delim(True)
-                return True
         self._emit(T.SPACE)
-        return False
 
     def _lex_identifier(self) -> None:
         while self.pos < self.n and _is_alnum(self.src[self.pos]):
@@ -371,5 +366,5 @@ class Lexer:
         self._emit(T.NUMBER)
 
 
-def lex(src: str, break_ok: bool = True, continue_ok: bool = True) -> list[Item]:
+def lex(src: str, break_ok: bool, continue_ok: bool) -> list[Item]:
     return Lexer(src, break_ok, continue_ok).run()

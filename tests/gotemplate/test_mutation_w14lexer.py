@@ -70,6 +70,8 @@ def test_number_prefixes_and_exponents_as_go(source: str, expected: str) -> None
         "{{ 1.X }}",
         "{{ 0x1X }}",
         "{{ 1X }}",
+        "{{ +X }}",  # a sign, then a letter: no number at all
+        "{{ -X1 }}",
         # a sign right after a number starts Go's complex constant, which must end in 'i'
         "{{ 1+2 }}",
         "{{ 1-2 }}",
