@@ -510,22 +510,36 @@ def test_unterminated_character_constant() -> None:
 
 
 def test_unexpected_tokens_are_described_as_go_does() -> None:
+    # go1.26.8's item.String(): a keyword in angle brackets, any other token %q-quoted as written,
+    # past 10 bytes its first 10 characters and "..."
     head = 'template "t": line 1, column '
     assert err('{{ define "a" x }}{{ end }}') == head + '15: syntax: unexpected "x" in define clause'
-    assert err('{{ define "a" "b" }}{{ end }}') == head + '15: syntax: unexpected "b" in define clause'
-    assert err('{{ define "a" `b` }}{{ end }}') == head + "15: syntax: unexpected `b` in define clause"
+    assert err('{{ define "a" "b" }}{{ end }}') == head + '15: syntax: unexpected "\\"b\\"" in define clause'
+    assert err('{{ define "a" `b` }}{{ end }}') == head + '15: syntax: unexpected "`b`" in define clause'
     assert err('{{ define "a" 12345678901234567890123 }}{{ end }}') == (
-        head + '15: syntax: unexpected "12345678901234567890..." in define clause'
+        head + '15: syntax: unexpected "1234567890"... in define clause'
     )
-    assert err('{{ define "a" 12345678901234567890 }}{{ end }}') == (
-        head + '15: syntax: unexpected "12345678901234567890" in define clause'
+    assert err('{{ define "a" 1234567890 }}{{ end }}') == (
+        head + '15: syntax: unexpected "1234567890" in define clause'
     )
-    assert err('{{ define "a" 123456789012345678901 }}{{ end }}') == (
-        head + '15: syntax: unexpected "12345678901234567890..." in define clause'
+    assert err('{{ define "a" 12345678901 }}{{ end }}') == (
+        head + '15: syntax: unexpected "1234567890"... in define clause'
+    )
+    assert err('{{ define "x" "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9" }}{{ end }}') == (
+        head + '15: syntax: unexpected "\\"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\\""... in define clause'
+    )
+    assert err('{{ define "x" "\\t" }}{{ end }}') == (
+        head + '15: syntax: unexpected "\\"\\\\t\\"" in define clause'
+    )
+    assert err('{{ define "x" nil }}{{ end }}') == head + "15: syntax: unexpected <nil> in define clause"
+    assert err('{{ define "x" . }}{{ end }}') == head + "15: syntax: unexpected <.> in define clause"
+    assert err("{{ 1 else }}") == head + "6: syntax: unexpected <else> in operand"
+    assert err('{{ range 2 }}{{ define "x" }}{{ end }}{{ end }}') == (
+        head + "17: syntax: unexpected <define> in command"
     )
     assert err('{{ define "x" }}') == head + "17: syntax: unexpected EOF"
     assert err("{{ template }}") == head + '13: syntax: unexpected "}}" in template clause'
-    assert err('{{ if 1 }}{{ else "x" }}{{ end }}') == head + '19: syntax: unexpected "x" in else'
+    assert err('{{ if 1 }}{{ else "x" }}{{ end }}') == head + '19: syntax: unexpected "\\"x\\"" in else'
 
 
 def test_functions_take_exactly_their_parameters_and_aliases_work() -> None:

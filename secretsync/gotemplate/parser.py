@@ -33,8 +33,14 @@ _TERM_START = {
 
 
 def _describe(item: Item) -> str:
-    text = item.val if len(item.val) <= 20 else item.val[:20] + "..."
-    return repr(text).replace("'", '"') if item.typ not in (T.STRING, T.RAW_STRING) else text
+    """Go's ``item.String()``: a keyword (``.`` and ``nil`` too) in angle brackets, any other token
+    Go-quoted as written (a string with its quotes); past 10 bytes, its first 10 characters and
+    "..."."""
+    if item.typ >= T.BLOCK:
+        return f"<{item.val}>"
+    if len(item.val.encode("utf-8", "surrogatepass")) > 10:
+        return sc.quote(item.val[:10]) + "..."
+    return sc.quote(item.val)
 
 
 class Parser:
@@ -77,8 +83,8 @@ class Parser:
         self.backup()
         return it
 
-    def fail(self, item: Item | None, detail: str, kind: str = "syntax") -> Fault:
-        return Fault(kind, detail, item.pos if item is not None else 0)
+    def fail(self, item: Item, detail: str, kind: str = "syntax") -> Fault:
+        return Fault(kind, detail, item.pos)
 
     def unexpected(self, item: Item, context: str) -> Fault:
         return self.fail(item, f"unexpected {_describe(item)} in {context}")
