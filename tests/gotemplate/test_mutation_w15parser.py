@@ -30,3 +30,75 @@ def test_break_and_continue_only_inside_a_range(source: str, expected: str) -> N
         assert error.kind == "syntax"
         got = str(error.detail)
     assert got == expected
+
+
+# go1.26.8: a float constant that is a whole number is also an int (Go's newNumber: int64(f) == f,
+# so -2**63 is one and 2**63 is not), and a uint when 0 <= f < 2**64; a character constant is
+# an int, a uint and a float at once. trunc takes an int, round's third argument a float64,
+# derivePassword's counter a uint32 (Go: "expected integer; found 1.5"; here "wrong type").
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('{{ repeat 1e1 "x" }}', "xxxxxxxxxx"),
+        ('{{ repeat 1e0 "x" }}', "x"),
+        ('{{ trunc 2e2 "abc" }}', "abc"),
+        ('{{ trunc -1.5e1 "abcdefghijklmnopqrstuvwxyz" }}', "lmnopqrstuvwxyz"),
+        ('{{ trunc -9.223372036854775808e18 "abc" }}', "abc"),
+        ('{{ trunc -9.223372036854776e18 "abc" }}', "abc"),
+        ('{{ trunc 0x1p1 "abc" }}', "ab"),
+        ('{{ trunc 1.5 "abc" }}', "wrong type"),
+        ('{{ trunc 1e19 "abc" }}', "wrong type"),
+        ('{{ trunc -1e19 "abc" }}', "wrong type"),
+        ('{{ trunc 9.223372036854775807e18 "abc" }}', "wrong type"),
+        ('{{ trunc 9.223372036854775808e18 "abc" }}', "wrong type"),
+        ("{{ trunc 'a' \"x\" }}", "x"),
+        ("{{ trunc '\\x02' \"xyz\" }}", "xy"),
+        ("{{ round 1.5 0 0 }}", "2"),
+        ("{{ round 1.5 0 'a' }}", "1"),
+        ("{{ 'a' }}", "97"),
+        ("{{ printf \"%T %v\" 'a' 'a' }}", "int 97"),
+    ],
+)
+def test_whole_floats_and_characters_as_ints_uints_and_floats(source: str, expected: str) -> None:
+    try:
+        got = render({"t": source}, {})["t"]
+    except TemplateError as error:
+        got = error.kind
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("counter", "same_as"), [("0.0", "0"), ("-0.0", "0"), ("-0", "0"), ("'a'", "97"), ("1e1", "10")]
+)
+def test_a_uint32_parameter_takes_whole_floats_and_characters(counter: str, same_as: str) -> None:
+    def password(c: str) -> str:
+        return f'{{{{ derivePassword {c} "long" "pw" "u" "s" }}}}'
+
+    out = render({"a": password(counter), "b": password(same_as), "c": password("1")}, {})
+    assert out["a"] == out["b"] and (out["a"] != out["c"]) == (same_as != "1")
+
+
+@pytest.mark.parametrize("counter", ["-1e1", "1.5", "5e-1"])
+def test_a_uint32_parameter_refuses_negative_and_fractional_floats(counter: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        render({"t": f'{{{{ derivePassword {counter} "long" "pw" "u" "s" }}}}'}, {})
+    assert info.value.kind == "wrong type"
+
+
+def test_a_character_constant_that_is_no_function_is_named_as_written() -> None:
+    with pytest.raises(TemplateError) as info:
+        render({"t": "\n\n{{ 'a' 1 }}"}, {})
+    # Go: at <'a'>: can't give argument to non-function 'a'
+    assert (info.value.line, info.value.column, info.value.kind, info.value.detail) == (
+        3,
+        4,
+        "not a function",
+        "'a'",
+    )
+
+
+def test_an_integer_past_uint64_is_an_integer_overflow_where_it_stands() -> None:
+    # Go: integer overflow: "99999999999999999999"
+    with pytest.raises(TemplateError) as info:
+        render({"t": "{{ 99999999999999999999 }}"}, {})
+    assert (info.value.kind, info.value.column, info.value.detail) == ("syntax", 4, "integer overflow")
