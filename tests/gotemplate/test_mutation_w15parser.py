@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from secretsync.gotemplate import TemplateError, render
+from secretsync.gotemplate import Limits, TemplateError, render
 
 
 @pytest.mark.parametrize(
@@ -102,3 +102,68 @@ def test_an_integer_past_uint64_is_an_integer_overflow_where_it_stands() -> None
     with pytest.raises(TemplateError) as info:
         render({"t": "{{ 99999999999999999999 }}"}, {})
     assert (info.value.kind, info.value.column, info.value.detail) == ("syntax", 4, "integer overflow")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [  # go1.26.8
+        ("{{ if 0 }}a{{ else if 0 }}b{{ else if 1 }}c{{ end }}", "c"),
+        ("{{ if 0 }}a{{ else if 0 }}b{{ else if 0 }}c{{ else }}d{{ end }}", "d"),
+        ("{{ with 0 }}a{{ else with 0 }}b{{ else with 1 }}c{{ end }}", "c"),
+        ("{{ with 0 }}a{{ else with 0 }}b{{ else with 0 }}c{{ else }}d{{ end }}", "d"),
+        ("{{ if 1 }}{{ else if }}{{ end }}", "missing value for if"),
+        ("{{ with 1 }}{{ else with }}{{ end }}", "missing value for with"),
+        ("{{ if 1 }}{{ else }}{{ else }}{{ end }}", "expected end; found {{else}}"),
+        ("{{ range 1 }}{{ else }}{{ else }}{{ end }}", "expected end; found {{else}}"),
+        ("{{ if 0 }}{{ else if 0 }}{{ else with 1 }}w{{ end }}", "unexpected <with> in input"),
+    ],
+)
+def test_else_chains_as_go(source: str, expected: str) -> None:
+    try:
+        got = render({"t": source}, {})["t"]
+    except TemplateError as error:
+        assert error.kind == "syntax"
+        got = str(error.detail)
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "where", "detail"),
+    [  # Go names the line; the column is the token the error is about
+        ("\n{{ with 1 }}x{{ else }}{{ else }}{{ end }}", (2, 32), "expected end; found {{else}}"),
+        # go1.26.8: template: multiple definition of template "x"
+        ('{{ define "x" }}a{{ end }}{{ block "x" . }}b{{ end }}', (1, 36), "multiple definition of template"),
+    ],
+)
+def test_structure_errors_name_the_token(source: str, where: tuple[int, int], detail: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {})
+    assert ((info.value.line, info.value.column), info.value.detail) == (where, detail)
+
+
+@pytest.mark.parametrize(
+    ("source", "column"),
+    [
+        ("{{ if 1 }}{{ end }}{{ if 1 }}{{ if 1 }}{{ if 1 }}x{{ end }}{{ end }}{{ end }}", 43),
+        ('{{ if 1 }}{{ if 1 }}{{ block "x" . }}x{{ end }}{{ end }}{{ end }}', 24),
+    ],
+)
+def test_the_nesting_limit_counts_open_controls_only(source: str, column: int) -> None:
+    assert (
+        render(
+            {"t": "{{ if 1 }}{{ end }}{{ if 1 }}{{ if 1 }}x{{ end }}{{ end }}"},
+            {},
+            limits=Limits(max_depth=2),
+        )["t"]
+        == "x"
+    )
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {}, limits=Limits(max_depth=2))
+    assert (info.value.kind, info.value.column) == ("depth limit", column)
+
+
+def test_an_overflowing_constant_is_named_as_written() -> None:
+    # go1.26.8: at <0x8000000000000000>: 0x8000000000000000 overflows int
+    with pytest.raises(TemplateError) as info:
+        render({"t": "{{ 0x8000000000000000 }}"}, {})
+    assert (info.value.kind, info.value.detail) == ("wrong type", "0x8000000000000000 overflows int")
