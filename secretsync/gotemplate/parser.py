@@ -43,6 +43,17 @@ def _describe(item: Item) -> str:
     return sc.quote(item.val)
 
 
+def _term_text(node: n.Node) -> str:
+    """Go's ``String()`` of a constant term: as written."""
+    if isinstance(node, n.BoolNode):
+        return "true" if node.value else "false"
+    if isinstance(node, n.StringNode):
+        return node.quoted
+    if isinstance(node, n.NumberNode):
+        return node.text
+    return "nil" if isinstance(node, n.NilNode) else "."
+
+
 class Parser:
     """One source: the main template and every ``define``/``block`` in it."""
 
@@ -335,7 +346,7 @@ class Parser:
             if isinstance(node, n.VariableNode):
                 return n.VariableNode(node.pos, node.ident + fields)
             if isinstance(node, (n.BoolNode, n.StringNode, n.NumberNode, n.NilNode, n.DotNode)):
-                raise Fault("syntax", "unexpected . after term", node.pos)
+                raise Fault("syntax", f"unexpected . after term {sc.quote(_term_text(node))}", node.pos)
             return n.ChainNode(node.pos, node, fields)
         return node
 

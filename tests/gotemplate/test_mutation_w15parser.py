@@ -167,3 +167,25 @@ def test_an_overflowing_constant_is_named_as_written() -> None:
     with pytest.raises(TemplateError) as info:
         render({"t": "{{ 0x8000000000000000 }}"}, {})
     assert (info.value.kind, info.value.detail) == ("wrong type", "0x8000000000000000 overflows int")
+
+
+@pytest.mark.parametrize(
+    ("source", "term"),
+    [  # go1.26.8: unexpected . after term <the term as written, %q-quoted>
+        ("{{ ..x }}", '"."'),
+        ("{{ 'a'.x }}", "\"'a'\""),
+        ("{{ `r`.x }}", '"`r`"'),
+        ("{{ false.x }}", '"false"'),
+        ("{{ true.x }}", '"true"'),
+        ("{{ nil.x }}", '"nil"'),
+        ('{{ "abcdefghijklmnop".x }}', '"\\"abcdefghijklmnop\\""'),
+    ],
+)
+def test_a_field_after_a_constant_names_the_constant(source: str, term: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {})
+    assert (info.value.kind, info.value.column, info.value.detail) == (
+        "syntax",
+        4,
+        "unexpected . after term " + term,
+    )
