@@ -189,3 +189,28 @@ def test_a_field_after_a_constant_names_the_constant(source: str, term: str) -> 
         4,
         "unexpected . after term " + term,
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "where", "detail"),
+    [  # go1.26.8 names the line and the text; the column is the token the error is about
+        ("{{ 1 | 2 }}", (1, 10), "non executable command in pipeline stage 2"),
+        ('{{ 1 | printf "%v" | . }}', (1, 24), "non executable command in pipeline stage 3"),
+        ('\n{{ 1 | printf "%v" | "x" }}', (2, 26), "non executable command in pipeline stage 3"),
+        ("{{ if 1 | 2 }}{{ end }}", (1, 13), "non executable command in pipeline stage 2"),
+        ("{{ if }}{{ end }}", (1, 7), "missing value for if"),
+        # Go: invalid syntax (strconv.Unquote's error)
+        ('{{ "\\q" }}', (1, 4), "bad string literal"),
+        ('\n{{ 1 }}{{ "\\u12" }}', (2, 11), "bad string literal"),
+    ],
+)
+def test_pipeline_and_string_errors_name_their_token(
+    source: str, where: tuple[int, int], detail: str
+) -> None:
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {})
+    assert (info.value.kind, (info.value.line, info.value.column), info.value.detail) == (
+        "syntax",
+        where,
+        detail,
+    )
