@@ -18,7 +18,9 @@ from pathlib import Path
 
 from tests.support.ports import release_port, reserve_port
 
-SECRETSYNC = str(Path(sys.executable).with_name("secretsync"))
+# The operator runs the code beside these tests, not whatever is installed: in a mutation run's
+# scratch copy (tests/support/mutation.py) that is the mutated tree, so these tests can kill mutants.
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class OperatorProcess:
@@ -39,7 +41,9 @@ class OperatorProcess:
         self.metrics_port = reserve_port()
         self.log_path = workdir / f"operator-{self.http_port}.log"
         self.args = [
-            SECRETSYNC,
+            sys.executable,
+            "-m",
+            "secretsync",
             "operator",
             "--kubeconfig",
             kubeconfig,
@@ -55,7 +59,8 @@ class OperatorProcess:
             "debug",
             *(extra_args or []),
         ]
-        self.env = {**os.environ, **(env or {})}
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        self.env = {**os.environ, "PYTHONPATH": path, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
