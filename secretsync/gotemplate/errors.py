@@ -38,7 +38,7 @@ KINDS = frozenset(
     }
 )
 
-_MAX_DETAIL = 80
+MAX_DETAIL = 80  # characters of a source token an error message keeps
 
 # Fixed advice appended to a message (``; hint: ...``): chosen by key, never built from data.
 HINTS = {
@@ -54,8 +54,8 @@ def _clean_detail(detail: str | None) -> str | None:
     """Keep a source token printable and short: it is quoted in one line of a status."""
     if not detail:
         return None
-    text = "".join(ch if ch.isprintable() else "?" for ch in detail[:_MAX_DETAIL])
-    return text + ("..." if len(detail) > _MAX_DETAIL else "")
+    text = "".join(ch if ch.isprintable() else "?" for ch in detail[:MAX_DETAIL])
+    return text + ("..." if len(detail) > MAX_DETAIL else "")
 
 
 class TemplateError(Exception):

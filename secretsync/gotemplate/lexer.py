@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from secretsync.gotemplate.errors import Fault
+from secretsync.gotemplate import gostrconv as sc
+from secretsync.gotemplate.errors import MAX_DETAIL, Fault
 
 
 class T(IntEnum):
@@ -352,14 +353,18 @@ class Lexer:
             return False
         return True
 
+    def _bad_number(self) -> Fault:
+        """Go's "bad number syntax" with the number as far as it was read (%q-quoted)."""
+        return self._error("bad number syntax: " + sc.quote(self.src[self.start : self.pos][:MAX_DETAIL]))
+
     def _lex_number(self) -> None:
         if not self._scan_number():
-            raise self._error("bad number syntax")
+            raise self._bad_number()
         if self._peek() in ("+", "-"):
             # Go's complex constant (1+2i): a second number right after, ending in 'i'; "1+2" is
             # no sum but a bad number
             if not self._scan_number() or self.src[self.pos - 1] != "i":
-                raise self._error("bad number syntax")
+                raise self._bad_number()
             raise self._error("complex numbers are not supported")
         if self.src[self.pos - 1] == "i":
             raise self._error("complex numbers are not supported")

@@ -2,7 +2,8 @@
 
 Why bounded: the parser recurses once per nested control structure or parenthesis;
 ``max_depth`` caps that nesting so a hostile source cannot exhaust the Python stack.
-Unknown functions and undefined variables are parse errors, as in Go.
+Unknown functions and reading an undefined variable are parse errors, as in Go (assigning to one
+fails when executed, as in Go).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from secretsync.gotemplate import gostrconv as sc
 from secretsync.gotemplate import nodes as n
-from secretsync.gotemplate.errors import Fault
+from secretsync.gotemplate.errors import MAX_DETAIL, Fault
 from secretsync.gotemplate.lexer import Item, T, lex
 from secretsync.gotemplate.refused import REFUSED
 
@@ -41,6 +42,11 @@ def _describe(item: Item) -> str:
     if len(item.val.encode("utf-8", "surrogatepass")) > 10:
         return sc.quote(item.val[:10]) + "..."
     return sc.quote(item.val)
+
+
+def _quoted(text: str) -> str:
+    """Go's ``%q`` of a source token, cut first to what an error message keeps."""
+    return sc.quote(text[:MAX_DETAIL])
 
 
 def _term_text(node: n.Node) -> str:
@@ -125,7 +131,8 @@ class Parser:
                 self.i = save
             node = self.text_or_action()
             if isinstance(node, (n.EndNode, n.ElseNode)):
-                raise self.fail(self.items[self.i - 1], "unexpected {{end}} or {{else}}")
+                keyword = "end" if isinstance(node, n.EndNode) else "else"
+                raise self.fail(self.items[self.i - 1], "unexpected {{" + keyword + "}}")
             root.nodes.append(node)
         self.add(self.name, root, self.peek())
         return self.trees
@@ -280,8 +287,7 @@ class Parser:
             if nxt.typ in (T.ASSIGN, T.DECLARE):
                 pipe.is_assign = nxt.typ == T.ASSIGN
                 self.next_non_space()
-                if pipe.is_assign and v.val not in self.vars:
-                    raise self.fail(v, v.val, "undefined variable")
+                # "$x = 1" with no $x in scope is an error only when executed, as in Go
                 pipe.decl.append(v.val)
                 self.vars.append(v.val)
             elif nxt.typ == T.CHAR and nxt.val == ",":
@@ -346,7 +352,7 @@ class Parser:
             if isinstance(node, n.VariableNode):
                 return n.VariableNode(node.pos, node.ident + fields)
             if isinstance(node, (n.BoolNode, n.StringNode, n.NumberNode, n.NilNode, n.DotNode)):
-                raise Fault("syntax", f"unexpected . after term {sc.quote(_term_text(node))}", node.pos)
+                raise Fault("syntax", "unexpected . after term " + _quoted(_term_text(node)), node.pos)
             return n.ChainNode(node.pos, node, fields)
         return node
 
@@ -414,14 +420,14 @@ class Parser:
             f, ferr = sc.parse_float(text)
             if ferr is None and not math.isnan(f):
                 if not any(c in text for c in ".eEpP"):
-                    raise self.fail(tok, "integer overflow")
+                    raise self.fail(tok, "integer overflow: " + _quoted(text))
                 node.is_float, node.float_value = True, f
                 if -(2.0**63) <= f < 2.0**63 and f == int(f):
                     node.is_int, node.int_value = True, int(f)
                 if 0 <= f < 2.0**64 and f == int(f):
                     node.is_uint, node.uint_value = True, int(f)
         if not node.is_int and not node.is_float:
-            raise self.fail(tok, "illegal number syntax")
+            raise self.fail(tok, "illegal number syntax: " + _quoted(text))
         hex_int = len(text) > 2 and text[0] == "0" and text[1] in "xX" and not any(c in text for c in "pP")
         if node.is_float and not hex_int and any(c in text for c in ".eEpP"):
             node.ideal = node.float_value

@@ -26,6 +26,7 @@ def _output_or_syntax_error(source: str) -> str:
         ("{{ range 2 }}{{ range 1 }}{{ end }}{{ break }}{{ end }}x", "x"),
         ("{{ range 3 }}{{ range 1 }}{{ end }}{{ continue }}{{ end }}x", "x"),
         ("{{ range $i := 3 }}{{ if eq $i 1 }}{{ break }}{{ end }}{{ $i }}{{ end }}", "0"),
+        ("{{ range $i := 3 }}{{ if eq $i 1 }}{{ continue }}{{ end }}{{ $i }}{{ end }}", "02"),
         ('{{ block "x" 1 }}{{ break }}{{ end }}', "{{break}} outside {{range}}"),
         ('{{ range 2 }}{{ block "x" 1 }}{{ break }}{{ end }}{{ end }}', "{{break}} outside {{range}}"),
         ('{{ range 2 }}{{ block "x" 1 }}{{ end }}{{ break }}{{ end }}y', "y"),
@@ -104,7 +105,11 @@ def test_an_integer_past_uint64_is_an_integer_overflow_where_it_stands() -> None
     # Go: integer overflow: "99999999999999999999"
     with pytest.raises(TemplateError) as info:
         render({"t": "{{ 99999999999999999999 }}"}, {})
-    assert (info.value.kind, info.value.column, info.value.detail) == ("syntax", 4, "integer overflow")
+    assert (info.value.kind, info.value.column, info.value.detail) == (
+        "syntax",
+        4,
+        'integer overflow: "99999999999999999999"',
+    )
 
 
 @pytest.mark.parametrize(
@@ -123,20 +128,6 @@ def test_an_integer_past_uint64_is_an_integer_overflow_where_it_stands() -> None
 )
 def test_else_chains_as_go(source: str, expected: str) -> None:
     assert _output_or_syntax_error(source) == expected
-
-
-@pytest.mark.parametrize(
-    ("source", "where", "detail"),
-    [  # Go names the line; the column is the token the error is about
-        ("\n{{ with 1 }}x{{ else }}{{ else }}{{ end }}", (2, 32), "expected end; found {{else}}"),
-        # go1.26.8: template: multiple definition of template "x"
-        ('{{ define "x" }}a{{ end }}{{ block "x" . }}b{{ end }}', (1, 36), "multiple definition of template"),
-    ],
-)
-def test_structure_errors_name_the_token(source: str, where: tuple[int, int], detail: str) -> None:
-    with pytest.raises(TemplateError) as info:
-        render({"t": source}, {})
-    assert ((info.value.line, info.value.column), info.value.detail) == (where, detail)
 
 
 @pytest.mark.parametrize(
@@ -200,11 +191,30 @@ def test_a_field_after_a_constant_names_the_constant(source: str, term: str) -> 
         # Go: invalid syntax (strconv.Unquote's error)
         ('{{ "\\q" }}', (1, 4), "bad string literal"),
         ('\n{{ 1 }}{{ "\\u12" }}', (2, 11), "bad string literal"),
+        ("\n{{ with 1 }}x{{ else }}{{ else }}{{ end }}", (2, 32), "expected end; found {{else}}"),
+        # go1.26.8: template: multiple definition of template "x"
+        ('{{ define "x" }}a{{ end }}{{ block "x" . }}b{{ end }}', (1, 36), "multiple definition of template"),
+        # a control's keyword where none is open; the column is the action's closing delimiter
+        ("{{end}}", (1, 6), "unexpected {{end}}"),
+        ("x{{ end }}", (1, 9), "unexpected {{end}}"),
+        ("{{ if 1 }}x{{ end }}{{ else }}", (1, 29), "unexpected {{else}}"),
+        ("{{ range $i := 3 }}{{ break 1 }}{{ end }}", (1, 29), 'unexpected "1" in {{break}}'),
+        ("{{ range $i := 3 }}{{ continue 1 }}{{ end }}", (1, 32), 'unexpected "1" in {{continue}}'),
+        ("{{ break }}", (1, 4), "{{break}} outside {{range}}"),
+        ("\n{{ continue }}", (2, 4), "{{continue}} outside {{range}}"),
+        ("{{ if 1 }}{{ end 1 }}", (1, 18), 'unexpected "1" in end'),
+        ("{{ range $i, $j, $k := 3 }}{{ end }}", (1, 16), "too many declarations in range"),
+        ("{{ range $i, 1 }}{{ end }}", (1, 12), "range can only initialize variables"),
+        ("{{ $i, $j := 1 }}", (1, 6), "too many declarations in command"),
+        ("{{ 1 = }}", (1, 6), 'unexpected "=" in operand'),
+        ("{{ 1 := }}", (1, 6), 'unexpected ":=" in operand'),
+        ("{{ () }}", (1, 5), "missing value for parenthesized pipeline"),
+        ("{{ (1 | = ) }}", (1, 9), 'unexpected "=" in parenthesized pipeline'),
+        ("{{ 1.e }}", (1, 4), 'illegal number syntax: "1.e"'),
+        ("{{ 0xFFFFFFFFFFFFFFFFFFFF }}", (1, 4), 'illegal number syntax: "0xFFFFFFFFFFFFFFFFFFFF"'),
     ],
 )
-def test_pipeline_and_string_errors_name_their_token(
-    source: str, where: tuple[int, int], detail: str
-) -> None:
+def test_syntax_errors_say_what_and_where(source: str, where: tuple[int, int], detail: str) -> None:
     with pytest.raises(TemplateError) as info:
         render({"t": source}, {})
     assert (info.value.kind, (info.value.line, info.value.column), info.value.detail) == (
@@ -212,3 +222,42 @@ def test_pipeline_and_string_errors_name_their_token(
         where,
         detail,
     )
+
+
+def test_hexadecimal_integers_are_ints_and_exponents_make_floats() -> None:
+    # go1.26.8: the prefix is 0x or 0X; an exponent (e, E, p, P) makes a float64 even when whole
+    source = '{{ printf "%T %T %T %T %T %T" 0xE 0X1E 0x1P4 0X1p4 1E3 1e3 }}'
+    assert render({"t": source}, {})["t"] == "int int float64 float64 float64 float64"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [  # a closed parenthesis or control gives its level back, exactly; max_depth=2
+        ("{{ (1) }}{{ if 0 }}{{ if 1 }}x{{ end }}{{ end }}ok", "1ok"),
+        ("{{ (1) }}{{ (1) }}{{ (1) }}{{ if 0 }}{{ (1) }}{{ end }}ok", "111ok"),
+        ("{{ (1) }}{{ if 0 }}{{ if 1 }}{{ if 1 }}x{{ end }}{{ end }}{{ end }}", "depth limit"),
+        ("{{ if 1 }}{{ end }}{{ if 0 }}{{ if 1 }}{{ if 1 }}x{{ end }}{{ end }}{{ end }}", "depth limit"),
+        ("{{ if 0 }}{{ ((1)) }}{{ end }}", "depth limit"),
+    ],
+)
+def test_the_nesting_limit_holds_in_branches_that_never_run(source: str, expected: str) -> None:
+    # the branches are not executed, so only the parser's count can refuse them
+    try:
+        assert render({"t": source}, {}, limits=Limits(max_depth=2))["t"] == expected
+    except TemplateError as error:
+        assert error.kind == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [  # go1.26.8: assigning to a variable that was never declared fails only when executed
+        ("{{ if false }}{{ $x = 1 }}{{ end }}ok", "ok"),
+        ("{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}", "2"),
+    ],
+)
+def test_assigning_an_undeclared_variable_is_an_execution_error(source: str, expected: str) -> None:
+    assert render({"t": source}, {})["t"] == expected
+    # go1.26.8: template: t:1:8: executing "t" at <1>: undefined variable: $x
+    with pytest.raises(TemplateError) as info:
+        render({"t": "{{ $x = 1 }}"}, {})
+    assert (info.value.kind, info.value.column, info.value.detail) == ("undefined variable", 9, "$x")
