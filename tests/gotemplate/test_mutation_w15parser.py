@@ -208,6 +208,7 @@ def test_a_field_after_a_constant_names_the_constant(source: str, term: str) -> 
         ("{{ $i, $j := 1 }}", (1, 6), "too many declarations in command"),
         ("{{ 1 = }}", (1, 6), 'unexpected "=" in operand'),
         ("{{ 1 := }}", (1, 6), 'unexpected ":=" in operand'),
+        ("{{ $ ; }}", (1, 6), 'unexpected ";" in operand'),  # only "," declares another variable
         ("{{ () }}", (1, 5), "missing value for parenthesized pipeline"),
         ("{{ (1 | = ) }}", (1, 9), 'unexpected "=" in parenthesized pipeline'),
         ("{{ 1.e }}", (1, 4), 'illegal number syntax: "1.e"'),
@@ -261,3 +262,10 @@ def test_assigning_an_undeclared_variable_is_an_execution_error(source: str, exp
     with pytest.raises(TemplateError) as info:
         render({"t": "{{ $x = 1 }}"}, {})
     assert (info.value.kind, info.value.column, info.value.detail) == ("undefined variable", 9, "$x")
+
+
+def test_reading_an_undeclared_variable_is_a_parse_error_where_it_stands() -> None:
+    # go1.26.8: template: t:1: undefined variable "$y"
+    with pytest.raises(TemplateError) as info:
+        render({"t": "{{ if false }}{{ $y }}{{ end }}"}, {})
+    assert (info.value.kind, info.value.column, info.value.detail) == ("undefined variable", 18, "$y")
