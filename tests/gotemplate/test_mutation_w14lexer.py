@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from secretsync.gotemplate import TemplateError, render
+from tests.gotemplate.outcome import output_or_syntax_error
 
 
 @pytest.mark.parametrize(
@@ -129,12 +130,7 @@ def _continue() -> str:
 def test_break_and_continue_are_functions_when_the_map_has_them(
     funcs: dict[str, Callable[[], str]], source: str, expected: str
 ) -> None:
-    try:
-        got = render({"t": source}, {}, funcs=funcs)["t"]
-    except TemplateError as error:
-        assert error.kind == "syntax"
-        got = str(error.detail)
-    assert got == expected
+    assert output_or_syntax_error(source, funcs) == expected
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,7 @@ from __future__ import annotations
 import pytest
 
 from secretsync.gotemplate import Limits, TemplateError, render
-
-
-def _output_or_syntax_error(source: str) -> str:
-    try:
-        return render({"t": source}, {})["t"]
-    except TemplateError as error:
-        assert error.kind == "syntax"
-        return str(error.detail)
+from tests.gotemplate.outcome import output_or_syntax_error
 
 
 @pytest.mark.parametrize(
@@ -33,7 +26,7 @@ def _output_or_syntax_error(source: str) -> str:
     ],
 )
 def test_break_and_continue_only_inside_a_range(source: str, expected: str) -> None:
-    assert _output_or_syntax_error(source) == expected
+    assert output_or_syntax_error(source) == expected
 
 
 # go1.26.8: a float constant that is a whole number is also an int (Go's newNumber: int64(f) == f,
@@ -127,7 +120,7 @@ def test_an_integer_past_uint64_is_an_integer_overflow_where_it_stands() -> None
     ],
 )
 def test_else_chains_as_go(source: str, expected: str) -> None:
-    assert _output_or_syntax_error(source) == expected
+    assert output_or_syntax_error(source) == expected
 
 
 @pytest.mark.parametrize(

@@ -151,11 +151,12 @@ DESELECT_BY_MODULE: dict[str, list[str]] = {
     ],
 }
 
-# Per file of a package scored a file at a time: tests whose time goes to work the file's mutants do not
-# change. Every template test lexes and parses (about 3,000 tests reach each lexer function), and
-# the key generation, the canary sweeps over every limit and the budget tests over crypto loops take
-# four fifths of that time (48 s per surviving mutant); the front end is exercised as much by the
-# rest. The executor keeps the canary and budget tests (it charges the budget and masks errors).
+# Per file of a package scored a file at a time: tests that spend their time in code the file's
+# mutants leave unchanged. Every template test lexes and parses (about 3,000 tests reach each lexer
+# function), and the key generation, the canary sweeps over every limit and the budget tests over
+# crypto loops take four fifths of that time (48 s per surviving mutant); the front end is
+# exercised as much by the rest. The executor keeps the canary and budget tests (it charges the
+# budget and masks errors).
 _TEMPLATE_CRYPTO = [
     "tests/gotemplate/test_crypto.py",
     "tests/test_mutation_gotemplate.py::test_each_expensive_loop_is_stopped_by_the_expensive_call_limit",
