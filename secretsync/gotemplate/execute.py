@@ -214,7 +214,7 @@ class Exec:
         self.node = first
         t = type(first)
         if t is n.FieldNode:
-            return self.eval_field_chain(dot, dot, first.ident, cmd.args, final)  # type: ignore[attr-defined]
+            return self.eval_field_chain(dot, first.ident, cmd.args, final)  # type: ignore[attr-defined]
         if t is n.IdentifierNode:
             return self.eval_call(dot, first, cmd.args[1:], final)  # type: ignore[arg-type]
         if t is n.VariableNode:
@@ -241,24 +241,29 @@ class Exec:
         assert chain.node is not None  # never nil: the parser refuses ".Field" after a literal
         receiver = self.eval_arg(dot, "any", chain.node, "")
         self.node = chain
-        return self.eval_field_chain(dot, receiver, chain.fields, args, final)
+        return self.eval_field_chain(receiver, chain.fields, args, final)
 
     def eval_variable(self, node: n.VariableNode, args: list[n.Node] | None, final: Value) -> Value:
         value = self.var_value(node.ident[0])
         if len(node.ident) == 1:
             self.not_a_function(args, final)
             return value
-        return self.eval_field_chain(None, value, node.ident[1:], args, final)
+        return self.eval_field_chain(value, node.ident[1:], args, final)
 
     def eval_field_chain(
-        self, dot: Value, receiver: Value, ident: list[str], args: list[n.Node] | None, final: Value
+        self, receiver: Value, ident: list[str], args: list[n.Node] | None, final: Value
     ) -> Value:
         for i, name in enumerate(ident[:-1]):
-            stored_nil = isinstance(receiver, dict) and name in receiver and receiver[name] is None
+            nil_interface = isinstance(receiver, dict) and (
+                receiver[name] is None
+                if name in receiver
+                else self.mk == 1 and not isinstance(receiver, (GoStruct, StrMap))
+            )
             receiver = self.eval_field(name, None, MISSING, receiver)
-            if stored_nil:
-                # Go: a nil stored in a map[string]interface{} is a nil interface, not a
-                # missing value; a field of it is "nil pointer evaluating interface {}.x".
+            if nil_interface:
+                # Go: a nil stored in a map[string]interface{}, or the zero value missingkey=zero
+                # gives for a missing key, is a nil interface, not a missing value; a field of it
+                # is "nil pointer evaluating interface {}.x".
                 raise Fault("wrong type", ident[i + 1])
         return self.eval_field(ident[-1], args, final, receiver)
 
@@ -343,7 +348,7 @@ class Exec:
         if t is n.DotNode:
             return self.validate(dot, typ, fname)
         if t is n.FieldNode:
-            v = self.eval_field_chain(dot, dot, node.ident, [node], MISSING)  # type: ignore[attr-defined]
+            v = self.eval_field_chain(dot, node.ident, [node], MISSING)  # type: ignore[attr-defined]
         elif t is n.VariableNode:
             v = self.eval_variable(node, None, MISSING)  # type: ignore[arg-type]
         elif t is n.PipeNode:
