@@ -148,3 +148,90 @@ def test_a_value_range_cannot_iterate_names_the_range(source: str) -> None:
 )
 def test_range_else_and_break(source: str, data: Any, expected: str) -> None:
     assert render({"t": source}, data)["t"] == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "output"),
+    [("", ""), ("{{ range 1 }}{{ end }}" * 3, ""), ("{{ print (print 1) }}" * 3, "111")],
+)
+def test_a_finished_range_or_parenthesis_gives_its_nesting_level_back(before: str, output: str) -> None:
+    # Each level of "r" takes two (the template call and its if) and its argument one more while
+    # evaluated: 3 levels need max_depth 8 exactly, 4 need 10, whatever ran before.
+    recurse = '{{ define "r" }}{{ if . }}{{ template "r" (sub . 1) }}{{ end }}{{ end }}'
+    limits = Limits(max_depth=8)
+    assert render({"t": before + recurse + '{{ template "r" 3 }}'}, None, limits=limits)["t"] == output
+    with pytest.raises(TemplateError) as info:
+        render({"t": before + recurse + '{{ template "r" 4 }}'}, None, limits=limits)
+    assert info.value.kind == "depth limit"
+
+
+def test_a_chain_as_an_argument_starts_from_the_dot() -> None:
+    assert render({"t": "{{ print (.a).b }}"}, {"a": {"b": "B"}})["t"] == "B"  # go1.26.8
+
+
+def test_the_else_of_an_empty_range_runs_on_the_outer_dot() -> None:
+    data = {"l": [], "a": "A"}
+    assert render({"t": "{{ range .l }}{{ else }}{{ .a }}{{ end }}"}, data)["t"] == "A"  # go1.26.8
+
+
+@pytest.mark.parametrize(
+    ("source", "data", "expected"),
+    [
+        # go1.26.8: wrong type for value; expected string; got float64 (a dot of the wrong type)
+        ("{{ upper . }}", 1, ("wrong type", 10, "upper")),
+        ("{{ upper . }}", None, ("wrong type", 10, "upper")),
+    ],
+)
+def test_a_dot_of_the_wrong_type_names_the_function(
+    source: str, data: Any, expected: tuple[str, int, str]
+) -> None:
+    assert _error(source, data) == expected
+
+
+def test_a_constant_algorithm_for_htpasswd_is_taken() -> None:
+    # ESO's vendored Sprig: htpasswd(user, password, ...HashAlgorithm); a constant string converts
+    # to the named type, a computed one does not (tests/gotemplate/cases_crypto.py)
+    assert render({"t": '{{ htpasswd "u" "p" "sha" }}'}, None)["t"] == "u:{SHA}UWuXg/ylF+7L0dBk2i0WUxCxl1k="
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # go1.26.8: wrong number of args for printf: want at least 1 got 0
+        ("{{ printf }}", ("wrong number of args", 4, "printf")),
+        ('{{ htpasswd "u" }}', ("wrong number of args", 4, "htpasswd")),
+        # go1.26.8: wrong type for value; expected string; got int (the piped value)
+        ("{{ 1 | upper }}", ("wrong type", 8, "upper")),
+    ],
+)
+def test_call_errors_name_the_function(source: str, expected: tuple[str, int, str]) -> None:
+    assert _error(source, None) == expected
+
+
+def _recurse() -> str:
+    return _recurse()
+
+
+def _out_of_memory() -> str:
+    raise MemoryError
+
+
+def _fails() -> str:
+    raise ValueError("no part of this text may reach the error")
+
+
+@pytest.mark.parametrize(
+    ("name", "fn", "kind"),
+    [
+        ("deep", _recurse, "depth limit"),
+        ("big", _out_of_memory, "value limit"),
+        ("bad", _fails, "function failed"),
+    ],
+)
+def test_a_callers_function_that_breaks_is_named_and_its_exception_dropped(
+    name: str, fn: Any, kind: str
+) -> None:
+    with pytest.raises(TemplateError) as info:
+        render({"t": "{{ " + name + " }}"}, None, funcs={name: fn})
+    assert (info.value.kind, info.value.column, info.value.detail) == (kind, 4, name)
+    assert info.value.__cause__ is None and info.value.__context__ is None
