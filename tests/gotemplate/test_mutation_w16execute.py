@@ -235,3 +235,14 @@ def test_a_callers_function_that_breaks_is_named_and_its_exception_dropped(
         render({"t": "{{ " + name + " }}"}, None, funcs={name: fn})
     assert (info.value.kind, info.value.column, info.value.detail) == (kind, 4, name)
     assert info.value.__cause__ is None and info.value.__context__ is None
+
+
+def test_nil_is_not_a_command() -> None:
+    assert _error("{{ nil }}", None) == ("wrong type", 4, "nil")  # go1.26.8: nil is not a command
+
+
+@pytest.mark.parametrize(("source", "column"), [('ab{{ "abc" }}', 6), ("x{{ .a }}", 5)])
+def test_the_output_limit_names_the_action_that_passed_it(source: str, column: int) -> None:
+    with pytest.raises(TemplateError) as info:
+        render({"t": source}, {"a": "abcdef"}, limits=Limits(max_output_bytes=3))
+    assert (info.value.kind, info.value.column) == ("output limit", column)
