@@ -110,7 +110,7 @@ def test_a_python_name_is_just_a_missing_map_key() -> None:
 
 def test_syntax_error_names_the_line() -> None:
     with pytest.raises(TemplateError, match=r'template "x": line 2, column \d+: syntax'):
-        templating.render({"x": "ok\n{{ broken"}, {})
+        templating.render({"x": "ok\n{{ end }}"}, {})
 
 
 def test_hostile_templates_end_quickly() -> None:

@@ -87,8 +87,14 @@ def _is_alnum(c: str) -> bool:
     return c == "_" or c.isalpha() or c.isdigit()
 
 
+def _rune_name(c: str) -> str:
+    """Go's ``%#U`` of a character: ``U+00E9 'é'``, or ``U+0001`` for one that does not print."""
+    name = f"U+{ord(c):04X}"
+    return f"{name} '{c}'" if sc.is_print(ord(c)) else name
+
+
 class Lexer:
-    """Scans a whole source into items; a lexing error raises ``Fault("syntax")``."""
+    """Scans a whole source into items; a lexing fault ends them with an ERROR item."""
 
     def __init__(self, src: str, break_ok: bool, continue_ok: bool) -> None:
         self.src = src
@@ -134,10 +140,16 @@ class Lexer:
     # --- driver -------------------------------------------------------------------------
 
     def run(self) -> list[Item]:
-        while True:
-            if not self._lex_text():
-                break
-            self._lex_inside_action()
+        """The items up to EOF, or up to a lexing fault, which ends them as an ERROR item (Go's
+        itemError): the parser raises it when it reads that far. Go lexes on demand, so a fault
+        its parser finds in the tokens before comes first (``{{ $x : 1 }}`` is "undefined
+        variable"); this order is the same."""
+        try:
+            while self._lex_text():
+                self._lex_inside_action()
+        except Fault as fault:
+            self.items.append(Item(T.ERROR, fault.pos or 0, fault.detail or ""))
+            return self.items
         self.items.append(Item(T.EOF, self.n, ""))
         return self.items
 
@@ -255,7 +267,7 @@ class Lexer:
             elif c.isascii() and c.isprintable():
                 self._emit(T.CHAR)
             else:
-                raise self._error("unrecognized character in action")
+                raise self._error("unrecognized character in action: " + _rune_name(c))
 
     def _lex_space(self) -> None:
         """A run of spaces; before ``-}}`` its last space is left to the trim marker. (Go's lexSpace
@@ -272,7 +284,7 @@ class Lexer:
             self.pos += 1
         word = self.src[self.start : self.pos]
         if not self._at_terminator():
-            raise self._error("bad character")
+            raise self._error("bad character " + _rune_name(self.src[self.pos]))
         kw = KEYWORDS.get(word)
         if kw is not None:
             if (kw == T.BREAK and not self.break_ok) or (kw == T.CONTINUE and not self.continue_ok):
@@ -291,7 +303,7 @@ class Lexer:
         while self.pos < self.n and _is_alnum(self.src[self.pos]):
             self.pos += 1
         if not self._at_terminator():
-            raise self._error("bad character")
+            raise self._error("bad character " + _rune_name(self.src[self.pos]))
         self._emit(typ)
 
     def _lex_char(self) -> None:

@@ -78,7 +78,11 @@ class Parser:
     # --- tokens -------------------------------------------------------------------------
 
     def next(self) -> Item:
+        """The next item; reading the lexer's ERROR item raises its fault (Go's parser meets
+        itemError only where no token of that type fits, and reports the lexer's text)."""
         it = self.items[self.i]
+        if it.typ == T.ERROR:
+            raise Fault("syntax", it.val, it.pos)
         if self.i < len(self.items) - 1:
             self.i += 1
         return it
@@ -96,9 +100,10 @@ class Parser:
                 return it
 
     def peek_non_space(self) -> Item:
-        it = self.next_non_space()
-        self.backup()
-        return it
+        """The next item that is no space, without reading it (an ERROR item too)."""
+        while self.items[self.i].typ == T.SPACE:
+            self.i += 1
+        return self.items[self.i]
 
     def fail(self, item: Item, detail: str, kind: str = "syntax") -> Fault:
         return Fault(kind, detail, item.pos)

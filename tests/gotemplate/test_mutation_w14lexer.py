@@ -12,12 +12,22 @@ from tests.gotemplate.outcome import output_or_syntax_error
 
 
 @pytest.mark.parametrize(
-    "source", ["{{ .a\x01 }}", "{{ $x\x01 }}", "{{ .a-b }}", "{{ a\x01 }}", "{{ and\x01 }}", "{{ a-b }}"]
+    ("source", "character"),
+    [  # go1.26.8: bad character <the character, %#U>
+        ("{{ .a\x01 }}", "U+0001"),
+        ("{{ $x\x01 }}", "U+0001"),
+        ("{{ .a-b }}", "U+002D '-'"),
+        ("{{ a\x01 }}", "U+0001"),
+        ("{{ and\x01 }}", "U+0001"),
+        ("{{ a-b }}", "U+002D '-'"),
+        ("{{ .x\u20ac }}", "U+20AC '\u20ac'"),
+        ("{{ ab\u00a0 }}", "U+00A0"),
+    ],
 )
-def test_a_name_running_into_a_bad_character_is_a_syntax_error_saying_so(source: str) -> None:
+def test_a_name_running_into_a_bad_character_is_a_syntax_error_saying_so(source: str, character: str) -> None:
     with pytest.raises(TemplateError) as info:
         render({"t": source}, {})
-    assert (info.value.kind, info.value.detail) == ("syntax", "bad character")
+    assert (info.value.kind, info.value.detail) == ("syntax", "bad character " + character)
 
 
 @pytest.mark.parametrize(
@@ -148,7 +158,9 @@ def test_break_and_continue_are_functions_when_the_map_has_them(
         ("{{ `abc }}", "unterminated raw quoted string"),
         ("{{ 1 `x }}", "unterminated raw quoted string"),
         ("{{ 1 'x }}", "unterminated character constant"),
-        ("{{ 1 \x01 }}", "unrecognized character in action"),
+        ("{{ 1 \x01 }}", "unrecognized character in action: U+0001"),
+        ("{{ \u2028 }}", "unrecognized character in action: U+2028"),
+        ("{{ \U0001f600 }}", "unrecognized character in action: U+1F600 '\U0001f600'"),
         ("{{ -}}", "missing value for command"),
         ("{{  -}}x", "missing value for command"),
         ("{{\t-}}x", "missing value for command"),
@@ -220,14 +232,29 @@ def test_an_action_cut_off_or_holding_a_stray_character_as_go(source: str, detai
     assert (info.value.kind, info.value.detail) == ("syntax", detail)
 
 
-@pytest.mark.parametrize("source", ["{{-", "x{{-", "{{ ."])
-def test_a_source_ending_inside_an_action_start_is_a_syntax_error(source: str) -> None:
-    # Go names the first fault its parser meets (illegal number syntax: "-" or "."), lexing lazily;
-    # here the lexer's own fault (unclosed action) comes first. Either way a syntax error, never a
-    # read past the end of the source
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [  # go1.26.8: Go lexes on demand, so a fault its parser finds in the tokens before a lexer
+        # error comes first; a source ending inside an action is never read past its end
+        ("{{-", ("syntax", 'illegal number syntax: "-"')),
+        ("x{{-", ("syntax", 'illegal number syntax: "-"')),
+        ("{{ .", ("syntax", 'illegal number syntax: "."')),
+        ("{{ 1 -", ("syntax", 'illegal number syntax: "-"')),
+        ("{{ $x : 1 }}", ("undefined variable", "$x")),
+        ("{{ $y }}{{ 'ab", ("undefined variable", "$y")),
+        ("{{ nosuchfn `abc }}", ("unknown function", "nosuchfn")),
+        ("{{ if }}{{ `x", ("syntax", "missing value for if")),
+        ("{{ 1 }}{{ end }}{{ `x", ("syntax", "unexpected {{end}}")),
+        ("{{ 1 | 2 }}{{ `x", ("syntax", "non executable command in pipeline stage 2")),
+        # and where the parser finds nothing before, the lexer's fault
+        ("{{ $x := 1 }}{{ $x : 2 }}", ("syntax", "expected :=")),
+        ("{{ 1X }}{{ `", ("syntax", 'bad number syntax: "1X"')),
+    ],
+)
+def test_the_first_fault_in_reading_order_is_the_one_named(source: str, expected: tuple[str, str]) -> None:
     with pytest.raises(TemplateError) as info:
         render({"t": source}, {})
-    assert info.value.kind == "syntax"
+    assert (info.value.kind, info.value.detail) == expected
 
 
 @pytest.mark.parametrize("name", ["X", "A", "Q"])
