@@ -157,8 +157,8 @@ DESELECT_BY_MODULE: dict[str, list[str]] = {
 # crypto loops take four fifths of that time (48 s per surviving mutant); the front end is
 # exercised as much by the rest. The executor too: the canary sweep is nine tenths of the time of
 # the tests that reach its functions (a surviving mutant ran 51 s); its budget tests
-# (tests/gotemplate/test_limits.py, test_mutation_w10limits.py) stay, and its survivors are then
-# run against the left-out files once each (docs/testing.md).
+# (tests/gotemplate/test_limits.py, test_mutation_w10limits.py) stay, and the survivors no test
+# written since kills are then run against the left-out sweeps once each (docs/testing.md).
 _TEMPLATE_CRYPTO = [
     "tests/gotemplate/test_crypto.py",
     "tests/test_mutation_gotemplate.py::test_each_expensive_loop_is_stopped_by_the_expensive_call_limit",
