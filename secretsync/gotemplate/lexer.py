@@ -84,7 +84,7 @@ def _is_space(c: str) -> bool:
 
 
 def _is_alnum(c: str) -> bool:
-    return c == "_" or c.isalpha() or c.isdigit()
+    return c == "_" or c.isalpha() or c.isdecimal()
 
 
 def _rune_name(c: str) -> str:

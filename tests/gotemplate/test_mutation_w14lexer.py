@@ -260,3 +260,17 @@ def test_the_first_fault_in_reading_order_is_the_one_named(source: str, expected
 @pytest.mark.parametrize("name", ["X", "A", "Q"])
 def test_a_function_named_by_a_capital_letter_is_an_identifier(name: str) -> None:
     assert render({"t": "{{ " + name + " }}"}, {}, funcs={name: _break})["t"] == "B"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [  # go1.26.8: a name holds letters, "_" and decimal digits (unicode.IsDigit), not ² or ①
+        ("{{ $a\u00b2 := 1 }}{{ $a\u00b2 }}", "bad character U+00B2 '\u00b2'"),
+        ("{{ .\u2460 }}", "bad character U+2460 '\u2460'"),
+        ("{{ 1\u00b2 }}", "unrecognized character in action: U+00B2 '\u00b2'"),
+        ("{{ 1\u0663 }}", 'bad number syntax: "1\u0663"'),
+        ("{{ $x\u0663 := 1 }}{{ $x\u0663 }}", "1"),  # an Arabic-Indic digit is a decimal digit
+    ],
+)
+def test_names_hold_decimal_digits_only(source: str, expected: str) -> None:
+    assert output_or_syntax_error(source) == expected
