@@ -50,7 +50,7 @@ def test_a_signal_while_kopf_is_still_starting_stops_the_operator_at_once(
     proc = OperatorProcess(
         str(kube_emulator.kubeconfig_path), tmp_path, extra_args=["--key-renew-period", "0"]
     )
-    proc.args = [sys.executable, slow_kopf_start.__file__, *proc.args[1:]]
+    proc.args = [sys.executable, slow_kopf_start.__file__, *proc.cli_args]
     proc.start()
     try:
         wait_for(lambda: slow_kopf_start.MARK in proc.logs(), timeout=30, message="kopf's startup activity")

@@ -40,10 +40,8 @@ class OperatorProcess:
         self.http_port = reserve_port()
         self.metrics_port = reserve_port()
         self.log_path = workdir / f"operator-{self.http_port}.log"
-        self.args = [
-            sys.executable,
-            "-m",
-            "secretsync",
+        # the command line after the program: a test may run it under another entry point
+        self.cli_args = [
             "operator",
             "--kubeconfig",
             kubeconfig,
@@ -59,6 +57,7 @@ class OperatorProcess:
             "debug",
             *(extra_args or []),
         ]
+        self.args = [sys.executable, "-m", "secretsync", *self.cli_args]
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         self.env = {**os.environ, "PYTHONPATH": path, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
